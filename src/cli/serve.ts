@@ -1,0 +1,61 @@
+/**
+ * `herald serve`: runs Herald (API and/or delivery workers) until SIGINT/SIGTERM, then drains:
+ * stop claiming, let in-flight requests finish within a grace period, hand back leases, stop the
+ * embedded database.
+ */
+import type { Command } from 'commander';
+import { ConfigError } from '../config.js';
+import { openHerald, type Herald } from '../engine/herald.js';
+import { createLogger } from '../logger.js';
+import { configFromFlags, withServerFlags } from './server-flags.js';
+import { startHttpServer } from './http-server.js';
+
+/** How long in-flight deliveries may take to finish at shutdown. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export function registerServe(program: Command): void {
+  withServerFlags(program.command('serve').description('run Herald: management API, dashboard and delivery workers'))
+    .option('--role <role>', 'all, api or worker', 'all')
+    .action(async (opts: Record<string, string>) => {
+      const config = configFromFlags(opts);
+      const role = opts.role ?? 'all';
+      if (!['all', 'api', 'worker'].includes(role)) {
+        process.stderr.write(`--role must be all, api or worker (got "${role}")\n`);
+        process.exit(2);
+      }
+      const log = createLogger(config.HERALD_LOG_LEVEL);
+      let herald: Herald;
+      try {
+        herald = await openHerald({ config, log });
+      } catch (e) {
+        if (e instanceof ConfigError) {
+          process.stderr.write(`${e.message}\n`);
+          process.exit(2);
+        }
+        log.error({ err: e }, 'Herald could not start');
+        process.exit(1);
+      }
+      const stops: (() => Promise<void>)[] = [];
+      if (role !== 'api') {
+        const worker = herald.createWorker();
+        await worker.start();
+        stops.push(() => worker.stop(SHUTDOWN_GRACE_MS));
+        log.info({ concurrency: config.HERALD_WORKER_CONCURRENCY }, 'delivery worker started');
+      }
+      if (role !== 'worker') {
+        const server = await startHttpServer(herald);
+        stops.unshift(() => server.close());
+      }
+      let stopping = false;
+      const shutdown = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, 'shutting down');
+        for (const stop of stops) await stop().catch((e: unknown) => log.error({ err: e }, 'shutdown step failed'));
+        await herald.close();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void shutdown('SIGINT'));
+      process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    });
+}

@@ -1,0 +1,192 @@
+/**
+ * Herald's configuration: one schema over environment variables and CLI flags, parsed once at start.
+ * Nothing else in `src/` reads `process.env`. A malformed value stops the process with a message that
+ * says how to fix it; a value is never silently replaced by its default.
+ */
+import { z } from 'zod';
+
+/** Parses "15s", "5m", "2h", "1d", "250ms" or a bare number of milliseconds. */
+export function parseDuration(raw: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(raw);
+  if (!m) return null;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 'ms').toLowerCase();
+  const factor = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit] ?? 1;
+  return Math.round(n * factor);
+}
+
+/** Parses "1048576", "512KiB", "1MiB", "1MB" into bytes. */
+export function parseBytes(raw: string): number | null {
+  const m = /^\s*(\d+)\s*(b|kb|kib|mb|mib)?\s*$/i.exec(raw);
+  if (!m) return null;
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const factor = { b: 1, kb: 1_000, kib: 1_024, mb: 1_000_000, mib: 1_048_576 }[unit] ?? 1;
+  return Number(m[1]) * factor;
+}
+
+const booleanString = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v), {
+    message: 'must be one of true, false, 1, 0, yes, no',
+  })
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const duration = (hint: string) =>
+  z.string().transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === null) {
+      ctx.addIssue({ code: 'custom', message: `must be a duration such as ${hint} (units: ms, s, m, h, d)` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const bytes = z.string().transform((v, ctx) => {
+  const n = parseBytes(v);
+  if (n === null || n <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'must be a size such as 1048576, 512KiB or 1MiB' });
+    return z.NEVER;
+  }
+  return n;
+});
+
+const intInRange = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `must be a whole number between ${min} and ${max}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`);
+
+const cidrList = z.string().transform((v, ctx) => {
+  const items = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const item of items) {
+    if (!/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(item)) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not a CIDR; write networks like 10.0.0.0/8,fd00::/8` });
+      return z.NEVER;
+    }
+  }
+  return items;
+});
+
+const scheduleList = z.string().transform((v, ctx) => {
+  const out: number[] = [];
+  for (const part of v.split(',')) {
+    const ms = parseDuration(part);
+    if (ms === null) {
+      ctx.addIssue({ code: 'custom', message: `"${part.trim()}" is not a duration; write e.g. 0,5s,5m,30m,2h` });
+      return z.NEVER;
+    }
+    out.push(ms);
+  }
+  if (out.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'needs at least one entry (the first attempt)' });
+    return z.NEVER;
+  }
+  return out;
+});
+
+/**
+ * Every setting, keyed by its environment variable. Each field has a description (shown in the
+ * README's configuration table and in `herald serve --help`) and a default, or is optional.
+ */
+export const ConfigSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
+    .optional()
+    .describe('PostgreSQL connection string. When unset, Herald runs an embedded PostgreSQL in HERALD_DATA_DIR.'),
+  HERALD_DATA_DIR: z
+    .string()
+    .min(1)
+    .default('./.herald')
+    .describe('Directory for the embedded PostgreSQL and the generated secret key.'),
+  HERALD_PORT: intInRange(0, 65535).default(8080).describe('HTTP port of the API and dashboard.'),
+  HERALD_HOST: z.string().min(1).default('127.0.0.1').describe('Address the HTTP server listens on.'),
+  HERALD_SECRET_KEY: z
+    .string()
+    .optional()
+    .describe(
+      'Key that encrypts endpoint secrets at rest (32 bytes, base64 or hex; `openssl rand -base64 32`). Comma-separate several to rotate: the first encrypts, all decrypt. Required with DATABASE_URL.',
+    ),
+  HERALD_ALLOW_HTTP: booleanString.default(false).describe('Allow plain http: endpoint URLs.'),
+  HERALD_ALLOWED_NETWORKS: cidrList
+    .default([])
+    .describe('Comma-separated CIDRs that endpoints may reach although they are private (e.g. 10.0.0.0/8).'),
+  HERALD_MAX_PAYLOAD_BYTES: bytes.default(1_048_576).describe('Largest accepted message payload.'),
+  HERALD_REQUEST_TIMEOUT: duration('15s')
+    .default(15_000)
+    .describe('Hard deadline of one delivery attempt: connect, TLS, headers and body.'),
+  HERALD_RETRY_SCHEDULE: scheduleList
+    .default([0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000])
+    .describe('Delay before each attempt, comma-separated; its length is the number of attempts.'),
+  HERALD_RETRY_JITTER: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a fraction between 0 and 1, e.g. 0.2')
+    .transform(Number)
+    .default(0.2)
+    .describe('Random spread applied to each retry delay (0.2 = ±20 %).'),
+  HERALD_AUTO_DISABLE_FAILURES: intInRange(1, 1_000_000)
+    .default(10)
+    .describe('Failed attempts in a row after which an endpoint is disabled…'),
+  HERALD_AUTO_DISABLE_AFTER: duration('1h').default(3_600_000).describe('…provided the failures span at least this long.'),
+  HERALD_WORKER_CONCURRENCY: intInRange(1, 100_000)
+    .default(512)
+    .describe('Requests one worker process keeps in flight at most.'),
+  HERALD_POLL_INTERVAL: duration('1s')
+    .default(1_000)
+    .describe('How often workers look for due deliveries when no notification arrives.'),
+  HERALD_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('Log level.'),
+});
+
+/** The parsed configuration. */
+export type Config = z.output<typeof ConfigSchema>;
+
+/** Thrown when the configuration is malformed; its message lists every bad setting and how to fix it. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses configuration from the environment, with CLI flags (already mapped to variable names)
+ * taking precedence. Empty strings count as unset, as shells often export `VAR=`.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  flags: Partial<Record<keyof Config, string>> = {},
+): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(ConfigSchema.shape)) {
+    const value = (flags as Record<string, string | undefined>)[key] ?? env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const name = String(i.path[0] ?? '?');
+      return `  ${name}=${JSON.stringify(input[name] ?? '')}: ${i.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nFix these settings (see the README's configuration table) and start again.`);
+  }
+  return parsed.data;
+}
+
+/** Rows for the README's configuration table: variable, default, description. */
+export function describeConfig(): { name: string; default: string; description: string }[] {
+  return Object.entries(ConfigSchema.shape).map(([name, schema]) => {
+    const def = schema.safeParse(undefined);
+    return {
+      name,
+      default: def.success && def.data !== undefined ? JSON.stringify(def.data) : '',
+      description: schema.description ?? '',
+    };
+  });
+}

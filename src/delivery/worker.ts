@@ -1,0 +1,364 @@
+/**
+ * The delivery worker: claim -> send -> decide -> persist.
+ *
+ * It keeps up to `concurrency` requests in flight. Claims are batched (one statement per batch),
+ * results are written in group commits (one flush writes every result that arrived while the
+ * previous flush ran), and leases of everything in flight are renewed together, so the number of
+ * SQL statements grows with batches, not with deliveries. It wakes on LISTEN/NOTIFY and polls as a
+ * fallback, so several workers in several processes can share one database.
+ */
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { Clock } from '../core/clock.js';
+import { decideOutcome, type Outcome, type SendResult } from '../core/outcome.js';
+import type { RetryPolicy } from '../core/retry-policy.js';
+import type { AutoDisableSettings } from '../core/endpoint-health.js';
+import type { SecretBox } from '../core/secret-box.js';
+import { newOrderedId } from '../core/ids.js';
+import { claimDueDeliveries, releaseLeases, renewLeases, type ClaimedDelivery, type DeliveryUpdate } from '../store/deliveries.js';
+import type { HttpClient } from './http-client.js';
+import { buildSignedRequest, SecretKeyCache } from './build-request.js';
+import { persistResults, type FinishedDelivery } from './persist.js';
+import type { Logger } from '../logger.js';
+
+/** Settings of a worker. */
+export interface WorkerOptions {
+  /** Database. */
+  pool: pg.Pool;
+  /** Guarded HTTP client. */
+  http: HttpClient;
+  /** Opens endpoint secrets. */
+  secretBox: SecretBox;
+  /** Time source (a fake one in tests). */
+  clock: Clock;
+  /** Retry schedule. */
+  policy: RetryPolicy;
+  /** Auto-disable thresholds. */
+  autoDisable: AutoDisableSettings;
+  /** Per-attempt deadline. */
+  timeoutMs: number;
+  /** Requests in flight at most. */
+  concurrency: number;
+  /** Most deliveries claimed by one statement. */
+  batchSize?: number;
+  /** Lease length; renewed every third of it while a request is in flight. */
+  leaseMs?: number;
+  /** Fallback poll when no notification arrives. */
+  pollIntervalMs: number;
+  /** Logger. */
+  log: Logger;
+  /** Randomness for jitter. */
+  random?: () => number;
+  /** Name in lease_owner, for debugging. */
+  workerId?: string;
+}
+
+/** How long a claimed delivery stays leased without renewal: a dead worker's rows are retried after this. */
+export const DEFAULT_LEASE_MS = 30_000;
+
+export class DeliveryWorker {
+  private readonly id: string;
+  private readonly batchSize: number;
+  private readonly leaseMs: number;
+  private readonly random: () => number;
+  private readonly keys: SecretKeyCache;
+  /** Claimed and not yet persisted, by delivery id. */
+  private readonly held = new Map<number, ClaimedDelivery>();
+  /** Decided, waiting for the next group commit. */
+  private finished: FinishedDelivery[] = [];
+  private flushing: Promise<void> | null = null;
+  private running = false;
+  private loopDone: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private listener: pg.PoolClient | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private readonly sends = new Set<Promise<void>>();
+
+  constructor(private readonly opts: WorkerOptions) {
+    this.id = opts.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
+    this.batchSize = opts.batchSize ?? 200;
+    this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+    this.random = opts.random ?? Math.random;
+    this.keys = new SecretKeyCache(opts.secretBox);
+  }
+
+  /** Starts claiming in the background. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.listen();
+    this.renewTimer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.loopDone = this.loop();
+  }
+
+  /**
+   * Stops claiming, lets in-flight requests finish for up to `graceMs`, writes their results, and
+   * hands the leases of anything still unfinished back so another worker takes them at once.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake?.();
+    await this.loopDone;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.sends]),
+      new Promise((r) => {
+        timer = setTimeout(r, graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    await this.flush();
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = null;
+    const unfinished = [...this.held.values()].filter((d) => !this.finished.some((f) => f.delivery.id === d.id));
+    await releaseLeases(this.opts.pool, unfinished, this.opts.clock.now()).catch((e: unknown) =>
+      this.opts.log.warn({ err: e }, 'could not release leases; they expire on their own'),
+    );
+    this.held.clear();
+    if (this.listener) {
+      this.listener.removeAllListeners('notification');
+      await this.listener.query('unlisten herald_due').catch(() => undefined);
+      this.listener.release();
+      this.listener = null;
+    }
+  }
+
+  /**
+   * Processes everything due now, batch by batch, and returns how many deliveries it handled.
+   * For tests and the CLI: with a fake clock, a test advances time and drains.
+   */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const batch = await this.claim(this.batchSize);
+      if (batch.length === 0) break;
+      total += batch.length;
+      await Promise.all(batch.map((d) => this.process(d)));
+      await this.flush();
+    }
+    return total;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      try {
+        const free = this.opts.concurrency - this.held.size;
+        // Claim when a useful batch fits; tiny claims would cost a statement for one or two rows.
+        const want = Math.min(this.batchSize, free);
+        if (want <= 0 || (want < this.batchSize / 4 && this.held.size > 0)) {
+          await this.sleep(this.opts.pollIntervalMs);
+          continue;
+        }
+        const batch = await this.claim(want);
+        for (const d of batch) this.track(this.process(d));
+        if (batch.length < want) await this.sleep(this.opts.pollIntervalMs);
+      } catch (e) {
+        this.opts.log.error({ err: e }, 'claiming deliveries failed; retrying');
+        await this.sleep(this.opts.pollIntervalMs);
+      }
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.sends.add(p);
+    void p.finally(() => this.sends.delete(p));
+  }
+
+  private async claim(limit: number): Promise<ClaimedDelivery[]> {
+    const now = this.opts.clock.now();
+    const batch = await claimDueDeliveries(this.opts.pool, {
+      owner: this.id,
+      limit,
+      now,
+      leaseUntil: new Date(now.getTime() + this.leaseMs),
+    });
+    for (const d of batch) this.held.set(d.id, d);
+    return batch;
+  }
+
+  /** Sends one delivery and queues its decided outcome; never throws. */
+  private async process(d: ClaimedDelivery): Promise<void> {
+    let done: FinishedDelivery;
+    try {
+      done = d.endpointDisabled ? this.skip(d) : await this.attempt(d);
+    } catch (e) {
+      // A bug or an undecryptable secret: fail this delivery visibly instead of looping on it.
+      this.opts.log.error({ err: e, deliveryId: d.id }, 'delivery could not be attempted');
+      done = this.unattemptable(d, `Herald could not prepare the request: ${(e as Error).message}`);
+    }
+    this.finished.push(done);
+    this.scheduleFlush();
+  }
+
+  private async attempt(d: ClaimedDelivery): Promise<FinishedDelivery> {
+    const keys = d.secrets.map((s) => this.keys.keyOf(s, d.endpointId));
+    if (keys.length === 0) return this.unattemptable(d, 'the endpoint has no valid signing secret; rotate it to create one');
+    const startedAt = this.opts.clock.now();
+    const req = buildSignedRequest(d, keys, startedAt);
+    const result = await this.opts.http.send({ url: d.url, headers: req.headers, body: req.body, timeoutMs: this.opts.timeoutMs });
+    const now = this.opts.clock.now();
+    const runAttempts = d.runAttempts + 1;
+    let outcome = decideOutcome(result, { attemptsMade: runAttempts, policy: this.opts.policy, now, random: this.random });
+    if (d.oneShot && outcome.kind === 'retry') outcome = { kind: 'failed', reason: `manual attempt failed: ${outcome.reason}` };
+    return {
+      delivery: d,
+      outcome,
+      update: toUpdate(d, outcome, result, runAttempts, now, {
+        id: newOrderedId('atmpt', startedAt.getTime()),
+        attemptNumber: d.attemptsMade + 1,
+        trigger: d.nextTrigger,
+        url: d.url,
+        requestHeaders: req.headers,
+        responseStatus: result.status ?? null,
+        responseHeaders: result.headers ?? null,
+        responseBody: result.body ?? null,
+        responseTruncated: result.ok ? result.bodyTruncated : false,
+        durationMs: Math.round(result.durationMs),
+        errorStage: result.ok ? null : result.stage,
+        errorMessage: outcome.kind === 'delivered' ? null : 'reason' in outcome ? outcome.reason : null,
+        succeeded: outcome.kind === 'delivered',
+        createdAt: startedAt,
+      }),
+    };
+  }
+
+  private skip(d: ClaimedDelivery): FinishedDelivery {
+    const now = this.opts.clock.now();
+    return {
+      delivery: d,
+      outcome: null,
+      update: {
+        id: d.id,
+        leaseVersion: d.leaseVersion,
+        state: 'skipped',
+        nextAttemptAt: now,
+        attemptsMade: d.attemptsMade,
+        runAttempts: d.runAttempts,
+        lastStatus: null,
+        lastError: 'endpoint disabled: not sent; enable the endpoint and recover to deliver it',
+        attempt: null,
+      },
+    };
+  }
+
+  private unattemptable(d: ClaimedDelivery, reason: string): FinishedDelivery {
+    const now = this.opts.clock.now();
+    return {
+      delivery: d,
+      outcome: { kind: 'failed', reason },
+      update: {
+        id: d.id,
+        leaseVersion: d.leaseVersion,
+        state: 'failed',
+        nextAttemptAt: now,
+        attemptsMade: d.attemptsMade,
+        runAttempts: d.runAttempts,
+        lastStatus: null,
+        lastError: reason,
+        attempt: null,
+      },
+    };
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing) return;
+    // setImmediate lets results that complete in the same tick join this commit.
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushNow());
+  }
+
+  /** Writes every decided result; resolves when nothing is left to write. */
+  private async flush(): Promise<void> {
+    while (this.flushing || this.finished.length > 0) {
+      if (this.flushing) await this.flushing;
+      else this.scheduleFlush();
+    }
+  }
+
+  private async flushNow(): Promise<void> {
+    const batch = this.finished;
+    this.finished = [];
+    try {
+      await persistResults(this.opts.pool, batch, {
+        now: this.opts.clock.now(),
+        autoDisable: this.opts.autoDisable,
+        log: this.opts.log,
+      });
+      for (const f of batch) this.held.delete(f.delivery.id);
+    } catch (e) {
+      // The database is away: keep the results (leases keep the rows ours) and try again shortly.
+      this.opts.log.error({ err: e, count: batch.length }, 'writing delivery results failed; will retry');
+      this.finished = batch.concat(this.finished);
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      this.flushing = null;
+      if (this.finished.length > 0) this.scheduleFlush();
+      this.wake?.();
+    }
+  }
+
+  private async renew(): Promise<void> {
+    if (this.held.size === 0) return;
+    const now = this.opts.clock.now();
+    try {
+      await renewLeases(this.opts.pool, [...this.held.values()], new Date(now.getTime() + this.leaseMs));
+    } catch (e) {
+      this.opts.log.warn({ err: e }, 'lease renewal failed');
+    }
+  }
+
+  private async listen(): Promise<void> {
+    try {
+      this.listener = await this.opts.pool.connect();
+      this.listener.on('notification', () => this.wake?.());
+      this.listener.on('error', (e) => this.opts.log.warn({ err: e }, 'notification connection lost; polling'));
+      await this.listener.query('listen herald_due');
+    } catch (e) {
+      this.opts.log.warn({ err: e }, 'LISTEN failed; falling back to polling');
+      this.listener?.release();
+      this.listener = null;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        done();
+      };
+    });
+  }
+}
+
+/** Maps a decided outcome to the delivery's next state. */
+function toUpdate(
+  d: ClaimedDelivery,
+  outcome: Outcome,
+  result: SendResult,
+  runAttempts: number,
+  now: Date,
+  attempt: NonNullable<DeliveryUpdate['attempt']>,
+): DeliveryUpdate {
+  const base = {
+    id: d.id,
+    leaseVersion: d.leaseVersion,
+    attemptsMade: d.attemptsMade + 1,
+    runAttempts,
+    lastStatus: result.status ?? null,
+    attempt,
+  };
+  switch (outcome.kind) {
+    case 'delivered':
+      return { ...base, state: 'succeeded', nextAttemptAt: now, lastError: null };
+    case 'retry':
+      return { ...base, state: 'pending', nextAttemptAt: outcome.at, lastError: outcome.reason };
+    case 'failed':
+    case 'disable-endpoint':
+      return { ...base, state: 'failed', nextAttemptAt: now, lastError: outcome.reason };
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * A running Herald: database (external or embedded), migrations, the secret box, and the pieces
+ * built on them. `serve`, the tests and the benchmark all start Herald through `openHerald`.
+ */
+import type pg from 'pg';
+import type { Config } from '../config.js';
+import type { Clock } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import { DEFAULT_AUTO_DISABLE } from '../core/endpoint-health.js';
+import type { RetryPolicy } from '../core/retry-policy.js';
+import type { SecretBox } from '../core/secret-box.js';
+import { parseCidrList } from '../delivery/address-policy.js';
+import { createHttpClient, type HttpClient } from '../delivery/http-client.js';
+import { DeliveryWorker } from '../delivery/worker.js';
+import type { Logger } from '../logger.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../store/embedded-postgres.js';
+import { migrate } from '../store/migrate.js';
+import { createPool } from '../store/pool.js';
+import { loadSecretBox } from './secret-keys.js';
+import type { UrlPolicy } from './endpoints.js';
+
+/** Everything a Herald process holds. */
+export interface Herald {
+  /** Parsed configuration. */
+  config: Config;
+  /** Database pool. */
+  pool: pg.Pool;
+  /** Connection string in use (embedded or external). */
+  databaseUrl: string;
+  /** Opens and seals endpoint secrets. */
+  secretBox: SecretBox;
+  /** Time source. */
+  clock: Clock;
+  /** Logger. */
+  log: Logger;
+  /** Endpoint URL rules. */
+  urlPolicy: UrlPolicy;
+  /** Retry schedule from the configuration. */
+  retryPolicy: RetryPolicy;
+  /** Builds a delivery worker with this process's settings (not started). */
+  createWorker(overrides?: { http?: HttpClient; concurrency?: number; batchSize?: number; leaseMs?: number; random?: () => number }): DeliveryWorker;
+  /** Closes workers created here, the pool, and the embedded database. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link openHerald}. */
+export interface OpenOptions {
+  /** Configuration. */
+  config: Config;
+  /** Logger. */
+  log: Logger;
+  /** Clock (fake in tests). */
+  clock?: Clock;
+  /** Skip migrations (they normally run at start). */
+  skipMigrations?: boolean;
+}
+
+export async function openHerald(opts: OpenOptions): Promise<Herald> {
+  const { config, log } = opts;
+  const clock = opts.clock ?? systemClock;
+  const allowedNetworks = parseCidrList(config.HERALD_ALLOWED_NETWORKS);
+  let embedded: EmbeddedPostgres | undefined;
+  let databaseUrl = config.DATABASE_URL;
+  const secretBox = await loadSecretBox({
+    secretKey: config.HERALD_SECRET_KEY,
+    databaseUrl,
+    dataDir: config.HERALD_DATA_DIR,
+    log,
+  });
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.HERALD_DATA_DIR,
+      log: (level, msg) => log[level]({ component: 'embedded-postgres' }, msg),
+    });
+    databaseUrl = embedded.url;
+    log.info({ url: databaseUrl }, 'embedded PostgreSQL running');
+  }
+  const pool = createPool({ url: databaseUrl, max: 20 }, (e) => log.warn({ err: e }, 'idle database connection lost'));
+  try {
+    if (!opts.skipMigrations) {
+      const applied = await migrate(pool);
+      if (applied.length > 0) log.info({ applied }, 'migrations applied');
+    }
+  } catch (e) {
+    await pool.end();
+    await embedded?.stop();
+    throw e;
+  }
+  const retryPolicy: RetryPolicy = {
+    schedule: config.HERALD_RETRY_SCHEDULE,
+    jitter: config.HERALD_RETRY_JITTER,
+    retryAfterMaxMs: 24 * 3_600_000,
+  };
+  const urlPolicy: UrlPolicy = { allowHttp: config.HERALD_ALLOW_HTTP, allowedNetworks };
+  const workers: DeliveryWorker[] = [];
+  const clients: HttpClient[] = [];
+
+  return {
+    config,
+    pool,
+    databaseUrl,
+    secretBox,
+    clock,
+    log,
+    urlPolicy,
+    retryPolicy,
+    createWorker(overrides = {}) {
+      let http = overrides.http;
+      if (!http) {
+        http = createHttpClient({ allowHttp: config.HERALD_ALLOW_HTTP, allowedNetworks });
+        clients.push(http);
+      }
+      const worker = new DeliveryWorker({
+        pool,
+        http,
+        secretBox,
+        clock,
+        policy: retryPolicy,
+        autoDisable: {
+          ...DEFAULT_AUTO_DISABLE,
+          failuresInARow: config.HERALD_AUTO_DISABLE_FAILURES,
+          minFailingMs: config.HERALD_AUTO_DISABLE_AFTER,
+        },
+        timeoutMs: config.HERALD_REQUEST_TIMEOUT,
+        concurrency: overrides.concurrency ?? config.HERALD_WORKER_CONCURRENCY,
+        batchSize: overrides.batchSize,
+        leaseMs: overrides.leaseMs,
+        pollIntervalMs: config.HERALD_POLL_INTERVAL,
+        log,
+        random: overrides.random,
+      });
+      workers.push(worker);
+      return worker;
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.stop()));
+      await Promise.all(clients.map((c) => c.close()));
+      await pool.end();
+      await embedded?.stop();
+    },
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * Publishing: the library API a platform calls from its own code. Pass the caller's own `pg` client
+ * inside an open transaction and the message exists if and only if that transaction commits (the
+ * transactional outbox: no dual write). Pass a pool and it is stored at once.
+ */
+import { createHash } from 'node:crypto';
+import { HeraldError } from '../core/errors.js';
+import { validateEventTypeName } from '../core/filters.js';
+import { newOrderedId } from '../core/ids.js';
+import { getApplication } from '../store/applications.js';
+import { insertMessages, type MessageRow } from '../store/messages.js';
+import type { Queryable } from '../store/pool.js';
+
+/** Default payload limit; HERALD_MAX_PAYLOAD_BYTES changes it. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
+
+/** Same pattern and length as Svix's eventId. */
+const EVENT_ID_PATTERN = /^[a-zA-Z0-9\-_.]{1,256}$/;
+
+/** One message to publish. */
+export interface PublishInput {
+  /** Event type name, e.g. order.paid. */
+  eventType: string;
+  /** A JSON object; sent as its JSON serialisation, byte for byte. */
+  payload: unknown;
+  /** Your idempotency key: publishing it again returns the first message and creates nothing. */
+  eventId?: string | null;
+}
+
+/** A stored message. */
+export interface PublishedMessage {
+  /** msg_…, sent as webhook-id. */
+  id: string;
+  /** Event type. */
+  eventType: string;
+  /** Your idempotency key. */
+  eventId: string | null;
+  /** The payload as sent. */
+  payload: Record<string, unknown>;
+  /** Publish time. */
+  timestamp: Date;
+  /** Deliveries created (0 for a duplicate). */
+  deliveries: number;
+  /** True when eventId matched an earlier message, which is returned instead. */
+  duplicate: boolean;
+}
+
+/** Options of {@link publish}. */
+export interface PublishOptions {
+  /** Publish time (a fake clock in tests). */
+  now?: Date;
+  /** Payload limit in bytes. */
+  maxPayloadBytes?: number;
+}
+
+/** Validates and serialises one input; throws a HeraldError naming the bad field. */
+function prepare(input: PublishInput, index: number, maxBytes: number, now: Date) {
+  const at = (field: string) => (index >= 0 ? `[${index}].${field}` : field);
+  if (typeof input?.eventType !== 'string') {
+    throw new HeraldError('validation', 'eventType is required', { fields: [{ path: at('eventType'), message: 'required' }] });
+  }
+  validateEventTypeName(input.eventType);
+  const p = input.payload;
+  if (p === null || typeof p !== 'object' || Array.isArray(p)) {
+    throw new HeraldError('validation', 'payload must be a JSON object', {
+      fields: [{ path: at('payload'), message: `must be a JSON object, got ${Array.isArray(p) ? 'an array' : p === null ? 'null' : typeof p}` }],
+    });
+  }
+  const eventId = input.eventId ?? null;
+  if (eventId !== null && (typeof eventId !== 'string' || !EVENT_ID_PATTERN.test(eventId))) {
+    throw new HeraldError('validation', 'eventId must be 1-256 characters of a-z, A-Z, 0-9, "-", "_" or "."', {
+      fields: [{ path: at('eventId'), message: 'invalid characters or length' }],
+    });
+  }
+  const body = Buffer.from(JSON.stringify(p), 'utf8');
+  if (body.length > maxBytes) {
+    throw new HeraldError('payload_too_large', `payload is ${body.length} bytes; the limit is ${maxBytes} bytes (HERALD_MAX_PAYLOAD_BYTES)`);
+  }
+  return {
+    id: newOrderedId('msg', now.getTime()),
+    eventType: input.eventType,
+    eventId,
+    payload: body,
+    payloadHash: createHash('sha256').update(body).digest(),
+    createdAt: now,
+  };
+}
+
+function toPublished(row: MessageRow, deliveries: number, duplicate: boolean): PublishedMessage {
+  return {
+    id: row.id,
+    eventType: row.eventType,
+    eventId: row.eventId,
+    payload: JSON.parse(row.payload.toString('utf8')) as Record<string, unknown>,
+    timestamp: row.createdAt,
+    deliveries,
+    duplicate,
+  };
+}
+
+/**
+ * Publishes messages for one application (by id or uid) and returns once they and their
+ * deliveries are stored (in the caller's transaction, when `db` is a client inside one). Every
+ * input is validated before anything is written: one bad message writes nothing.
+ */
+export async function publishMany(
+  db: Queryable,
+  app: string,
+  inputs: PublishInput[],
+  opts: PublishOptions = {},
+): Promise<PublishedMessage[]> {
+  const now = opts.now ?? new Date();
+  const maxBytes = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const prepared = inputs.map((input, i) => prepare(input, inputs.length > 1 ? i : -1, maxBytes, now));
+  const application = await getApplication(db, app);
+  if (!application) throw new HeraldError('not_found', `application ${app} not found`);
+  const results = await insertMessages(db, application.id, prepared);
+  return results.map((r, i) => {
+    const mine = prepared[i]!;
+    if (r.inserted) {
+      return toPublished({ ...mine, appId: application.id }, r.deliveries, false);
+    }
+    if (!r.existing.payloadHash.equals(mine.payloadHash) || r.existing.eventType !== mine.eventType) {
+      throw new HeraldError(
+        'conflict',
+        `eventId ${mine.eventId} was already used by message ${r.existing.id} with a different ${r.existing.eventType !== mine.eventType ? 'event type' : 'payload'}; use a new eventId for a different event`,
+      );
+    }
+    return toPublished(r.existing, 0, true);
+  });
+}
+
+/** Publishes one message; see {@link publishMany}. */
+export async function publish(db: Queryable, app: string, input: PublishInput, opts: PublishOptions = {}): Promise<PublishedMessage> {
+  const [one] = await publishMany(db, app, [input], opts);
+  return one!;
+}

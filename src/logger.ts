@@ -1,0 +1,30 @@
+/**
+ * Structured logs (pino). Secrets never reach a log line: request headers, secrets and API keys are
+ * redacted by path, and code logs ids, not payloads.
+ */
+import { pino } from 'pino';
+
+/** The subset of pino's logger Herald uses, so tests can pass a silent one. */
+export interface Logger {
+  /** Debug detail. */
+  debug(obj: object, msg?: string): void;
+  /** Normal operation. */
+  info(obj: object, msg?: string): void;
+  /** Something an operator may want to look at. */
+  warn(obj: object, msg?: string): void;
+  /** Something failed. */
+  error(obj: object, msg?: string): void;
+}
+
+export function createLogger(level: string): pino.Logger {
+  return pino({
+    level,
+    redact: {
+      paths: ['secret', '*.secret', 'key', '*.key', 'token', '*.token', 'headers.authorization', 'req.headers.authorization'],
+      censor: '[redacted]',
+    },
+  });
+}
+
+/** A logger that drops everything (tests). */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

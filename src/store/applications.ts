@@ -1,0 +1,85 @@
+/** Applications (tenants). */
+import type { Queryable } from './pool.js';
+
+/** A stored application. */
+export interface ApplicationRow {
+  /** app_… */
+  id: string;
+  /** Platform's own id, optional. */
+  uid: string | null;
+  /** Display name. */
+  name: string;
+  /** Free-form key/value pairs. */
+  metadata: Record<string, string>;
+  /** Default requests/s per endpoint, or null. */
+  rateLimit: number | null;
+  /** When created. */
+  createdAt: Date;
+  /** Last change. */
+  updatedAt: Date;
+}
+
+const COLUMNS = `id, uid, name, metadata, rate_limit as "rateLimit", created_at as "createdAt", updated_at as "updatedAt"`;
+
+/** Fields a caller may set. */
+export interface ApplicationInput {
+  /** Display name. */
+  name: string;
+  /** Platform's own id. */
+  uid?: string | null;
+  /** Key/value pairs. */
+  metadata?: Record<string, string>;
+  /** Requests/s per endpoint. */
+  rateLimit?: number | null;
+}
+
+export async function insertApplication(db: Queryable, id: string, input: ApplicationInput, now: Date): Promise<ApplicationRow> {
+  const { rows } = await db.query<ApplicationRow>(
+    `insert into application (id, uid, name, metadata, rate_limit, created_at, updated_at)
+     values ($1, $2, $3, $4, $5, $6, $6) returning ${COLUMNS}`,
+    [id, input.uid ?? null, input.name, input.metadata ?? {}, input.rateLimit ?? null, now],
+  );
+  return rows[0]!;
+}
+
+/** Finds an application by its id or its uid. */
+export async function getApplication(db: Queryable, idOrUid: string): Promise<ApplicationRow | null> {
+  const { rows } = await db.query<ApplicationRow>(
+    `select ${COLUMNS} from application where id = $1 or uid = $1 order by (id = $1) desc limit 1`,
+    [idOrUid],
+  );
+  return rows[0] ?? null;
+}
+
+export async function updateApplication(db: Queryable, appId: string, input: ApplicationInput, now: Date): Promise<ApplicationRow | null> {
+  const { rows } = await db.query<ApplicationRow>(
+    `update application set name = $2, uid = $3, metadata = $4, rate_limit = $5, updated_at = $6
+     where id = $1 returning ${COLUMNS}`,
+    [appId, input.name, input.uid ?? null, input.metadata ?? {}, input.rateLimit ?? null, now],
+  );
+  return rows[0] ?? null;
+}
+
+export async function deleteApplication(db: Queryable, appId: string): Promise<boolean> {
+  const { rowCount } = await db.query('delete from application where id = $1', [appId]);
+  return rowCount === 1;
+}
+
+/** Lists applications by id (creation order), after `afterId` when paging. */
+export async function listApplications(
+  db: Queryable,
+  opts: { limit: number; afterId?: string | null; beforeId?: string | null },
+): Promise<ApplicationRow[]> {
+  if (opts.beforeId) {
+    const { rows } = await db.query<ApplicationRow>(
+      `select * from (select ${COLUMNS} from application where id < $1 order by id desc limit $2) t order by id`,
+      [opts.beforeId, opts.limit],
+    );
+    return rows;
+  }
+  const { rows } = await db.query<ApplicationRow>(
+    `select ${COLUMNS} from application where ($1::text is null or id > $1) order by id limit $2`,
+    [opts.afterId ?? null, opts.limit],
+  );
+  return rows;
+}

@@ -1,0 +1,250 @@
+/** Endpoints and their encrypted signing secrets. */
+import type { Queryable } from './pool.js';
+
+/** A stored endpoint. */
+export interface EndpointRow {
+  /** ep_… */
+  id: string;
+  /** Owning application. */
+  appId: string;
+  /** Platform's own id, unique per application. */
+  uid: string | null;
+  /** Delivery URL. */
+  url: string;
+  /** Free text; the UI shows it as the name. */
+  description: string;
+  /** Subscribed event types (null = every type). */
+  filterTypes: string[] | null;
+  /** Channels (reserved). */
+  channels: string[] | null;
+  /** Receives nothing while true. */
+  disabled: boolean;
+  /** 'user' or 'auto'. */
+  disabledBy: 'user' | 'auto' | null;
+  /** Why it was disabled. */
+  disabledReason: string | null;
+  /** When it was disabled. */
+  disabledAt: Date | null;
+  /** Custom headers sent with each delivery. */
+  headers: Record<string, string>;
+  /** Key/value pairs. */
+  metadata: Record<string, string>;
+  /** Requests/s limit, or null. */
+  rateLimit: number | null;
+  /** Failed attempts in a row. */
+  consecutiveFailures: number;
+  /** Start of the current run of failures. */
+  firstFailureAt: Date | null;
+  /** When created. */
+  createdAt: Date;
+  /** Last change. */
+  updatedAt: Date;
+}
+
+export const ENDPOINT_COLUMNS = `id, app_id as "appId", uid, url, description, filter_types as "filterTypes",
+  channels, disabled, disabled_by as "disabledBy", disabled_reason as "disabledReason", disabled_at as "disabledAt",
+  headers, metadata, rate_limit as "rateLimit", consecutive_failures as "consecutiveFailures",
+  first_failure_at as "firstFailureAt", created_at as "createdAt", updated_at as "updatedAt"`;
+
+/** Fields a caller sets on create and update. */
+export interface EndpointInput {
+  /** Delivery URL (validated by the caller). */
+  url: string;
+  /** Free text. */
+  description?: string;
+  /** Subscribed types, null = all. */
+  filterTypes?: string[] | null;
+  /** Channels. */
+  channels?: string[] | null;
+  /** Create paused / pause. */
+  disabled?: boolean;
+  /** Platform's own id. */
+  uid?: string | null;
+  /** Key/value pairs. */
+  metadata?: Record<string, string>;
+  /** Custom headers. */
+  headers?: Record<string, string>;
+  /** Requests/s. */
+  rateLimit?: number | null;
+}
+
+export async function insertEndpoint(
+  db: Queryable,
+  appId: string,
+  id: string,
+  input: EndpointInput,
+  secret: { sealed: string; hint: string },
+  now: Date,
+): Promise<EndpointRow> {
+  const { rows } = await db.query<EndpointRow>(
+    `with ep as (
+       insert into endpoint (id, app_id, uid, url, description, filter_types, channels, disabled, disabled_by,
+         disabled_at, headers, metadata, rate_limit, created_at, updated_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, case when $8 then 'user' end, case when $8 then $12::timestamptz end,
+         $9, $10, $11, $12, $12)
+       returning ${ENDPOINT_COLUMNS}
+     ), s as (
+       insert into endpoint_secret (endpoint_id, sealed, hint, created_at) select id, $13, $14, $12 from ep
+     )
+     select * from ep`,
+    [
+      id,
+      appId,
+      input.uid ?? null,
+      input.url,
+      input.description ?? '',
+      input.filterTypes ?? null,
+      input.channels ?? null,
+      input.disabled ?? false,
+      input.headers ?? {},
+      input.metadata ?? {},
+      input.rateLimit ?? null,
+      now,
+      secret.sealed,
+      secret.hint,
+    ],
+  );
+  return rows[0]!;
+}
+
+/** Finds an endpoint of an application by id or uid. */
+export async function getEndpoint(db: Queryable, appId: string, idOrUid: string): Promise<EndpointRow | null> {
+  const { rows } = await db.query<EndpointRow>(
+    `select ${ENDPOINT_COLUMNS} from endpoint where app_id = $1 and (id = $2 or uid = $2)
+     order by (id = $2) desc limit 1`,
+    [appId, idOrUid],
+  );
+  return rows[0] ?? null;
+}
+
+export async function listEndpoints(
+  db: Queryable,
+  appId: string,
+  opts: { limit: number; afterId?: string | null },
+): Promise<EndpointRow[]> {
+  const { rows } = await db.query<EndpointRow>(
+    `select ${ENDPOINT_COLUMNS} from endpoint where app_id = $1 and ($2::text is null or id > $2) order by id limit $3`,
+    [appId, opts.afterId ?? null, opts.limit],
+  );
+  return rows;
+}
+
+/**
+ * Replaces an endpoint's settings. Changing `disabled` records who did it; re-enabling clears the
+ * reason and the failure run so the auto-disable count starts again.
+ */
+export async function updateEndpoint(
+  db: Queryable,
+  appId: string,
+  endpointId: string,
+  input: EndpointInput,
+  now: Date,
+): Promise<EndpointRow | null> {
+  const { rows } = await db.query<EndpointRow>(
+    `update endpoint e set url = $3, description = $4, filter_types = $5, channels = $6, uid = $7,
+       metadata = $8, headers = $9, rate_limit = $10, updated_at = $11,
+       disabled = $12,
+       disabled_by = case when $12 and not e.disabled then 'user' when $12 then e.disabled_by end,
+       disabled_reason = case when $12 and not e.disabled then null when $12 then e.disabled_reason end,
+       disabled_at = case when $12 and not e.disabled then $11 when $12 then e.disabled_at end,
+       consecutive_failures = case when not $12 and e.disabled then 0 else e.consecutive_failures end,
+       first_failure_at = case when not $12 and e.disabled then null else e.first_failure_at end
+     where app_id = $1 and id = $2 returning ${ENDPOINT_COLUMNS}`,
+    [
+      appId,
+      endpointId,
+      input.url,
+      input.description ?? '',
+      input.filterTypes ?? null,
+      input.channels ?? null,
+      input.uid ?? null,
+      input.metadata ?? {},
+      input.headers ?? {},
+      input.rateLimit ?? null,
+      now,
+      input.disabled ?? false,
+    ],
+  );
+  return rows[0] ?? null;
+}
+
+export async function deleteEndpoint(db: Queryable, appId: string, endpointId: string): Promise<boolean> {
+  const { rowCount } = await db.query('delete from endpoint where app_id = $1 and id = $2', [appId, endpointId]);
+  return rowCount === 1;
+}
+
+/** A sealed secret with its validity. */
+export interface SecretRow {
+  /** Encrypted secret. */
+  sealed: string;
+  /** Last four characters. */
+  hint: string;
+  /** null = current. */
+  expiresAt: Date | null;
+}
+
+/** Secrets that still sign at `now`, current first. */
+export async function listValidSecrets(db: Queryable, appId: string, endpointId: string, now: Date): Promise<SecretRow[]> {
+  const { rows } = await db.query<SecretRow>(
+    `select s.sealed, s.hint, s.expires_at as "expiresAt" from endpoint_secret s join endpoint e on e.id = s.endpoint_id
+     where e.app_id = $1 and s.endpoint_id = $2 and (s.expires_at is null or s.expires_at > $3)
+     order by s.expires_at is null desc, s.id desc`,
+    [appId, endpointId, now],
+  );
+  return rows;
+}
+
+/**
+ * Rotates: every secret still valid expires after `graceMs` at the latest (0 = at once, e.g. after a
+ * leak) and the new one becomes current.
+ * Secrets that already expired are deleted so the table does not grow with every rotation.
+ */
+export async function rotateSecret(
+  db: Queryable,
+  appId: string,
+  endpointId: string,
+  secret: { sealed: string; hint: string },
+  graceMs: number,
+  now: Date,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `with ep as (select id from endpoint where app_id = $1 and id = $2),
+     expire as (
+       update endpoint_secret
+       set expires_at = least(coalesce(expires_at, 'infinity'), $5::timestamptz + make_interval(secs => $6::double precision / 1000))
+       where endpoint_id in (select id from ep) and (expires_at is null or expires_at > $5)
+     ), purge as (
+       delete from endpoint_secret where endpoint_id in (select id from ep) and expires_at <= $5
+     )
+     insert into endpoint_secret (endpoint_id, sealed, hint, created_at) select id, $3, $4, $5 from ep`,
+    [appId, endpointId, secret.sealed, secret.hint, now, graceMs],
+  );
+  return rowCount === 1;
+}
+
+/**
+ * Disables endpoints with a reason, marks their pending deliveries skipped, and returns the ones
+ * that were enabled before (so an operational event is raised once per disable).
+ */
+export async function disableEndpoints(
+  db: Queryable,
+  items: { endpointId: string; reason: string }[],
+  by: 'user' | 'auto',
+  now: Date,
+): Promise<{ id: string; appId: string; reason: string }[]> {
+  if (items.length === 0) return [];
+  const { rows } = await db.query<{ id: string; appId: string; reason: string }>(
+    `with r as (select * from unnest($1::text[], $2::text[]) as r(id, reason)),
+     upd as (
+       update endpoint e set disabled = true, disabled_by = $3, disabled_reason = r.reason, disabled_at = $4, updated_at = $4
+       from r where e.id = r.id and not e.disabled
+       returning e.id, e.app_id as "appId", r.reason
+     ), skip as (
+       update delivery d set state = 'skipped', last_error = 'endpoint disabled: ' || upd.reason, updated_at = $4
+       from upd where d.endpoint_id = upd.id and d.state = 'pending'
+     )
+     select * from upd`,
+    [items.map((i) => i.endpointId), items.map((i) => i.reason), by, now],
+  );
+  return rows;
+}

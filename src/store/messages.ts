@@ -1,0 +1,116 @@
+/** Messages: the publish path. One statement stores the messages and fans them out to deliveries. */
+import type { Queryable } from './pool.js';
+
+/** A message ready to insert: already validated, serialised and given an id. */
+export interface NewMessage {
+  /** msg_… */
+  id: string;
+  /** Event type name. */
+  eventType: string;
+  /** Publisher's idempotency key, or null. */
+  eventId: string | null;
+  /** Exact request body. */
+  payload: Buffer;
+  /** sha256 of payload. */
+  payloadHash: Buffer;
+  /** Publish time. */
+  createdAt: Date;
+}
+
+/** A stored message. */
+export interface MessageRow {
+  /** msg_… */
+  id: string;
+  /** Owning application. */
+  appId: string;
+  /** Event type name. */
+  eventType: string;
+  /** Publisher's idempotency key. */
+  eventId: string | null;
+  /** Exact body bytes. */
+  payload: Buffer;
+  /** sha256 of payload. */
+  payloadHash: Buffer;
+  /** Publish time. */
+  createdAt: Date;
+}
+
+/** What happened to one message of a batch. */
+export type InsertResult =
+  | { inserted: true; id: string; deliveries: number }
+  | { inserted: false; id: string; existing: MessageRow };
+
+const MESSAGE_COLUMNS = `id, app_id as "appId", event_type as "eventType", event_id as "eventId",
+  payload, payload_hash as "payloadHash", created_at as "createdAt"`;
+
+/**
+ * SQL that decides whether endpoint `e` subscribed to the event type `t`; mirrors
+ * `matchesEventType` in src/core/filters.ts (a test keeps the two in agreement).
+ */
+export const FILTER_MATCH_SQL = (e: string, t: string) => `(
+  ${e}.filter_types is null or cardinality(${e}.filter_types) = 0 or exists (
+    select 1 from unnest(${e}.filter_types) f
+    where f = ${t} or f = '*' or (right(f, 2) = '.*' and starts_with(${t}, left(f, -1)))))`;
+
+/**
+ * Inserts messages and, in the same statement, one pending delivery per enabled endpoint of the
+ * application whose filter matches; then notifies waiting workers (delivered at commit). A message
+ * whose eventId already exists is not inserted and the stored one is returned instead.
+ * Three round trips at most for any batch size: this is the publish hot path.
+ */
+export async function insertMessages(db: Queryable, appId: string, batch: NewMessage[]): Promise<InsertResult[]> {
+  const { rows } = await db.query<{ id: string; deliveries: number }>(
+    `with input as (
+       select * from unnest($2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::timestamptz[])
+         as t(id, event_type, event_id, payload, payload_hash, created_at)
+     ), ins as (
+       insert into message (id, app_id, event_type, event_id, payload, payload_hash, created_at)
+       select id, $1, event_type, event_id, payload, payload_hash, created_at from input
+       on conflict (app_id, event_id) where event_id is not null do nothing
+       returning id, event_type, created_at
+     ), fan as (
+       insert into delivery (app_id, msg_id, endpoint_id, state, next_attempt_at, created_at)
+       select $1, ins.id, e.id, 'pending', ins.created_at, ins.created_at
+       from ins join endpoint e on e.app_id = $1 and not e.disabled and ${FILTER_MATCH_SQL('e', 'ins.event_type')}
+       returning msg_id
+     )
+     select ins.id, (select count(*) from fan where fan.msg_id = ins.id)::int as deliveries
+     from ins cross join (select pg_notify('herald_due', '')) n`,
+    [
+      appId,
+      batch.map((m) => m.id),
+      batch.map((m) => m.eventType),
+      batch.map((m) => m.eventId),
+      batch.map((m) => m.payload),
+      batch.map((m) => m.payloadHash),
+      batch.map((m) => m.createdAt),
+    ],
+  );
+  const inserted = new Map(rows.map((r) => [r.id, r.deliveries]));
+  const missingEventIds = batch.filter((m) => !inserted.has(m.id)).map((m) => m.eventId);
+  const existing = new Map<string, MessageRow>();
+  if (missingEventIds.length > 0) {
+    const found = await db.query<MessageRow>(
+      `select ${MESSAGE_COLUMNS} from message where app_id = $1 and event_id = any($2::text[])`,
+      [appId, missingEventIds],
+    );
+    for (const r of found.rows) existing.set(r.eventId ?? '', r);
+  }
+  return batch.map((m): InsertResult => {
+    const deliveries = inserted.get(m.id);
+    if (deliveries !== undefined) return { inserted: true, id: m.id, deliveries };
+    const prior = existing.get(m.eventId ?? '');
+    if (!prior) throw new Error(`message ${m.id} was neither inserted nor found by eventId`);
+    return { inserted: false, id: prior.id, existing: prior };
+  });
+}
+
+/** One message of an application. */
+export async function getMessage(db: Queryable, appId: string, msgId: string): Promise<MessageRow | null> {
+  const { rows } = await db.query<MessageRow>(
+    `select ${MESSAGE_COLUMNS} from message where app_id = $1 and (id = $2 or event_id = $2)
+     order by (id = $2) desc limit 1`,
+    [appId, msgId],
+  );
+  return rows[0] ?? null;
+}

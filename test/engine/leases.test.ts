@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publish } from '../../src/engine/publish.js';
+import { claimDueDeliveries, recordOutcomes } from '../../src/store/deliveries.js';
+import { DEFAULT_LEASE_MS } from '../../src/delivery/worker.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
+import { startTestHerald, type TestHerald } from '../support/herald.js';
+
+let t: TestHerald;
+let rx: Receiver;
+beforeAll(async () => {
+  t = await startTestHerald();
+  rx = await startReceiver();
+});
+afterAll(async () => {
+  await rx.close();
+  await t.close();
+});
+
+describe('leases', () => {
+  it('delivers what a worker killed with SIGKILL mid-flight had claimed, once its lease expires', async () => {
+    const app = await t.makeApp();
+    await t.makeEndpoint(app.id, { url: `${rx.url}/kill` });
+    let hang = true;
+    rx.respondWith(async () => {
+      while (hang) await new Promise((r) => setTimeout(r, 20));
+      return { status: 200 };
+    });
+    const msg = await publish(t.herald.pool, app.id, { eventType: 'order.paid', payload: { n: 1 } }, { now: t.clock.now() });
+
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-child.ts'], {
+      env: { ...process.env, ...configEnv() },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await rx.waitFor(1, 20_000); // the child claimed and is waiting for the response
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    hang = false;
+
+    const worker = t.herald.createWorker();
+    expect(await worker.drain()).toBe(0); // still leased by the dead worker
+    t.clock.set(new Date(Date.now() + DEFAULT_LEASE_MS + 1_000));
+    expect(await worker.drain()).toBe(1);
+    const { rows } = await t.herald.pool.query(`select state, attempts_made from delivery where msg_id = $1`, [msg.id]);
+    expect(rows[0]).toEqual({ state: 'succeeded', attempts_made: 1 });
+    expect(rx.requests.map((r) => r.headers['webhook-id'])).toEqual([msg.id, msg.id]);
+  });
+
+  it('refuses the write of a worker whose lease was taken over', async () => {
+    const app = await t.makeApp();
+    await t.makeEndpoint(app.id, { url: `${rx.url}/stale` });
+    rx.respondWith({ status: 200 });
+    const msg = await publish(t.herald.pool, app.id, { eventType: 'x', payload: {} }, { now: t.clock.now() });
+    const now = t.clock.now();
+    const [stale] = await claimDueDeliveries(t.herald.pool, { owner: 'slow', limit: 10, now, leaseUntil: new Date(now.getTime() + 1000) });
+    expect(stale!.msgId).toBe(msg.id);
+
+    t.clock.advance(2_000);
+    expect(await t.herald.createWorker().drain()).toBe(1); // the newer worker delivers it
+
+    const written = await recordOutcomes(
+      t.herald.pool,
+      [{ id: stale!.id, leaseVersion: stale!.leaseVersion, state: 'failed', nextAttemptAt: now, attemptsMade: 1, runAttempts: 1, lastStatus: 500, lastError: 'late', attempt: null }],
+      now,
+    );
+    expect(written.size).toBe(0);
+    const { rows } = await t.herald.pool.query(`select state, last_error from delivery where msg_id = $1`, [msg.id]);
+    expect(rows[0]).toEqual({ state: 'succeeded', last_error: null });
+  });
+
+  it('lets two workers share the queue without delivering anything twice', async () => {
+    const app = await t.makeApp();
+    await t.makeEndpoint(app.id, { url: `${rx.url}/shared` });
+    rx.respondWith({ status: 200 });
+    rx.requests.length = 0;
+    for (let i = 0; i < 40; i++) await publish(t.herald.pool, app.id, { eventType: 'x', payload: { i } }, { now: t.clock.now() });
+    const [a, b] = [t.herald.createWorker({ batchSize: 5 }), t.herald.createWorker({ batchSize: 5 })];
+    const [na, nb] = await Promise.all([a.drain(), b.drain()]);
+    expect(na + nb).toBe(40);
+    const bodies = rx.requests.filter((r) => r.path === '/shared').map((r) => r.body.toString());
+    expect(new Set(bodies).size).toBe(40);
+    expect(bodies).toHaveLength(40);
+  });
+});
+
+function configEnv(): Record<string, string> {
+  const c = t.herald.config;
+  return {
+    DATABASE_URL: t.db.url,
+    HERALD_SECRET_KEY: c.HERALD_SECRET_KEY!,
+    HERALD_ALLOW_HTTP: 'true',
+    HERALD_ALLOWED_NETWORKS: '127.0.0.0/8',
+    HERALD_POLL_INTERVAL: '50ms',
+  };
+}
