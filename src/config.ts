@@ -141,6 +141,19 @@ export const ConfigSchema = z.object({
   HERALD_POLL_INTERVAL: duration('1s')
     .default(1_000)
     .describe('How often workers look for due deliveries when no notification arrives.'),
+  HERALD_ADMIN_TOKEN: z
+    .string()
+    .min(24, 'must be at least 24 characters; generate one with `openssl rand -hex 32`')
+    .optional()
+    .describe('Operator bearer token. When unset, the first start generates one, prints it once and stores only its hash.'),
+  HERALD_ALLOW_SECRET_READ: booleanString
+    .default(true)
+    .describe('Whether endpoint secrets can be read after creation (needs the update permission). false = shown once, never again.'),
+  HERALD_PUBLIC_URL: z
+    .string()
+    .url('must be an absolute URL such as https://hooks.example.com')
+    .optional()
+    .describe('Public base URL of this Herald, used in customer portal links; defaults to the request origin.'),
   HERALD_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

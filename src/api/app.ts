@@ -1,0 +1,54 @@
+/**
+ * buildApp(deps): the Fastify application — management API (Svix v1 shaped), OpenAPI document,
+ * API reference, and (once built) the dashboard. One plugin per resource under src/api/routes/.
+ */
+import Fastify from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Api, ApiDeps } from './context.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { registerAuth } from './auth.js';
+import { registerOpenApi } from './openapi.js';
+import healthRoutes from './routes/health.js';
+import applicationRoutes from './routes/applications.js';
+import eventTypeRoutes from './routes/event-types.js';
+import endpointRoutes from './routes/endpoints.js';
+import messageRoutes from './routes/messages.js';
+import attemptRoutes from './routes/attempts.js';
+import authRoutes from './routes/auth.js';
+
+/** Largest request body: the payload limit plus room for the envelope around it. */
+function bodyLimit(maxPayloadBytes: number): number {
+  return maxPayloadBytes + 64 * 1024;
+}
+
+export async function buildApp(deps: ApiDeps): Promise<Api> {
+  const { herald } = deps;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: bodyLimit(herald.config.HERALD_MAX_PAYLOAD_BYTES),
+    genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
+    // Svix ids and uids may contain dots; keep routing literal.
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  await registerOpenApi(app);
+  await registerAuth(app, deps);
+  await app.register(
+    async (v1) => {
+      const api = v1 as unknown as Api;
+      await healthRoutes(api, deps);
+      await applicationRoutes(api, deps);
+      await eventTypeRoutes(api, deps);
+      await endpointRoutes(api, deps);
+      await messageRoutes(api, deps);
+      await attemptRoutes(api, deps);
+      await authRoutes(api, deps);
+    },
+    { prefix: '/api/v1' },
+  );
+  return app as unknown as Api;
+}
