@@ -19,6 +19,10 @@ export interface Logger {
 export function createLogger(level: string): pino.Logger {
   return pino({
     level,
+    // Only these fields: errors from pg carry their client (connection settings and all).
+    serializers: {
+      err: (e: Error & { code?: string }) => ({ type: e.name, message: e.message, code: e.code, stack: e.stack }),
+    },
     redact: {
       paths: ['secret', '*.secret', 'key', '*.key', 'token', '*.token', 'headers.authorization', 'req.headers.authorization'],
       censor: '[redacted]',

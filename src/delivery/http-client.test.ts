@@ -100,8 +100,20 @@ describe('sending', () => {
       rx.respondOnce({ status: 200, headers: { 'content-encoding': encoding }, body: encode(text) });
       expect(await http.send(post(rx.url))).toMatchObject({ ok: true, body: text, bodyTruncated: false });
     }
+    rx.respondOnce({ status: 200, headers: { 'content-encoding': 'deflate, gzip' }, body: zlib.gzipSync(zlib.deflateSync(text)) });
+    expect(await http.send(post(rx.url))).toMatchObject({ ok: true, body: text, bodyTruncated: false });
+    rx.respondOnce({ status: 200, headers: { 'content-encoding': 'zstd' }, body: 'as sent' });
+    expect(await http.send(post(rx.url))).toMatchObject({ ok: true, body: 'as sent' });
     rx.respondOnce({ status: 200, body: Buffer.from([0x61, 0xff, 0xfe, 0x62]) });
     expect(await http.send(post(rx.url))).toMatchObject({ ok: true, body: 'a\uFFFD\uFFFDb' });
+  });
+
+  it('keeps the status of a response whose body cannot be decoded', async () => {
+    const corrupt = Buffer.concat([zlib.gzipSync('x'.repeat(50_000)).subarray(0, 200), Buffer.alloc(200, 0x41)]);
+    const rx = await receiver({ respondWith: { status: 200, headers: { 'content-encoding': 'gzip' }, body: corrupt } });
+    const res = await client().send(post(rx.url));
+    expect(res).toMatchObject({ ok: true, status: 200, bodyTruncated: true });
+    expect(res.ok && res.body).toMatch(/^x*$/);
   });
 
   it('refuses a host header and non-http schemes before connecting', async () => {
@@ -109,6 +121,8 @@ describe('sending', () => {
     const http = client();
     expect(await http.send({ ...post(rx.url), headers: { Host: 'internal' } })).toMatchObject({ ok: false, stage: 'blocked' });
     expect(await http.send(post('file:///etc/passwd'))).toMatchObject({ ok: false, stage: 'blocked' });
+    const injected = await http.send({ ...post(rx.url), headers: { 'x-a': 'b\r\nx-injected: 1' } });
+    expect(injected).toMatchObject({ ok: false, stage: 'blocked', message: expect.stringContaining('refused to send') });
     expect(await createHttpClient({ allowHttp: false, allowedNetworks: LOOPBACK }).send(post(rx.url))).toMatchObject({
       ok: false,
       stage: 'blocked',
@@ -219,7 +233,7 @@ describe('hostile receivers', () => {
     const rx = await receiver({ respondWith: (_req, res) => void res.socket?.resetAndDestroy() });
     const res = await client().send(post(rx.url));
     expect(res).toMatchObject({ ok: false, stage: 'response', message: expect.stringMatching(/ECONNRESET|UND_ERR_SOCKET/) });
-    expect(rx.requests).toHaveLength(1);
+    expect(await rx.waitFor(1)).toHaveLength(1);
   });
 
   it('reports a malformed response as a response failure', async () => {

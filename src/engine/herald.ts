@@ -75,7 +75,9 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
     databaseUrl = embedded.url;
     log.info({ url: databaseUrl }, 'embedded PostgreSQL running');
   }
-  const pool = createPool({ url: databaseUrl, max: 20 }, (e) => log.warn({ err: e }, 'idle database connection lost'));
+  const pool = createPool({ url: databaseUrl, max: 20 }, (e) =>
+    // Log the message only: pg errors carry the whole client object, connection settings included.
+    log.warn({ error: e.message, code: (e as { code?: string }).code }, 'idle database connection lost; the pool reconnects'));
   try {
     if (!opts.skipMigrations) {
       const applied = await migrate(pool);
