@@ -14,19 +14,18 @@
  * - The stored body is capped after decompression with streaming decoders, so a gzip bomb costs at most
  *   the cap in memory; response headers are capped by undici's `maxHeaderSize`.
  */
-import dns from 'node:dns';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Transform } from 'node:stream';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
-import { Agent, type Dispatcher, type buildConnector } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { ErrorStage, SendResult } from '../core/outcome.js';
-import { ALLOW_HINT, isAddressAllowed, type Cidr } from './address-policy.js';
+import type { Cidr } from './address-policy.js';
 import { validateEndpointUrl } from './endpoint-url.js';
+import { ATTEMPT, createPinnedConnector, defaultLookup, originKey, type LookupFn, type TaggedError } from './pinned-connector.js';
 
-/** Resolves a host name to all of its addresses. */
-export type LookupFn = (hostname: string) => Promise<{ address: string; family: 4 | 6 }[]>;
+export type { LookupFn };
+
 
 /** How the client is built; one client serves all endpoints of a worker. */
 export interface HttpClientOptions {
@@ -75,114 +74,6 @@ export interface HttpClient {
 
 /** Largest response head accepted (status line + headers); Node's own default is 16 KiB. */
 export const MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
-
-type Phase = 'dns' | 'connect' | 'tls';
-
-/** Progress of one connection attempt; attached to its errors and consulted for timeout messages. */
-interface Attempt { phase: Phase; host: string; port: number; address?: string }
-
-const ATTEMPT = Symbol('herald.attempt');
-type TaggedError = Error & { code?: string; address?: string; port?: number; errors?: unknown[]; [ATTEMPT]?: Attempt };
-const heraldError = (code: 'HERALD_BLOCKED' | 'HERALD_CONNECT_TIMEOUT', message: string): TaggedError => Object.assign(new Error(message), { code });
-
-const defaultLookup: LookupFn = async (hostname) =>
-  (await dns.promises.lookup(hostname, { all: true })).map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
-
-const originKey = (protocol: string, host: string, port: number) => `${protocol}//${host}:${port}`;
-
-/** Builds the Agent's connector: resolve, check every address, connect to the checked ones only. */
-function createPinnedConnector(opts: { allowed: Cidr[]; lookup: LookupFn; timeoutMs: number; ca: string[] | undefined }) {
-  const inFlight = new Map<string, Set<Attempt>>();
-  const pendingSockets = new Set<net.Socket>();
-  const sessions = new Map<string, Buffer>(); // TLS session resumption by server name, oldest first
-
-  const connect: buildConnector.connector = ({ hostname, protocol, port, servername }, callback) => {
-    const secure = protocol === 'https:';
-    const host = hostname.replace(/^\[(.*)\]$/, '$1');
-    const attempt: Attempt = { phase: 'dns', host, port: Number(port) || (secure ? 443 : 80) };
-    const key = originKey(protocol, host, attempt.port);
-    const tracked = inFlight.get(key) ?? new Set<Attempt>();
-    inFlight.set(key, tracked.add(attempt));
-    let socket: net.Socket | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    let settled = false;
-    const finish = (err: TaggedError | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      tracked.delete(attempt);
-      if (tracked.size === 0) inFlight.delete(key);
-      if (socket) pendingSockets.delete(socket);
-      if (!err && socket) return callback(null, socket);
-      const error: TaggedError = err ?? new Error('connection failed');
-      error[ATTEMPT] = { ...attempt };
-      socket?.destroy();
-      callback(error, null);
-    };
-
-    const literal = net.isIP(host) !== 0;
-    if (literal) {
-      const verdict = isAddressAllowed(host, opts.allowed);
-      // Deferred: undici expects the callback after connect() has returned.
-      if (!verdict.ok) return process.nextTick(finish, heraldError('HERALD_BLOCKED', `${verdict.reason}; ${ALLOW_HINT}`));
-      Object.assign(attempt, { phase: 'connect', address: host });
-    }
-    // Called by net.connect instead of dns.lookup; whatever we answer is what the socket connects to.
-    const pinnedLookup: net.LookupFunction = (name, lookupOpts, cb) => {
-      opts.lookup(name).then(
-        (records) => {
-          if (records.length === 0) return cb(Object.assign(new Error(`no addresses for ${name}`), { code: 'ENODATA' }), '', 0);
-          for (const r of records) {
-            const verdict = isAddressAllowed(r.address, opts.allowed);
-            if (!verdict.ok) return cb(heraldError('HERALD_BLOCKED', `${name} resolved to a refused address: ${verdict.reason}; ${ALLOW_HINT}`), '', 0);
-          }
-          Object.assign(attempt, { phase: 'connect', address: records[0]!.address });
-          if (lookupOpts.all) cb(null, records);
-          else cb(null, records[0]!.address, records[0]!.family);
-        },
-        (err: Error) => cb(err, '', 0),
-      );
-    };
-
-    const common = { host, port: attempt.port, lookup: pinnedLookup };
-    if (secure) {
-      const sni = servername && net.isIP(servername) === 0 ? servername : literal ? undefined : host;
-      socket = tls.connect({
-        ...common,
-        servername: sni,
-        ALPNProtocols: ['http/1.1'],
-        session: sni ? sessions.get(sni) : undefined,
-        ca: opts.ca,
-      });
-      socket.on('session', (s: Buffer) => {
-        if (!sni) return;
-        sessions.delete(sni);
-        sessions.set(sni, s);
-        if (sessions.size > 256) sessions.delete(sessions.keys().next().value!);
-      });
-    } else {
-      socket = net.connect(common);
-    }
-    pendingSockets.add(socket);
-    socket.setNoDelay(true).setKeepAlive(true, 60_000);
-    socket.once('connect', () => Object.assign(attempt, { phase: secure ? 'tls' : 'connect', address: socket!.remoteAddress }));
-    socket.once(secure ? 'secureConnect' : 'connect', () => finish(null));
-    socket.on('error', (err: Error) => finish(err));
-    timer = setTimeout(() => finish(heraldError('HERALD_CONNECT_TIMEOUT', `no connection within ${opts.timeoutMs} ms`)), opts.timeoutMs);
-  };
-
-  return {
-    connect,
-    /** The furthest-progressed connection attempt under way for an origin, if any. */
-    progressOf(key: string): Attempt | undefined {
-      const rank = { dns: 0, connect: 1, tls: 2 };
-      return [...(inFlight.get(key) ?? [])].sort((a, b) => rank[b.phase] - rank[a.phase])[0];
-    },
-    destroyPending() {
-      for (const s of pendingSockets) s.destroy(new Error('HTTP client closed'));
-    },
-  };
-}
 
 /** What had arrived when an attempt ended; failures report it too. */
 interface Progress {
