@@ -125,10 +125,12 @@ export class DeliveryWorker {
     );
     this.held.clear();
     if (this.listener) {
-      this.listener.removeAllListeners('notification');
-      await this.listener.query('unlisten herald_due').catch(() => undefined);
-      this.listener.release();
+      const client = this.listener;
       this.listener = null;
+      client.removeAllListeners('notification');
+      client.removeAllListeners('error');
+      await client.query('unlisten herald_due').catch(() => undefined);
+      client.release();
     }
   }
 
@@ -319,18 +321,37 @@ export class DeliveryWorker {
     }
   }
 
-  private async listen(): Promise<void> {
+  /**
+   * Holds one connection that LISTENs for publishes. If it is lost (database restart, network), the
+   * worker keeps polling and re-establishes it with backoff, so wake-ups come back on their own.
+   */
+  private async listen(attempt = 0): Promise<void> {
+    if (!this.running) return;
+    let client: pg.PoolClient | undefined;
     try {
-      this.listener = await this.opts.pool.connect();
+      client = await this.opts.pool.connect();
       // Linger before claiming, so a burst of publishes becomes one claim rather than one each.
-      this.listener.on('notification', () => setTimeout(() => this.wake?.(), LINGER_MS));
-      this.listener.on('error', (e) => this.opts.log.warn({ err: e }, 'notification connection lost; polling'));
-      await this.listener.query('listen herald_due');
+      client.on('notification', () => setTimeout(() => this.wake?.(), LINGER_MS));
+      client.on('error', (e) => {
+        this.opts.log.warn({ err: e }, 'notification connection lost; polling until it is back');
+        if (this.listener === client) this.listener = null;
+        client?.release(e);
+        this.relisten(0);
+      });
+      await client.query('listen herald_due');
+      this.listener = client;
+      this.wake?.(); // anything published while we were not listening
     } catch (e) {
-      this.opts.log.warn({ err: e }, 'LISTEN failed; falling back to polling');
-      this.listener?.release();
-      this.listener = null;
+      this.opts.log.warn({ err: e }, 'LISTEN failed; polling and trying again');
+      client?.release(e as Error);
+      this.relisten(attempt + 1);
     }
+  }
+
+  private relisten(attempt: number): void {
+    if (!this.running) return;
+    const delay = Math.min(30_000, 250 * 2 ** attempt);
+    setTimeout(() => void this.listen(attempt), delay).unref();
   }
 
   private sleep(ms: number): Promise<void> {
