@@ -15,7 +15,20 @@ import type { RetryPolicy } from '../core/retry-policy.js';
 import type { AutoDisableSettings } from '../core/endpoint-health.js';
 import type { SecretBox } from '../core/secret-box.js';
 import { newOrderedId } from '../core/ids.js';
-import { claimDueDeliveries, releaseLeases, renewLeases, type ClaimedDelivery, type DeliveryUpdate } from '../store/deliveries.js';
+import {
+  claimDueDeliveries,
+  releaseLeases,
+  renewLeases,
+  validSecretsByEndpoint,
+  type ClaimedDelivery,
+  type DeliveryUpdate,
+} from '../store/deliveries.js';
+
+/** A claimed delivery with the sealed secrets that sign it (current first). */
+export interface Claim extends ClaimedDelivery {
+  /** Sealed secrets valid now. */
+  secrets: string[];
+}
 import type { HttpClient } from './http-client.js';
 import { buildSignedRequest, SecretKeyCache } from './build-request.js';
 import { persistResults, type FinishedDelivery } from './persist.js';
@@ -175,7 +188,7 @@ export class DeliveryWorker {
     void p.finally(() => this.sends.delete(p));
   }
 
-  private async claim(limit: number): Promise<ClaimedDelivery[]> {
+  private async claim(limit: number): Promise<Claim[]> {
     const now = this.opts.clock.now();
     const batch = await claimDueDeliveries(this.opts.pool, {
       owner: this.id,
@@ -184,11 +197,21 @@ export class DeliveryWorker {
       leaseUntil: new Date(now.getTime() + this.leaseMs),
     });
     for (const d of batch) this.held.set(d.id, d);
-    return batch;
+    if (batch.length === 0) return [];
+    const secrets = await validSecretsByEndpoint(this.opts.pool, [...new Set(batch.map((d) => d.endpointId))], now).catch(
+      (e: unknown) => {
+        // Let go of the rows: another claim (ours or another worker's) takes them when the lease expires.
+        this.opts.log.error({ err: e }, 'loading endpoint secrets failed');
+        for (const d of batch) this.held.delete(d.id);
+        return null;
+      },
+    );
+    if (!secrets) return [];
+    return batch.map((d) => ({ ...d, secrets: secrets.get(d.endpointId) ?? [] }));
   }
 
   /** Sends one delivery and queues its decided outcome; never throws. */
-  private async process(d: ClaimedDelivery): Promise<void> {
+  private async process(d: Claim): Promise<void> {
     let done: FinishedDelivery;
     try {
       done = d.endpointDisabled ? this.skip(d) : await this.attempt(d);
@@ -201,7 +224,7 @@ export class DeliveryWorker {
     this.scheduleFlush();
   }
 
-  private async attempt(d: ClaimedDelivery): Promise<FinishedDelivery> {
+  private async attempt(d: Claim): Promise<FinishedDelivery> {
     const keys = d.secrets.map((s) => this.keys.keyOf(s, d.endpointId));
     if (keys.length === 0) return this.unattemptable(d, 'the endpoint has no valid signing secret; rotate it to create one');
     const startedAt = this.opts.clock.now();
