@@ -1,22 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { publish, publishMany } from '../../src/engine/publish.js';
 import { rotateEndpointSecret } from '../../src/engine/endpoints.js';
 import { matchesEventType } from '../../src/core/filters.js';
 import { FILTER_MATCH_SQL } from '../../src/store/messages.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
-import { startTestHerald, type TestHerald } from '../support/herald.js';
+import type { Receiver } from '../support/receiver.js';
+import { useHeraldWithReceiver, type TestHerald } from '../support/herald.js';
 
+const fx = useHeraldWithReceiver();
 let t: TestHerald;
 let rx: Receiver;
-
-beforeAll(async () => {
-  t = await startTestHerald();
-  rx = await startReceiver();
-});
-afterAll(async () => {
-  await rx.close();
-  await t.close();
+beforeAll(() => {
+  ({ t, rx } = fx);
 });
 afterEach(() => {
   rx.requests.length = 0;

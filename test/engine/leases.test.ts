@@ -1,21 +1,17 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { publish } from '../../src/engine/publish.js';
 import { claimDueDeliveries, recordOutcomes } from '../../src/store/deliveries.js';
 import { DEFAULT_LEASE_MS } from '../../src/delivery/worker.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
-import { startTestHerald, type TestHerald } from '../support/herald.js';
+import type { Receiver } from '../support/receiver.js';
+import { useHeraldWithReceiver, type TestHerald } from '../support/herald.js';
 
+const fx = useHeraldWithReceiver();
 let t: TestHerald;
 let rx: Receiver;
-beforeAll(async () => {
-  t = await startTestHerald();
-  rx = await startReceiver();
-});
-afterAll(async () => {
-  await rx.close();
-  await t.close();
+beforeAll(() => {
+  ({ t, rx } = fx);
 });
 
 describe('leases', () => {

@@ -1,19 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { publish } from '../../src/engine/publish.js';
 import { recoverFailed, requeueDelivery } from '../../src/store/replay.js';
 import { listAttempts } from '../../src/store/attempts.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
-import { startTestHerald, type TestHerald } from '../support/herald.js';
+import type { Receiver } from '../support/receiver.js';
+import { useHeraldWithReceiver, type TestHerald } from '../support/herald.js';
 
+const fx = useHeraldWithReceiver();
 let t: TestHerald;
 let rx: Receiver;
-beforeAll(async () => {
-  t = await startTestHerald();
-  rx = await startReceiver();
-});
-afterAll(async () => {
-  await rx.close();
-  await t.close();
+beforeAll(() => {
+  ({ t, rx } = fx);
 });
 
 describe('manual resend and recovery', () => {

@@ -1,19 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { publish } from '../../src/engine/publish.js';
 import { updateEndpoint, getEndpoint } from '../../src/store/endpoints.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
-import { startTestHerald, type TestHerald } from '../support/herald.js';
+import type { Receiver } from '../support/receiver.js';
+import { useHeraldWithReceiver, type TestHerald } from '../support/herald.js';
 
+const fx = useHeraldWithReceiver();
 let t: TestHerald;
 let rx: Receiver;
-
-beforeAll(async () => {
-  t = await startTestHerald();
-  rx = await startReceiver();
-});
-afterAll(async () => {
-  await rx.close();
-  await t.close();
+beforeAll(() => {
+  ({ t, rx } = fx);
 });
 beforeEach(() => {
   rx.requests.length = 0;

@@ -3,6 +3,7 @@
  * openHerald path, a fake clock, and no jitter, so the retry schedule is exact.
  */
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openHerald, type Herald } from '../../src/engine/herald.js';
 import { createApplication } from '../../src/engine/applications.js';
@@ -11,6 +12,7 @@ import type { EndpointInput } from '../../src/store/endpoints.js';
 import { silentLogger } from '../../src/logger.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { FakeClock } from './fake-clock.js';
+import { startReceiver, type Receiver } from './receiver.js';
 
 export interface TestHerald {
   herald: Herald;
@@ -57,4 +59,26 @@ export async function startTestHerald(env: Record<string, string> = {}): Promise
       await db.drop();
     },
   };
+}
+
+/** A test Herald and a receiver for one test file: started before its tests, stopped after. */
+export interface HeraldFixture {
+  /** The Herald (set once the file's tests start). */
+  t: TestHerald;
+  /** The receiver standing in for the customer's endpoint. */
+  rx: Receiver;
+}
+
+/** Registers beforeAll/afterAll hooks that start and stop a Herald and a receiver. */
+export function useHeraldWithReceiver(env: Record<string, string> = {}): HeraldFixture {
+  const fixture = {} as HeraldFixture;
+  beforeAll(async () => {
+    fixture.t = await startTestHerald(env);
+    fixture.rx = await startReceiver();
+  });
+  afterAll(async () => {
+    await fixture.rx?.close();
+    await fixture.t?.close();
+  });
+  return fixture;
 }
