@@ -203,3 +203,52 @@ export function describeConfig(): { name: string; default: string; description: 
     };
   });
 }
+
+/**
+ * Settings of the CLI commands that talk to a running Herald over its API (`herald apps`, `keys`, ...).
+ * Separate from ConfigSchema: those commands never open the database, so they must not require or
+ * validate server settings.
+ */
+export const CliEnvSchema = z.object({
+  HERALD_URL: z
+    .string()
+    .trim()
+    .url('must be an absolute URL such as http://127.0.0.1:8080 or https://hooks.example.com')
+    .refine((v) => /^https?:\/\//i.test(v), 'must start with http:// or https://')
+    .refine((v) => !/^[a-z]+:\/\/[^/]*@/i.test(v), 'must not contain credentials (user:pass@); pass the token with HERALD_TOKEN')
+    .optional()
+    .describe('Base URL of the Herald the CLI talks to; defaults to http://127.0.0.1:8080.'),
+  HERALD_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]+$/, 'must be a single word of printable ASCII (no spaces or line breaks)')
+    .optional()
+    .describe('Bearer token (operator token or API key) the CLI sends.'),
+});
+
+/** What the API-talking CLI commands need; each field is undefined when neither flag nor variable sets it. */
+export interface CliEnv {
+  /** Base URL of the Herald to talk to. */
+  url?: string;
+  /** Bearer token to send. */
+  token?: string;
+}
+
+/**
+ * Reads HERALD_URL and HERALD_TOKEN, with `--url`/`--token` taking precedence. Empty strings count as
+ * unset. A malformed value throws ConfigError naming the setting; the token's value is never echoed.
+ */
+export function loadCliEnv(env: Record<string, string | undefined> = process.env, flags: CliEnv = {}): CliEnv {
+  const pick = (flag: string | undefined, name: string) => (flag !== undefined && flag !== '' ? flag : env[name] || undefined);
+  const input = { HERALD_URL: pick(flags.url, 'HERALD_URL'), HERALD_TOKEN: pick(flags.token, 'HERALD_TOKEN') };
+  const parsed = CliEnvSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const name = String(i.path[0] ?? '?');
+      const source = name === 'HERALD_URL' ? (flags.url ? '--url' : name) : flags.token ? '--token' : name;
+      const shown = name === 'HERALD_TOKEN' ? '(value not shown)' : JSON.stringify(input.HERALD_URL ?? '');
+      return `  ${source} ${shown}: ${i.message}`;
+    });
+    throw new ConfigError(`Invalid setting:\n${lines.join('\n')}`);
+  }
+  return { url: parsed.data.HERALD_URL, token: parsed.data.HERALD_TOKEN };
+}

@@ -50,5 +50,6 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
     },
     { prefix: '/api/v1' },
   );
+  await (await import('./static.js')).registerWeb(app as unknown as Api);
   return app as unknown as Api;
 }

@@ -5,10 +5,9 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../config.js';
-import { openHerald, type Herald } from '../engine/herald.js';
+import type { Herald } from '../engine/herald.js';
 import { createLogger } from '../logger.js';
 import { configFromFlags, withServerFlags } from './server-flags.js';
-import { startHttpServer } from './http-server.js';
 
 /** How long in-flight deliveries may take to finish at shutdown. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -24,6 +23,9 @@ export function registerServe(program: Command): void {
         process.exit(2);
       }
       const log = createLogger(config.HERALD_LOG_LEVEL);
+      // Loaded here, not at the top: every other command starts without the server's module graph.
+      const { openHerald } = await import('../engine/herald.js');
+      const { startHttpServer } = await import('./http-server.js');
       let herald: Herald;
       try {
         herald = await openHerald({ config, log });

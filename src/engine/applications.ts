@@ -1,7 +1,7 @@
 /** Application (tenant) operations with validation and friendly conflicts. */
 import { HeraldError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import { insertApplication, type ApplicationInput, type ApplicationRow } from '../store/applications.js';
+import { insertApplication, updateApplication, type ApplicationInput, type ApplicationRow } from '../store/applications.js';
 import type { Queryable } from '../store/pool.js';
 
 const UID_PATTERN = /^[a-zA-Z0-9\-_.]{1,256}$/;
@@ -28,6 +28,16 @@ export async function createApplication(db: Queryable, input: ApplicationInput, 
   validateApplicationInput(input);
   try {
     return await insertApplication(db, newId('app', now.getTime()), input, now);
+  } catch (e) {
+    return uniqueConflict(e, `an application with uid ${input.uid}`);
+  }
+}
+
+/** Replaces an application's settings after validating them; null when it does not exist. */
+export async function updateApplicationSettings(db: Queryable, appId: string, input: ApplicationInput, now: Date): Promise<ApplicationRow | null> {
+  validateApplicationInput(input);
+  try {
+    return await updateApplication(db, appId, input, now);
   } catch (e) {
     return uniqueConflict(e, `an application with uid ${input.uid}`);
   }

@@ -3,8 +3,8 @@
  * generated (or given) signing secret, rotate, reveal. Secrets are sealed with the endpoint id as
  * associated data, so a ciphertext copied onto another endpoint's row does not open.
  */
-import { HeraldError } from '../core/errors.js';
-import { validateFilterPattern } from '../core/filters.js';
+import { HeraldError, type FieldError } from '../core/errors.js';
+import { validateFilterTypes } from '../core/filters.js';
 import { newId } from '../core/ids.js';
 import type { SecretBox } from '../core/secret-box.js';
 import { generateSecret, parseSecret } from '../core/signing.js';
@@ -15,10 +15,13 @@ import {
   insertEndpoint,
   listValidSecrets,
   rotateSecret,
+  setEndpointHeaders,
+  updateEndpoint,
   type EndpointInput,
   type EndpointRow,
 } from '../store/endpoints.js';
 import type { Queryable } from '../store/pool.js';
+import { uniqueConflict } from './applications.js';
 
 /** Where endpoint URLs may point. */
 export interface UrlPolicy {
@@ -34,41 +37,70 @@ export const DEFAULT_ROTATION_GRACE_MS = 24 * 3_600_000;
 /** Header names a custom header may not set: Herald's own, and those that would break the request. */
 const RESERVED_HEADER = /^(webhook-.*|svix-.*|host|content-length|content-type|transfer-encoding|connection|user-agent|te|upgrade|expect|keep-alive|proxy-.*)$/i;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
+/** Longest custom header value. */
+export const MAX_HEADER_VALUE_LENGTH = 4096;
+/** Most custom headers per endpoint: each one is sent with every delivery. */
+export const MAX_CUSTOM_HEADERS = 32;
 
-/** Rejects header names Herald owns and values that could split a request. */
-export function validateCustomHeaders(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const field = `headers.${name}`;
-    if (!HEADER_NAME.test(name)) {
-      throw new HeraldError('validation', `"${name}" is not a valid header name`, { fields: [{ path: field, message: 'invalid header name' }] });
-    }
-    if (RESERVED_HEADER.test(name)) {
-      throw new HeraldError('validation', `header "${name}" is set by Herald and cannot be overridden`, {
-        fields: [{ path: field, message: 'reserved header' }],
-      });
-    }
-    if (typeof value !== 'string' || /[\r\n\0]/.test(value) || value.length > 4096) {
-      throw new HeraldError('validation', `header "${name}" has an invalid value (no CR, LF or NUL; at most 4096 characters)`, {
-        fields: [{ path: field, message: 'invalid header value' }],
-      });
-    }
-    out[name.toLowerCase()] = value;
+/** The problem with one custom header, or null when it is acceptable. */
+function headerProblem(name: string, value: unknown): string | null {
+  if (!HEADER_NAME.test(name)) return `"${name.slice(0, 64)}" is not a valid header name`;
+  if (RESERVED_HEADER.test(name)) return `header "${name}" is set by Herald and cannot be overridden`;
+  if (typeof value !== 'string' || /[\r\n\0]/.test(value) || value.length > MAX_HEADER_VALUE_LENGTH) {
+    return `header "${name}" has an invalid value (no CR, LF or NUL; at most ${MAX_HEADER_VALUE_LENGTH} characters)`;
   }
+  return null;
+}
+
+/** Every problem with a set of custom headers, one per bad header (API callers fix them all at once). */
+export function customHeaderProblems(headers: Record<string, unknown>, path = 'headers'): FieldError[] {
+  const fields: FieldError[] = [];
+  const entries = Object.entries(headers);
+  if (entries.length > MAX_CUSTOM_HEADERS) fields.push({ path, message: `at most ${MAX_CUSTOM_HEADERS} custom headers` });
+  for (const [name, value] of entries) {
+    const problem = headerProblem(name, value);
+    if (problem !== null) fields.push({ path: `${path}.${name}`, message: problem });
+  }
+  return fields;
+}
+
+/** Rejects header names Herald owns and values that could split a request; names come back lower-cased. */
+export function validateCustomHeaders(headers: Record<string, string>): Record<string, string> {
+  throwIfAny(customHeaderProblems(headers));
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
   return out;
 }
 
-/** Validates everything about an endpoint's settings that the database cannot. */
-export function validateEndpointInput(input: EndpointInput, policy: UrlPolicy): EndpointInput {
-  const url = validateEndpointUrl(input.url, policy);
-  if (!url.ok) throw new HeraldError('validation', url.reason, { fields: [{ path: 'url', message: url.reason }] });
-  for (const f of input.filterTypes ?? []) validateFilterPattern(f);
-  if (input.rateLimit != null && (!Number.isInteger(input.rateLimit) || input.rateLimit < 1)) {
-    throw new HeraldError('validation', 'rateLimit must be a positive whole number of requests per second', {
-      fields: [{ path: 'rateLimit', message: 'must be a positive integer' }],
-    });
+/** Throws one validation error listing every field problem, if there are any. */
+function throwIfAny(fields: FieldError[]): void {
+  if (fields.length === 0) return;
+  throw new HeraldError('validation', fields.map((f) => `${f.path}: ${f.message}`).join('; '), { fields });
+}
+
+/** Every problem with a filter list, one per bad entry. */
+function filterProblems(filterTypes: readonly string[]): FieldError[] {
+  try {
+    validateFilterTypes(filterTypes);
+    return [];
+  } catch (e) {
+    if (e instanceof HeraldError && e.fields) return e.fields;
+    throw e;
   }
-  return { ...input, url: url.url.toString(), headers: validateCustomHeaders(input.headers ?? {}) };
+}
+
+/** Validates everything about an endpoint's settings that the database cannot, reporting every bad field. */
+export function validateEndpointInput(input: EndpointInput, policy: UrlPolicy): EndpointInput {
+  const fields: FieldError[] = [];
+  const url = validateEndpointUrl(input.url, policy);
+  if (!url.ok) fields.push({ path: 'url', message: url.reason });
+  fields.push(...filterProblems(input.filterTypes ?? []));
+  if (input.rateLimit != null && (!Number.isInteger(input.rateLimit) || input.rateLimit < 1)) {
+    fields.push({ path: 'rateLimit', message: 'must be a positive whole number of requests per second' });
+  }
+  fields.push(...customHeaderProblems(input.headers ?? {}));
+  throwIfAny(fields);
+  return { ...input, url: url.ok ? url.url.toString() : input.url, headers: validateCustomHeaders(input.headers ?? {}) };
 }
 
 function sealSecret(box: SecretBox, endpointId: string, secret: string) {
@@ -87,8 +119,12 @@ export async function createEndpoint(
   const valid = validateEndpointInput(input, ctx.policy);
   const id = newId('ep', ctx.now.getTime());
   const secret = input.secret ?? generateSecret();
-  const endpoint = await insertEndpoint(db, appId, id, valid, sealSecret(box, id, secret), ctx.now);
-  return { endpoint, secret };
+  try {
+    const endpoint = await insertEndpoint(db, appId, id, valid, sealSecret(box, id, secret), ctx.now);
+    return { endpoint, secret };
+  } catch (e) {
+    return uniqueConflict(e, `an endpoint with uid ${input.uid} in this application`);
+  }
 }
 
 /**
@@ -115,4 +151,31 @@ export async function revealEndpointSecret(db: Queryable, box: SecretBox, appId:
   const [current] = await listValidSecrets(db, appId, ep.id, now);
   if (!current) throw new HeraldError('not_found', `endpoint ${endpointId} has no valid secret; rotate it`);
   return box.open(current.sealed, ep.id);
+}
+
+/** Replaces an endpoint's settings after validating them; null when the endpoint does not exist. */
+export async function updateEndpointSettings(
+  db: Queryable,
+  appId: string,
+  endpointId: string,
+  input: EndpointInput,
+  ctx: { now: Date; policy: UrlPolicy },
+): Promise<EndpointRow | null> {
+  const valid = validateEndpointInput(input, ctx.policy);
+  try {
+    return await updateEndpoint(db, appId, endpointId, valid, ctx.now);
+  } catch (e) {
+    return uniqueConflict(e, `an endpoint with uid ${input.uid} in this application`);
+  }
+}
+
+/** Replaces an endpoint's custom headers after validating them; false when it does not exist. */
+export async function replaceCustomHeaders(
+  db: Queryable,
+  appId: string,
+  endpointId: string,
+  headers: Record<string, string>,
+  now: Date,
+): Promise<boolean> {
+  return setEndpointHeaders(db, appId, endpointId, validateCustomHeaders(headers), now);
 }

@@ -1,5 +1,6 @@
 /** Applications (tenants). */
 import type { Queryable } from './pool.js';
+import { keyset, type Keyset, type PageRequest } from './paging.js';
 
 /** A stored application. */
 export interface ApplicationRow {
@@ -82,4 +83,14 @@ export async function listApplications(
     [opts.afterId ?? null, opts.limit],
   );
   return rows;
+}
+
+/** One page of applications by id, in either order, with Svix's iterators (see ./paging.ts). */
+export async function listApplicationsPage(db: Queryable, page: PageRequest): Promise<{ rows: ApplicationRow[]; ks: Keyset }> {
+  const ks = keyset('id', page, 2);
+  const { rows } = await db.query<ApplicationRow>(
+    `select ${COLUMNS} from application where ${ks.where} order by ${ks.orderBy} limit $1`,
+    ks.cursor === null ? [page.limit + 1] : [page.limit + 1, ks.cursor],
+  );
+  return { rows, ks };
 }

@@ -1,5 +1,6 @@
 /** Endpoints and their encrypted signing secrets. */
 import type { Queryable } from './pool.js';
+import { keyset, type Keyset, type PageRequest } from './paging.js';
 
 /** A stored endpoint. */
 export interface EndpointRow {
@@ -247,4 +248,61 @@ export async function disableEndpoints(
     [items.map((i) => i.endpointId), items.map((i) => i.reason), by, now],
   );
   return rows;
+}
+
+/** An endpoint with what the API shows beside its settings. */
+export interface EndpointView extends EndpointRow {
+  /** Last four characters of the current secret, for "•••• abcd". */
+  secretHint: string | null;
+  /** When the latest attempt to this endpoint started, or null. */
+  lastDeliveryAt: Date | null;
+  /** Whether that attempt succeeded, or null. */
+  lastDeliverySucceeded: boolean | null;
+}
+
+/**
+ * The latest attempt comes from `attempt` rather than `delivery`: attempt_endpoint_idx
+ * (endpoint_id, created_at desc) answers "latest" with one index probe, where delivery would need
+ * every row of the endpoint sorted by last_attempt_at.
+ */
+const VIEW_SELECT = `select ${ENDPOINT_COLUMNS}, s."secretHint", a."lastDeliveryAt", a."lastDeliverySucceeded"
+  from endpoint e
+  left join lateral (select hint as "secretHint" from endpoint_secret
+    where endpoint_id = e.id and expires_at is null order by id desc limit 1) s on true
+  left join lateral (select created_at as "lastDeliveryAt", succeeded as "lastDeliverySucceeded" from attempt
+    where endpoint_id = e.id order by created_at desc limit 1) a on true`;
+
+/** Finds an endpoint of an application by id or uid, with its secret hint and latest attempt. */
+export async function getEndpointView(db: Queryable, appId: string, idOrUid: string): Promise<EndpointView | null> {
+  const { rows } = await db.query<EndpointView>(
+    `${VIEW_SELECT} where e.app_id = $1 and (e.id = $2 or e.uid = $2) order by (e.id = $2) desc limit 1`,
+    [appId, idOrUid],
+  );
+  return rows[0] ?? null;
+}
+
+/** One page of an application's endpoints by id, with Svix's iterators (see ./paging.ts). */
+export async function listEndpointViews(db: Queryable, appId: string, page: PageRequest): Promise<{ rows: EndpointView[]; ks: Keyset }> {
+  const ks = keyset('e.id', page, 3);
+  const args: unknown[] = [appId, page.limit + 1];
+  if (ks.cursor !== null) args.push(ks.cursor);
+  const { rows } = await db.query<EndpointView>(`${VIEW_SELECT} where e.app_id = $1 and ${ks.where} order by ${ks.orderBy} limit $2`, args);
+  return { rows, ks };
+}
+
+/** Replaces an endpoint's custom headers (validated by the caller); false when it does not exist. */
+export async function setEndpointHeaders(
+  db: Queryable,
+  appId: string,
+  endpointId: string,
+  headers: Record<string, string>,
+  now: Date,
+): Promise<boolean> {
+  const { rowCount } = await db.query('update endpoint set headers = $3, updated_at = $4 where app_id = $1 and id = $2', [
+    appId,
+    endpointId,
+    headers,
+    now,
+  ]);
+  return rowCount === 1;
 }

@@ -1,5 +1,9 @@
-/** Messages: the publish path. One statement stores the messages and fans them out to deliveries. */
+/**
+ * Messages: the publish path (one statement stores the messages and fans them out to deliveries),
+ * and the read side of the API (list, get, a test message for one endpoint).
+ */
 import type { Queryable } from './pool.js';
+import { newestFirst, type PagePosition } from './attempts.js';
 
 /** A message ready to insert: already validated, serialised and given an id. */
 export interface NewMessage {
@@ -33,6 +37,8 @@ export interface MessageRow {
   payloadHash: Buffer;
   /** Publish time. */
   createdAt: Date;
+  /** Channels given at publish (absent where a caller builds a row itself). */
+  channels?: string[] | null;
 }
 
 /** What happened to one message of a batch. */
@@ -41,7 +47,7 @@ export type InsertResult =
   | { inserted: false; id: string; existing: MessageRow };
 
 const MESSAGE_COLUMNS = `id, app_id as "appId", event_type as "eventType", event_id as "eventId",
-  payload, payload_hash as "payloadHash", created_at as "createdAt"`;
+  payload, payload_hash as "payloadHash", created_at as "createdAt", channels`;
 
 /**
  * SQL that decides whether endpoint `e` subscribed to the event type `t`; mirrors
@@ -113,4 +119,84 @@ export async function getMessage(db: Queryable, appId: string, msgId: string): P
     [appId, msgId],
   );
   return rows[0] ?? null;
+}
+
+/** Records the channels of a just-published message (same transaction as the publish). */
+export async function setMessageChannels(db: Queryable, appId: string, msgId: string, channels: string[]): Promise<void> {
+  await db.query('update message set channels = $3 where app_id = $1 and id = $2', [appId, msgId, channels]);
+}
+
+/** Filters of a message list. */
+export interface MessageFilter {
+  /** Only these event types. */
+  eventTypes?: string[] | null;
+  /** Only messages with this channel. */
+  channel?: string | null;
+  /** Published before. */
+  before?: Date | null;
+  /** Published after. */
+  after?: Date | null;
+  /** Load payloads. */
+  withPayload?: boolean;
+}
+
+/** A message as lists show it; the payload only when asked for. */
+export type MessageListRow = Omit<MessageRow, 'payloadHash' | 'payload'> & { payload: Buffer | null };
+
+/**
+ * One page of an application's messages, newest first; scans message (app_id, created_at desc).
+ * The event type filter is applied on that scan: no index per type, so the publish path keeps
+ * writing one index entry less.
+ */
+export async function listMessages(db: Queryable, appId: string, f: MessageFilter, ks: PagePosition): Promise<MessageListRow[]> {
+  const cur = `coalesce((select c.created_at from message c where c.id = $7), $8::timestamptz)`;
+  const page = newestFirst('m.created_at', 'm.id', cur, '$7', ks.direction);
+  const { rows } = await db.query<MessageListRow>(
+    `select m.id, m.app_id as "appId", m.event_type as "eventType", m.event_id as "eventId", m.channels,
+       m.created_at as "createdAt", case when $9 then m.payload end as payload
+     from message m
+     where m.app_id = $1 and ($2::text[] is null or m.event_type = any($2)) and ($3::text is null or $3 = any(m.channels))
+       and ($4::timestamptz is null or m.created_at < $4) and ($5::timestamptz is null or m.created_at > $5)
+       and ${page.where}
+     order by ${page.order} limit $6`,
+    [
+      appId,
+      f.eventTypes?.length ? f.eventTypes : null,
+      f.channel ?? null,
+      f.before ?? null,
+      f.after ?? null,
+      ks.limit + 1,
+      ks.cursor,
+      ks.cursorTime,
+      f.withPayload ?? true,
+    ],
+  );
+  return rows;
+}
+
+/**
+ * Stores a message with exactly one delivery, to `endpointId`, whatever the other endpoints
+ * subscribe to (a test event must not reach anyone else). Returns false when the endpoint is not
+ * the application's. Workers are notified at commit, as for a publish.
+ */
+export async function insertMessageForEndpoint(
+  db: Queryable,
+  appId: string,
+  endpointId: string,
+  m: NewMessage,
+): Promise<boolean> {
+  const { rows } = await db.query<{ n: number }>(
+    `with ins as (
+       insert into message (id, app_id, event_type, event_id, payload, payload_hash, created_at)
+       select $3, $1, $4, $5, $6, $7, $8 where exists (select 1 from endpoint where app_id = $1 and id = $2)
+       returning id, created_at
+     ), d as (
+       insert into delivery (app_id, msg_id, endpoint_id, state, next_attempt_at, created_at)
+       select $1, ins.id, $2, 'pending', ins.created_at, ins.created_at from ins
+       returning id
+     )
+     select (select count(*) from d)::int as n from (select pg_notify('herald_due', '')) n`,
+    [appId, endpointId, m.id, m.eventType, m.eventId, m.payload, m.payloadHash, m.createdAt],
+  );
+  return rows[0]!.n === 1;
 }

@@ -1,0 +1,285 @@
+/**
+ * Operations on an endpoint's deliveries (Svix v1): recover failed messages, send an example
+ * ("Send Test Event" on the reference platforms), delivery stats; and Herald's health view for
+ * operators. Registered by routes/messages.ts.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { HeraldError } from '../../core/errors.js';
+import { validateEventTypeName } from '../../core/filters.js';
+import { newOrderedId } from '../../core/ids.js';
+import { getEventType } from '../../store/event-types.js';
+import { insertMessageForEndpoint, type NewMessage } from '../../store/messages.js';
+import { recoverFailed } from '../../store/replay.js';
+import { attemptsSince, endpointStats, failingEndpoints, queueCounts } from '../../store/stats.js';
+import { requireApp, requireGlobal } from '../auth.js';
+import type { Api, ApiDeps } from '../context.js';
+import {
+  EndpointStats,
+  EventExampleIn,
+  HealthOut,
+  RecoverIn,
+  RecoverOut,
+  StatsQuery,
+} from '../schemas/attempts.js';
+import { errorResponses } from '../schemas/common.js';
+import { EndpointParams } from '../schemas/endpoints.js';
+import { MessageOut, toMessageOut } from '../schemas/messages.js';
+import { findEndpoint } from './attempts.js';
+import { endpointNotFound } from './endpoints.js';
+
+/** Svix's longest stats window; it also bounds the count to an index range. */
+const STATS_WINDOW_MS = 28 * 86_400_000;
+/** Svix's ping event: send-example accepts it without an event type of that name. */
+const PING_EVENT_TYPE = 'svix.ping';
+/** How many failing endpoints the health view lists. */
+const FAILING_LIST_LIMIT = 50;
+/** Window of deliveriesPerMinute. */
+const RATE_WINDOW_MINUTES = 5;
+/** Tolerated difference between the caller's clock and ours when checking given times. */
+const CLOCK_SLACK_MS = 60_000;
+
+export default async function endpointOpsRoutes(app: Api, deps: ApiDeps): Promise<void> {
+  recoverRoute(app, deps);
+  sendExampleRoute(app, deps);
+  statsRoute(app, deps);
+  healthRoute(app, deps);
+}
+
+function recoverRoute(app: Api, deps: ApiDeps): void {
+  const { herald } = deps;
+  const db = herald.pool;
+
+  app.post(
+    '/app/:app_id/endpoint/:endpoint_id/recover',
+    {
+      config: { idempotent: true },
+      schema: {
+        tags: ['Endpoint'],
+        summary: 'Recover failed messages',
+        description:
+          'Queues one more attempt (triggerType 1) of every message that failed or was not sent to this endpoint in [since, until). ' +
+          'Herald does it before answering; `count` says how many were queued.',
+        params: EndpointParams,
+        body: RecoverIn,
+        response: { 202: RecoverOut, ...errorResponses(404, 409, 422) },
+      },
+    },
+    async (req, reply) => {
+      const application = await requireApp(req, deps, req.params.app_id, 'update');
+      const ep = await findEndpoint(db, application, req.params.endpoint_id);
+      const now = herald.clock.now();
+      const { since, until } = req.body;
+      if (since.getTime() > now.getTime() + CLOCK_SLACK_MS) {
+        throw fieldError('since', 'since is in the future; give the time from which to recover failed messages');
+      }
+      if (until && until <= since) throw fieldError('until', 'until must be after since');
+      if (ep.disabled) {
+        throw new HeraldError('conflict', `endpoint ${ep.id} is disabled; enable it first, or the recovered messages would be skipped again`);
+      }
+      const count = await recoverFailed(db, application.id, ep.id, { since, until: until ?? null, now });
+      // Svix runs recovery as a background task and answers with its id; Herald has already queued
+      // everything, so the "task" is finished and its id only fills Svix's RecoverOut shape.
+      return reply.code(202).send({
+        id: `qtask_${randomUUID().replaceAll('-', '')}`,
+        status: 'finished' as const,
+        task: 'endpoint.recover' as const,
+        updatedAt: herald.clock.now(),
+        count,
+      });
+    },
+  );
+
+}
+
+function sendExampleRoute(app: Api, deps: ApiDeps): void {
+  const { herald } = deps;
+  const db = herald.pool;
+
+  app.post(
+    '/app/:app_id/endpoint/:endpoint_id/send-example',
+    {
+      config: { idempotent: true },
+      schema: {
+        tags: ['Endpoint'],
+        summary: 'Send an example event',
+        description:
+          "Publishes a test message of the event type to this endpoint only (whatever it or other endpoints subscribe to): the type's " +
+          'JSON Schema `examples[exampleIndex]` when it has examples, else a small example built from the schema.',
+        params: EndpointParams,
+        body: EventExampleIn,
+        response: { 202: MessageOut, ...errorResponses(404, 409, 413, 422) },
+      },
+    },
+    async (req, reply) => {
+      const application = await requireApp(req, deps, req.params.app_id, 'update');
+      const ep = await findEndpoint(db, application, req.params.endpoint_id);
+      if (ep.disabled) throw new HeraldError('conflict', `endpoint ${ep.id} is disabled; enable it to send it a test event`);
+      const { eventType, exampleIndex } = req.body;
+      const payload = await examplePayload(deps, eventType, exampleIndex ?? null);
+      const msg = prepareMessage(eventType, payload, herald.clock.now(), herald.config.HERALD_MAX_PAYLOAD_BYTES);
+      // False only if the endpoint was deleted since it was looked up.
+      if (!(await insertMessageForEndpoint(db, application.id, ep.id, msg))) throw endpointNotFound(req.params.endpoint_id);
+      return reply.code(202).send(toMessageOut({ ...msg, channels: null }));
+    },
+  );
+
+}
+
+function statsRoute(app: Api, deps: ApiDeps): void {
+  const { herald } = deps;
+  const db = herald.pool;
+
+  app.get(
+    '/app/:app_id/endpoint/:endpoint_id/stats',
+    {
+      schema: {
+        tags: ['Endpoint'],
+        summary: 'Endpoint stats',
+        description: "Counts of the endpoint's messages by delivery status, published in [since, until) (at most 28 days, the default).",
+        params: EndpointParams,
+        querystring: StatsQuery,
+        response: { 200: EndpointStats, ...errorResponses(404, 422) },
+      },
+    },
+    async (req) => {
+      const application = await requireApp(req, deps, req.params.app_id, 'read');
+      const ep = await findEndpoint(db, application, req.params.endpoint_id);
+      // The window is [since, until); by default it ends just after now, so what was published this
+      // very millisecond counts too.
+      const until = req.query.until ?? new Date(herald.clock.now().getTime() + 1);
+      const since = req.query.since ?? new Date(until.getTime() - STATS_WINDOW_MS);
+      if (since >= until) throw fieldError('since', 'since must be before until');
+      // Slack so "28 days ago" computed on the caller's clock a moment earlier is still accepted.
+      if (until.getTime() - since.getTime() > STATS_WINDOW_MS + CLOCK_SLACK_MS) {
+        throw fieldError('since', 'the window from since to until is at most 28 days');
+      }
+      const s = await endpointStats(db, application.id, ep.id, since, until);
+      return { success: s.succeeded, fail: s.failed, pending: s.pending, sending: s.sending, canceled: s.skipped };
+    },
+  );
+
+}
+
+/** The operators' health view: global, so a scoped token gets 403. */
+function healthRoute(app: Api, deps: ApiDeps): void {
+  const db = deps.herald.pool;
+
+  app.get(
+    '/stats/health',
+    {
+      schema: {
+        tags: ['Statistics'],
+        summary: 'Delivery health (operators)',
+        description: 'Herald: queue depth, retries waiting, delivery rate over the last 5 minutes, and the endpoints failing now.',
+        response: { 200: HealthOut, ...errorResponses() },
+      },
+    },
+    async (req) => {
+      requireGlobal(req, 'read');
+      const now = deps.herald.clock.now();
+      const [queue, recent, failing] = await Promise.all([
+        queueCounts(db, now),
+        attemptsSince(db, new Date(now.getTime() - RATE_WINDOW_MINUTES * 60_000)),
+        failingEndpoints(db, FAILING_LIST_LIMIT),
+      ]);
+      return {
+        queueDepth: queue.due + queue.sending,
+        inFlight: queue.sending,
+        scheduledRetries: queue.scheduled,
+        deliveriesPerMinute: Math.round(((recent.succeeded + recent.failed) / RATE_WINDOW_MINUTES) * 10) / 10,
+        succeededLast5m: recent.succeeded,
+        failedLast5m: recent.failed,
+        failingEndpoints: failing.map(({ firstFailureAt, ...f }) => ({ ...f, failingSince: firstFailureAt })),
+      };
+    },
+  );
+}
+
+function fieldError(field: string, message: string): HeraldError {
+  return new HeraldError('validation', message, { fields: [{ path: field, message }] });
+}
+
+/** The payload of a test event: Svix's ping, or an example of a known event type (404 otherwise, as in Svix). */
+async function examplePayload(deps: ApiDeps, eventType: string, index: number | null): Promise<Record<string, unknown>> {
+  if (eventType === PING_EVENT_TYPE) return { success: true };
+  const type = await getEventType(deps.herald.pool, eventType);
+  if (!type) throw new HeraldError('not_found', `event type ${eventType} not found; create it first (or send "${PING_EVENT_TYPE}")`);
+  return exampleFor(type.name, type.schemas, index);
+}
+
+/** Serialises a test message the way publish does (same id scheme, same payload limit). */
+function prepareMessage(eventType: string, payload: Record<string, unknown>, now: Date, maxBytes: number): NewMessage {
+  validateEventTypeName(eventType);
+  const body = Buffer.from(JSON.stringify(payload), 'utf8');
+  if (body.length > maxBytes) {
+    throw new HeraldError('payload_too_large', `the example is ${body.length} bytes; the limit is ${maxBytes} bytes (HERALD_MAX_PAYLOAD_BYTES)`);
+  }
+  return {
+    id: newOrderedId('msg', now.getTime()),
+    eventType,
+    eventId: null,
+    payload: body,
+    payloadHash: createHash('sha256').update(body).digest(),
+    createdAt: now,
+  };
+}
+
+/** Nesting depth and property count a generated example stops at (schemas can be recursive). */
+const EXAMPLE_MAX_DEPTH = 4;
+const EXAMPLE_MAX_PROPERTIES = 50;
+
+/**
+ * The payload of send-example: `examples[index]` of the newest schema version (Svix reads the
+ * JSON Schema `examples` keyword the same way), else a small object built from the schema's
+ * properties, else `{ "test": true, "eventType": … }`. An index past the examples is a 422.
+ */
+export function exampleFor(eventType: string, schemas: Record<string, unknown> | null, index: number | null): Record<string, unknown> {
+  const versions = Object.keys(schemas ?? {}).sort((a, b) => Number(b) - Number(a));
+  const schema = versions.length ? asObject(schemas![versions[0]!]) : null;
+  const examples = Array.isArray(schema?.examples) ? (schema.examples as unknown[]) : [];
+  if (index !== null && index >= Math.max(examples.length, 1)) {
+    throw fieldError('exampleIndex', `event type ${eventType} has ${examples.length} example(s); exampleIndex must be below ${Math.max(examples.length, 1)}`);
+  }
+  const chosen = asObject(examples[index ?? 0]);
+  if (chosen) return chosen;
+  const generated = schema ? asObject(sampleOf(schema, 0)) : null;
+  return generated && Object.keys(generated).length > 0 ? generated : { test: true, eventType };
+}
+
+function asObject(v: unknown): Record<string, unknown> | null {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
+
+/** A value that fits a (simple) JSON Schema: its example/default/const/enum, else one per type. */
+function sampleOf(schema: Record<string, unknown>, depth: number): unknown {
+  if ('example' in schema) return schema.example;
+  if ('default' in schema) return schema.default;
+  if ('const' in schema) return schema.const;
+  if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0];
+  if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[0];
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  const props = asObject(schema.properties);
+  if (type === 'object' || (type === undefined && props)) {
+    if (depth >= EXAMPLE_MAX_DEPTH || !props) return {};
+    const entries = Object.entries(props).slice(0, EXAMPLE_MAX_PROPERTIES);
+    return Object.fromEntries(entries.map(([k, v]) => [k, sampleOf(asObject(v) ?? {}, depth + 1)]));
+  }
+  if (type === 'array') {
+    const items = asObject(schema.items);
+    return depth >= EXAMPLE_MAX_DEPTH || !items ? [] : [sampleOf(items, depth + 1)];
+  }
+  if (type === 'integer' || type === 'number') return typeof schema.minimum === 'number' ? schema.minimum : 0;
+  if (type === 'boolean') return true;
+  if (type === 'null') return null;
+  if (type === 'string') return STRING_SAMPLES[String(schema.format)] ?? 'string';
+  return null;
+}
+
+/** Sample strings for common formats, so an example passes the receiver's own format checks. */
+const STRING_SAMPLES: Record<string, string> = {
+  'date-time': '2026-01-01T00:00:00Z',
+  date: '2026-01-01',
+  email: 'user@example.com',
+  uri: 'https://example.com/',
+  uuid: '00000000-0000-4000-8000-000000000000',
+};

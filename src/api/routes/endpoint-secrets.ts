@@ -1,0 +1,128 @@
+/**
+ * An endpoint's signing secret and custom headers (Svix v1 paths and shapes).
+ *
+ * Reading a secret back needs `update` (whoever can change where deliveries go can already redirect
+ * them), and HERALD_ALLOW_SECRET_READ=false forbids it for everyone, as the reference compliance
+ * platform does: the secret is then shown only when it is created (or set by rotation).
+ */
+import { HeraldError } from '../../core/errors.js';
+import { replaceCustomHeaders, revealEndpointSecret, rotateEndpointSecret } from '../../engine/endpoints.js';
+import { canReadSecrets, requireApp } from '../auth.js';
+import type { Api, ApiDeps } from '../context.js';
+import { errorResponses, NoContent } from '../schemas/common.js';
+import {
+  EndpointHeadersIn,
+  EndpointHeadersOut,
+  EndpointHeadersPatchIn,
+  EndpointParams,
+  EndpointSecretOut,
+  EndpointSecretRotateIn,
+  toHeadersOut,
+} from '../schemas/endpoints.js';
+import { endpointNotFound, findEndpointView, normalizeSecret } from './endpoints.js';
+
+const tags = ['Endpoint'];
+
+/** Read and rotate the signing secret. */
+function secretRoutes(app: Api, deps: ApiDeps): void {
+  const { herald } = deps;
+
+  app.get('/app/:app_id/endpoint/:endpoint_id/secret', {
+    schema: {
+      tags,
+      summary: "Get the endpoint's signing secret",
+      description: 'Needs the update permission; refused for everyone when the operator set HERALD_ALLOW_SECRET_READ=false.',
+      params: EndpointParams,
+      response: { 200: EndpointSecretOut, ...errorResponses(404) },
+    },
+  }, async (req) => {
+    const application = await requireApp(req, deps, req.params.app_id, 'update');
+    if (!canReadSecrets(req.principal, herald.config.HERALD_ALLOW_SECRET_READ)) {
+      throw new HeraldError('forbidden', 'this server does not allow reading endpoint secrets after creation (HERALD_ALLOW_SECRET_READ=false); rotate the secret to set a new one');
+    }
+    const ep = await findEndpointView(herald, application.id, req.params.endpoint_id);
+    return { key: await revealEndpointSecret(herald.pool, herald.secretBox, application.id, ep.id, herald.clock.now()) };
+  });
+
+  app.post('/app/:app_id/endpoint/:endpoint_id/secret/rotate', {
+    config: { idempotent: true },
+    schema: {
+      tags,
+      summary: "Rotate the endpoint's signing secret",
+      description:
+        'The old secret keeps signing deliveries (a second signature) for gracePeriodSeconds (default 24 h); 0 stops it at once, e.g. after a leak. `key` sets a given secret.',
+      params: EndpointParams,
+      body: EndpointSecretRotateIn.optional(),
+      response: { 204: NoContent, ...errorResponses(404, 422) },
+    },
+  }, async (req, reply) => {
+    const application = await requireApp(req, deps, req.params.app_id, 'update');
+    const ep = await findEndpointView(herald, application.id, req.params.endpoint_id);
+    const body = req.body ?? {};
+    await rotateEndpointSecret(herald.pool, herald.secretBox, application.id, ep.id, {
+      key: body.key ? normalizeSecret(body.key, 'key') : null,
+      graceMs: body.gracePeriodSeconds != null ? body.gracePeriodSeconds * 1000 : undefined,
+      now: herald.clock.now(),
+    });
+    return reply.code(204).send();
+  });
+}
+
+/** Get, replace and patch custom headers. */
+function headerRoutes(app: Api, deps: ApiDeps): void {
+  const { herald } = deps;
+
+  app.get('/app/:app_id/endpoint/:endpoint_id/headers', {
+    schema: {
+      tags,
+      summary: "Get the endpoint's custom headers",
+      description: 'Values of credential-like headers (authorization, cookie, *token*, *secret*, *key*…) are not returned; their names are in `sensitive`.',
+      params: EndpointParams,
+      response: { 200: EndpointHeadersOut, ...errorResponses(404) },
+    },
+  }, async (req) => {
+    const application = await requireApp(req, deps, req.params.app_id, 'read');
+    return toHeadersOut((await findEndpointView(herald, application.id, req.params.endpoint_id)).headers);
+  });
+
+  app.put('/app/:app_id/endpoint/:endpoint_id/headers', {
+    schema: { tags, summary: "Replace the endpoint's custom headers", params: EndpointParams, body: EndpointHeadersIn, response: { 204: NoContent, ...errorResponses(404, 422) } },
+  }, async (req, reply) => {
+    const application = await requireApp(req, deps, req.params.app_id, 'update');
+    const ep = await findEndpointView(herald, application.id, req.params.endpoint_id);
+    if (!(await replaceCustomHeaders(herald.pool, application.id, ep.id, req.body.headers, herald.clock.now()))) throw endpointNotFound(ep.id);
+    return reply.code(204).send();
+  });
+
+  app.patch('/app/:app_id/endpoint/:endpoint_id/headers', {
+    schema: {
+      tags,
+      summary: "Change some of the endpoint's custom headers",
+      description: 'Headers given are set; a null value or a name in deleteHeaders removes that header. Names are case-insensitive.',
+      params: EndpointParams,
+      body: EndpointHeadersPatchIn,
+      response: { 204: NoContent, ...errorResponses(404, 422) },
+    },
+  }, async (req, reply) => {
+    const application = await requireApp(req, deps, req.params.app_id, 'update');
+    const ep = await findEndpointView(herald, application.id, req.params.endpoint_id);
+    const next: Record<string, string> = { ...ep.headers };
+    const drop = (name: string) => delete next[name.toLowerCase()];
+    for (const name of req.body.deleteHeaders ?? []) drop(name);
+    const set: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.body.headers)) {
+      if (value === null) drop(name);
+      else set[name] = value;
+    }
+    // New headers keep the caller's spelling so a validation error names its field; stored names are
+    // lower-cased, and the caller's value wins over a stored one that differs only in case.
+    await replaceCustomHeaders(herald.pool, application.id, ep.id, { ...next, ...set }, herald.clock.now());
+    return reply.code(204).send();
+  });
+}
+
+/** Registers the secret and custom header routes. */
+export default async function endpointSecretRoutes(app: Api, deps: ApiDeps): Promise<void> {
+  secretRoutes(app, deps);
+  headerRoutes(app, deps);
+}

@@ -1,0 +1,220 @@
+/**
+ * Endpoints (Svix v1 paths and shapes): create, list, get, update (PUT creates when missing), patch,
+ * delete. Secrets and custom headers are in ./endpoint-secrets.ts. Every write validates the whole
+ * input first and reports every bad field at once; filters must name existing event types (as Svix).
+ */
+import type { z } from 'zod';
+import { HeraldError, type FieldError } from '../../core/errors.js';
+import { isId } from '../../core/ids.js';
+import { parseSecret, SECRET_PREFIX } from '../../core/signing.js';
+import { createEndpoint, rotateEndpointSecret, updateEndpointSettings, validateEndpointInput } from '../../engine/endpoints.js';
+import { assertEventTypesExist } from '../../engine/event-types.js';
+import type { Herald } from '../../engine/herald.js';
+import { deleteEndpoint, getEndpointView, listEndpointViews, type EndpointInput, type EndpointView } from '../../store/endpoints.js';
+import { toPage } from '../../store/paging.js';
+import { requireApp, requirePermission } from '../auth.js';
+import type { Api, ApiDeps } from '../context.js';
+import { ListQuery, listResponse } from '../pagination.js';
+import { AppParams } from '../schemas/applications.js';
+import { errorResponses, NoContent } from '../schemas/common.js';
+import {
+  EndpointCreatedOut,
+  EndpointIn,
+  EndpointOut,
+  EndpointParams,
+  EndpointPatch,
+  EndpointUpdate,
+  toEndpointOut,
+} from '../schemas/endpoints.js';
+import endpointSecretRoutes from './endpoint-secrets.js';
+
+const tags = ['Endpoint'];
+
+/** 404 for an endpoint id or uid. */
+export const endpointNotFound = (idOrUid: string) => new HeraldError('not_found', `endpoint ${idOrUid} not found`);
+
+/** Finds an endpoint of an (already authorised) application, or throws 404. */
+export async function findEndpointView(herald: Herald, appId: string, idOrUid: string): Promise<EndpointView> {
+  const ep = await getEndpointView(herald.pool, appId, idOrUid);
+  if (!ep) throw endpointNotFound(idOrUid);
+  return ep;
+}
+
+/** Svix's secrets may omit the whsec_ prefix; Herald stores and returns them with it. */
+export function normalizeSecret(secret: string, path = 'secret'): string {
+  const full = secret.startsWith(SECRET_PREFIX) ? secret : `${SECRET_PREFIX}${secret}`;
+  try {
+    parseSecret(full);
+  } catch (e) {
+    const message = e instanceof HeraldError ? e.detail : 'invalid secret';
+    throw new HeraldError('validation', message, { fields: [{ path, message }] });
+  }
+  return full;
+}
+
+/** filterTypes or its newer Svix name eventTypes; [] means every type, stored as null. */
+function filtersOf(body: { filterTypes?: string[] | null; eventTypes?: string[] | null }): string[] | null | undefined {
+  const given = body.filterTypes !== undefined ? body.filterTypes : body.eventTypes;
+  if (given == null) return given;
+  return given.length === 0 ? null : [...new Set(given)];
+}
+
+const rateOf = (b: { rateLimit?: number | null; throttleRate?: number | null }) => (b.throttleRate !== undefined ? b.throttleRate : b.rateLimit);
+const pick = <T>(v: T | undefined, current: T): T => (v !== undefined ? v : current);
+
+/** Settings of a create or update body. */
+function settingsOf(body: z.output<typeof EndpointUpdate>): EndpointInput {
+  return {
+    url: body.url,
+    description: body.description,
+    uid: body.uid ?? null,
+    disabled: body.disabled,
+    filterTypes: filtersOf(body) ?? null,
+    channels: body.channels?.length ? [...new Set(body.channels)] : null,
+    metadata: body.metadata ?? {},
+    rateLimit: rateOf(body) ?? null,
+  };
+}
+
+/** A PATCH body merged onto the stored endpoint. */
+function patchedSettings(ep: EndpointView, body: z.output<typeof EndpointPatch>): EndpointInput {
+  const channels = body.channels === undefined ? ep.channels : body.channels?.length ? [...new Set(body.channels)] : null;
+  return {
+    url: body.url ?? ep.url,
+    description: body.description ?? ep.description,
+    uid: pick(body.uid, ep.uid),
+    disabled: body.disabled ?? ep.disabled,
+    filterTypes: pick(filtersOf(body), ep.filterTypes),
+    channels,
+    metadata: body.metadata ?? ep.metadata,
+    rateLimit: pick(rateOf(body), ep.rateLimit),
+    headers: ep.headers,
+  };
+}
+
+/** Validates settings against the server's URL policy and the catalogue, reporting every problem at once. */
+async function validateAll(herald: Herald, input: EndpointInput): Promise<void> {
+  const fields: FieldError[] = [];
+  const collect = async (check: () => unknown) => {
+    try {
+      await check();
+    } catch (e) {
+      if (e instanceof HeraldError && e.code === 'validation' && e.fields) fields.push(...e.fields);
+      else throw e;
+    }
+  };
+  await collect(() => validateEndpointInput(input, herald.urlPolicy));
+  await collect(() => assertEventTypesExist(herald.pool, input.filterTypes));
+  if (fields.length > 0) {
+    throw new HeraldError('validation', fields.map((f) => `${f.path}: ${f.message}`).join('; '), { fields });
+  }
+}
+
+/** Creates an endpoint (validated) and returns its view and secret. */
+async function create(herald: Herald, appId: string, input: EndpointInput, secret: string | null | undefined) {
+  await validateAll(herald, input);
+  const ctx = { now: herald.clock.now(), policy: herald.urlPolicy };
+  const created = await createEndpoint(herald.pool, herald.secretBox, appId, { ...input, secret: secret ? normalizeSecret(secret) : null }, ctx);
+  return { view: await findEndpointView(herald, appId, created.endpoint.id), secret: created.secret };
+}
+
+/** Replaces an endpoint's settings (validated) and returns its view. */
+async function update(herald: Herald, appId: string, ep: EndpointView, input: EndpointInput): Promise<EndpointView> {
+  await validateAll(herald, input);
+  const ctx = { now: herald.clock.now(), policy: herald.urlPolicy };
+  if (!(await updateEndpointSettings(herald.pool, appId, ep.id, input, ctx))) throw endpointNotFound(ep.id);
+  return findEndpointView(herald, appId, ep.id);
+}
+
+/** List, create, get. */
+function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
+  const { herald } = deps;
+
+  app.get('/app/:app_id/endpoint', {
+    schema: { tags, summary: 'List endpoints', params: AppParams, querystring: ListQuery, response: { 200: listResponse(EndpointOut), ...errorResponses(404, 422) } },
+  }, async (req) => {
+    const application = await requireApp(req, deps, req.params.app_id, 'read');
+    const { rows, ks } = await listEndpointViews(herald.pool, application.id, req.query);
+    return toPage(rows, ks, req.query.limit, (r) => r.id, toEndpointOut);
+  });
+
+  app.post('/app/:app_id/endpoint', {
+    config: { idempotent: true },
+    schema: {
+      tags,
+      summary: 'Create an endpoint',
+      description: 'The response carries the signing secret (Herald extra `secret`); where HERALD_ALLOW_SECRET_READ=false it is the only time it is shown.',
+      params: AppParams,
+      body: EndpointIn,
+      response: { 201: EndpointCreatedOut, ...errorResponses(404, 409, 422) },
+    },
+  }, async (req, reply) => {
+    const application = await requireApp(req, deps, req.params.app_id, 'create');
+    const input = { ...settingsOf(req.body), headers: req.body.headers ?? {} };
+    const { view, secret } = await create(herald, application.id, input, req.body.secret);
+    return reply.code(201).send({ ...toEndpointOut(view), secret });
+  });
+
+  app.get('/app/:app_id/endpoint/:endpoint_id', {
+    schema: { tags, summary: 'Get an endpoint (by id or uid)', params: EndpointParams, response: { 200: EndpointOut, ...errorResponses(404) } },
+  }, async (req) => {
+    const application = await requireApp(req, deps, req.params.app_id, 'read');
+    return toEndpointOut(await findEndpointView(herald, application.id, req.params.endpoint_id));
+  });
+}
+
+/** Update (PUT, which also creates), patch, delete. */
+function changeRoutes(app: Api, deps: ApiDeps): void {
+  const { herald } = deps;
+
+  app.put('/app/:app_id/endpoint/:endpoint_id', {
+    schema: {
+      tags,
+      summary: 'Update an endpoint, creating it if it does not exist',
+      description: 'Custom headers and the secret are kept. Creating through PUT uses the path as the uid when the body has none.',
+      params: EndpointParams,
+      body: EndpointUpdate,
+      response: { 200: EndpointOut, 201: EndpointOut, ...errorResponses(404, 409, 422) },
+    },
+  }, async (req, reply) => {
+    const { app_id, endpoint_id } = req.params;
+    const application = await requireApp(req, deps, app_id, 'update');
+    const ep = await getEndpointView(herald.pool, application.id, endpoint_id);
+    if (ep) return reply.code(200).send(toEndpointOut(await update(herald, application.id, ep, { ...settingsOf(req.body), headers: ep.headers })));
+    requirePermission(req, 'create');
+    const input = settingsOf(req.body);
+    input.uid = input.uid ?? (isId('ep', endpoint_id) ? null : endpoint_id);
+    const { view } = await create(herald, application.id, input, null);
+    return reply.code(201).send(toEndpointOut(view));
+  });
+
+  app.patch('/app/:app_id/endpoint/:endpoint_id', {
+    schema: { tags, summary: 'Partially update an endpoint', params: EndpointParams, body: EndpointPatch, response: { 200: EndpointOut, ...errorResponses(404, 409, 422) } },
+  }, async (req) => {
+    const application = await requireApp(req, deps, req.params.app_id, 'update');
+    const ep = await findEndpointView(herald, application.id, req.params.endpoint_id);
+    const input = patchedSettings(ep, req.body);
+    await validateAll(herald, input);
+    if (req.body.secret) {
+      const key = normalizeSecret(req.body.secret);
+      await rotateEndpointSecret(herald.pool, herald.secretBox, application.id, ep.id, { key, now: herald.clock.now() });
+    }
+    return toEndpointOut(await update(herald, application.id, ep, input));
+  });
+
+  app.delete('/app/:app_id/endpoint/:endpoint_id', {
+    schema: { tags, summary: 'Delete an endpoint', params: EndpointParams, response: { 204: NoContent, ...errorResponses(404) } },
+  }, async (req, reply) => {
+    const application = await requireApp(req, deps, req.params.app_id, 'delete');
+    const ep = await findEndpointView(herald, application.id, req.params.endpoint_id);
+    await deleteEndpoint(herald.pool, application.id, ep.id);
+    return reply.code(204).send();
+  });
+}
+
+/** Registers the endpoint routes, then the secret and header ones. */
+export default async function endpointRoutes(app: Api, deps: ApiDeps): Promise<void> {
+  readAndCreateRoutes(app, deps);
+  changeRoutes(app, deps);
+  await endpointSecretRoutes(app, deps);
+}

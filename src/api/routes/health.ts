@@ -1,0 +1,40 @@
+/**
+ * `GET /api/v1/health`: no token, so load balancers and orchestrators can probe it. It checks the
+ * database, because an API node that cannot reach PostgreSQL cannot serve anything. Svix answers 204;
+ * Herald answers 200 with a small body (any 2xx satisfies Svix clients) and 503 when the database is down.
+ */
+import { z } from 'zod';
+import { HERALD_VERSION } from '../../version.js';
+import type { Api, ApiDeps } from '../context.js';
+
+/** Health of this node. */
+const HealthOut = z.object({
+  status: z.enum(['ok', 'unavailable']).describe('ok, or unavailable when the database cannot be reached.'),
+  version: z.string().describe('Herald version.'),
+  database: z.enum(['ok', 'unreachable']).describe('Whether a query to PostgreSQL succeeded.'),
+});
+
+/** How long the database probe may take before the node reports itself unavailable. */
+const PROBE_TIMEOUT_MS = 2_000;
+
+export default async function healthRoutes(app: Api, deps: ApiDeps): Promise<void> {
+  const { pool } = deps.herald;
+
+  app.get('/health', {
+    config: { public: true },
+    schema: { tags: ['Health'], summary: 'Health check', security: [], response: { 200: HealthOut, 503: HealthOut } },
+  }, async (_req, reply) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('database probe timed out')), PROBE_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([pool.query('select 1'), timeout]);
+      return { status: 'ok' as const, version: HERALD_VERSION, database: 'ok' as const };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', version: HERALD_VERSION, database: 'unreachable' });
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+}

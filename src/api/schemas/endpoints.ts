@@ -1,0 +1,169 @@
+/**
+ * Request and response schemas of endpoints (Svix EndpointIn/Update/Patch/Out, secrets, headers).
+ * Svix accepts `filterTypes` or its newer name `eventTypes`, and `rateLimit` or `throttleRate`; so does
+ * Herald, and answers with both. URL, filter and header rules that need the server's settings are
+ * checked by src/engine/endpoints.ts, which reports every bad field at once.
+ */
+import { z } from 'zod';
+import type { EndpointView } from '../../store/endpoints.js';
+import { IdOrUid, iso, Metadata, RateLimit, text, Timestamp, uid } from './common.js';
+
+/** Most filter entries per endpoint. */
+export const MAX_FILTER_TYPES = 1000;
+
+const Url = z.string().min(1).max(65_536).describe('Where deliveries are POSTed: https:// (http:// only with HERALD_ALLOW_HTTP), no credentials.');
+const Description = text(4096).describe('Free text; the UI shows it as the name.');
+const EndpointUid = uid('ep_').describe('Your own id for this endpoint, unique within the application.');
+const Filters = z
+  .array(z.string().min(1).max(258))
+  .max(MAX_FILTER_TYPES)
+  .describe('Event types this endpoint receives; null = all. Herald also accepts "*" and "prefix.*".');
+const Channels = z
+  .array(z.string().min(1).max(128).regex(/^[a-zA-Z0-9\-_.:+]+$/, 'a channel may only contain letters, digits and -_.:+'))
+  .max(10);
+/** A signing secret as Svix accepts it: whsec_ + base64 (or bare base64) of 24-64 bytes. */
+export const Secret = z
+  .string()
+  .regex(/^(whsec_)?[a-zA-Z0-9+/=]{32,100}$/, 'a secret must be "whsec_" followed by base64 of 24 to 64 random bytes')
+  .describe('Signing secret (whsec_…); generated when omitted, which is recommended.');
+const HeaderMap = z.record(z.string(), z.string()).describe('Custom headers sent with every delivery.');
+
+/** Settings shared by create and update. */
+const Settings = {
+  url: Url,
+  description: Description.default(''),
+  uid: EndpointUid.nullish(),
+  disabled: z.boolean().default(false),
+  filterTypes: Filters.nullish(),
+  eventTypes: Filters.nullish().describe('Newer Svix name of filterTypes.'),
+  channels: Channels.nullish(),
+  metadata: Metadata.optional(),
+  rateLimit: RateLimit.nullish().describe('Deprecated Svix alias of throttleRate.'),
+  throttleRate: RateLimit.nullish().describe('Most requests per second to this endpoint.'),
+  version: z.number().int().min(1).nullish().describe('Ignored; kept for Svix compatibility.'),
+};
+
+/** Body of POST /app/{app_id}/endpoint. */
+export const EndpointIn = z.object({ ...Settings, secret: Secret.nullish(), headers: HeaderMap.nullish() });
+
+/** Body of PUT (creates the endpoint when missing). Custom headers and the secret are unchanged. */
+export const EndpointUpdate = z.object(Settings);
+
+/** Body of PATCH: absent fields stay, null clears a nullable one; `secret` rotates (default grace). */
+export const EndpointPatch = z.object({
+  url: Url.optional(),
+  description: Description.optional(),
+  uid: EndpointUid.nullish(),
+  disabled: z.boolean().optional(),
+  filterTypes: Filters.nullish(),
+  eventTypes: Filters.nullish(),
+  channels: Channels.nullish(),
+  metadata: Metadata.optional(),
+  rateLimit: RateLimit.nullish(),
+  throttleRate: RateLimit.nullish(),
+  version: z.number().int().min(1).nullish(),
+  secret: Secret.nullish().describe('Rotates to this secret; the old one keeps signing for 24 h.'),
+});
+
+/** An endpoint as the API returns it: Svix EndpointOut plus Herald's extras. */
+export const EndpointOut = z.object({
+  id: z.string(),
+  uid: z.string().nullable(),
+  url: z.string(),
+  description: z.string(),
+  disabled: z.boolean(),
+  filterTypes: z.array(z.string()).nullable(),
+  eventTypes: z.array(z.string()).nullable(),
+  channels: z.array(z.string()).nullable(),
+  metadata: z.record(z.string(), z.string()),
+  rateLimit: z.number().nullable(),
+  throttleRate: z.number().nullable(),
+  version: z.number().describe('Always 1 (Svix compatibility).'),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  disabledReason: z.string().nullable().describe('Herald: why it is disabled, in words a user can act on.'),
+  disabledBy: z.enum(['user', 'auto']).nullable().describe('Herald: a person (user) or the auto-disable rule (auto).'),
+  disabledAt: Timestamp.nullable().describe('Herald: when it was disabled.'),
+  secretHint: z.string().nullable().describe('Herald: last four characters of the current signing secret.'),
+  lastDelivery: z
+    .object({ at: Timestamp, succeeded: z.boolean() })
+    .nullable()
+    .describe('Herald: the latest delivery attempt to this endpoint.'),
+});
+
+/** The create response also carries the signing secret, once (Herald). */
+export const EndpointCreatedOut = EndpointOut.extend({
+  secret: z.string().describe('Herald: the signing secret, shown in this response only.'),
+});
+
+/** Path parameters of one endpoint. */
+export const EndpointParams = z.object({ app_id: IdOrUid, endpoint_id: IdOrUid.describe("The endpoint's id or uid.") });
+
+/** GET …/secret. */
+export const EndpointSecretOut = z.object({ key: z.string().describe('The current signing secret.') });
+
+/** POST …/secret/rotate. */
+export const EndpointSecretRotateIn = z.object({
+  key: Secret.nullish().describe('The new secret; generated when omitted.'),
+  gracePeriodSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(604_800)
+    .nullish()
+    .describe('How long the old secret keeps signing (as a second signature): 0 = stops at once; default 86400 (24 h).'),
+});
+
+/** PUT …/headers. */
+export const EndpointHeadersIn = z.object({ headers: HeaderMap });
+
+/** PATCH …/headers: null or deleteHeaders removes a header. */
+export const EndpointHeadersPatchIn = z.object({
+  headers: z.record(z.string(), z.string().nullable()),
+  deleteHeaders: z.array(z.string()).max(64).optional(),
+});
+
+/** GET …/headers: sensitive values are not returned, only their names. */
+export const EndpointHeadersOut = z.object({
+  headers: z.record(z.string(), z.string()),
+  sensitive: z.array(z.string()).describe('Names of headers whose values are hidden (credentials).'),
+});
+
+/** Names whose values are credentials: GET …/headers lists them in `sensitive` without their values. */
+const SENSITIVE_HEADER = /(authorization|cookie|token|secret|password|passwd|api[-_]?key|credential|signature|session)/i;
+
+/** Splits stored headers into shown ones and the names of hidden (sensitive) ones. */
+export function toHeadersOut(headers: Record<string, string>): z.output<typeof EndpointHeadersOut> {
+  const shown: Record<string, string> = {};
+  const sensitive: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (SENSITIVE_HEADER.test(name)) sensitive.push(name);
+    else shown[name] = value;
+  }
+  return { headers: shown, sensitive: sensitive.sort() };
+}
+
+/** Maps a stored endpoint. */
+export function toEndpointOut(e: EndpointView): z.output<typeof EndpointOut> {
+  return {
+    id: e.id,
+    uid: e.uid,
+    url: e.url,
+    description: e.description,
+    disabled: e.disabled,
+    filterTypes: e.filterTypes,
+    eventTypes: e.filterTypes,
+    channels: e.channels,
+    metadata: e.metadata,
+    rateLimit: e.rateLimit,
+    throttleRate: e.rateLimit,
+    version: 1,
+    createdAt: iso(e.createdAt),
+    updatedAt: iso(e.updatedAt),
+    disabledReason: e.disabledReason,
+    disabledBy: e.disabledBy,
+    disabledAt: e.disabledAt ? iso(e.disabledAt) : null,
+    secretHint: e.secretHint,
+    lastDelivery: e.lastDeliveryAt ? { at: iso(e.lastDeliveryAt), succeeded: e.lastDeliverySucceeded === true } : null,
+  };
+}

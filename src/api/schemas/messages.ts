@@ -1,0 +1,156 @@
+/**
+ * Message schemas (Svix `MessageIn` / `MessageOut`) and the pieces every time-ordered list shares:
+ * the `before`/`after`/`event_types` query parameters and keyset pages that can walk both ways
+ * (`iterator` for older items, `prevIterator` = "-<id>" for newer ones, as Svix does).
+ */
+import { z } from 'zod';
+import { HeraldError } from '../../core/errors.js';
+import { idTimestamp, isId, type IdPrefix } from '../../core/ids.js';
+import type { MessageRow } from '../../store/messages.js';
+import type { PagePosition } from '../../store/attempts.js';
+import { ListQuery } from '../pagination.js';
+import { AppParams } from './applications.js';
+import { EventTypeName, ID_PATTERN, IdOrUid, queryFlag } from './common.js';
+
+/** A channel name (Svix rule). */
+export const ChannelName = z.string().min(1).max(128).regex(ID_PATTERN).describe('Channel, e.g. project_123.');
+
+/** A date-time query or body value (RFC 3339, e.g. 2026-01-31T12:00:00Z). */
+export const DateTime = z.iso
+  .datetime({ offset: true })
+  .transform((s) => new Date(s))
+  .describe('RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z.');
+
+/**
+ * `event_types` as the official clients send it: comma-joined (`a,b`, the JavaScript client) or
+ * repeated (`event_types=a&event_types=b`); `event_types[]=a` is folded in by {@link foldArrayQuery}.
+ */
+export const EventTypesQuery = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(EventTypeName).max(100))
+  .optional()
+  .describe('Only items of these event types (comma-separated or repeated).');
+
+/**
+ * Copies `name[]` query parameters (PHP/Rails style) into `name`, so `event_types[]=a` works too.
+ * Used as a route's preValidation hook; query objects are plain, so this is a shallow rewrite.
+ */
+export async function foldArrayQuery(req: { query: unknown }): Promise<void> {
+  const q = req.query as Record<string, unknown>;
+  for (const key of Object.keys(q)) {
+    if (!key.endsWith('[]')) continue;
+    const name = key.slice(0, -2);
+    const extra = q[key];
+    const existing = q[name];
+    q[name] = [existing, extra].flat().filter((v) => v !== undefined);
+    delete q[key];
+  }
+}
+
+/** Query parameters of every time-ordered list (messages, attempts, an endpoint's messages). */
+export const TimeListQuery = z.object({
+  limit: ListQuery.shape.limit,
+  iterator: ListQuery.shape.iterator.describe('Cursor from a previous page: its `iterator` for older items, its `prevIterator` for newer ones.'),
+  before: DateTime.nullish().describe('Only items created before this time.'),
+  after: DateTime.nullish().describe('Only items created after this time.'),
+  event_types: EventTypesQuery,
+  channel: ChannelName.nullish().describe('Only messages sent with this channel.'),
+  with_content: queryFlag(true).describe('Include payloads / response bodies (default true).'),
+  tag: z.string().max(128).nullish().describe('Accepted for Svix compatibility; Herald has no tags, so it filters nothing.'),
+});
+
+/**
+ * Turns `iterator` into a keyset: an id of `prefix` (the page after it) or "-<id>" (the page
+ * before it). The id's embedded time is the fallback position when its row no longer exists.
+ */
+export function keysetOf(iterator: string | null | undefined, limit: number, prefix: IdPrefix): PagePosition {
+  if (!iterator) return { cursor: null, cursorTime: null, direction: 'next', limit };
+  const newer = iterator.startsWith('-');
+  const id = newer ? iterator.slice(1) : iterator;
+  if (!isId(prefix, id)) {
+    throw new HeraldError('validation', `iterator must be a value returned as iterator or prevIterator by this list (a ${prefix}_ id)`);
+  }
+  return { cursor: id, cursorTime: idTimestamp(id), direction: newer ? 'prev' : 'next', limit };
+}
+
+/**
+ * Builds `{ data, iterator, prevIterator, done }` from rows fetched with `limit + 1` in the
+ * keyset's direction. A "prev" page was read in reverse (so the rows nearest the cursor come
+ * first) and is turned back to the list's order before answering.
+ */
+export function keysetPage<R, O>(rows: R[], ks: PagePosition, idOf: (r: R) => string, map: (r: R) => O) {
+  const more = rows.length > ks.limit;
+  const items = rows.slice(0, ks.limit);
+  if (ks.direction === 'prev') items.reverse();
+  return {
+    data: items.map(map),
+    iterator: items.length ? idOf(items[items.length - 1]!) : null,
+    prevIterator: items.length ? `-${idOf(items[0]!)}` : null,
+    done: !more,
+  };
+}
+
+/** Svix `MessageIn`. Svix fields Herald does not implement are accepted and ignored, except deliverAt. */
+export const MessageIn = z.object({
+  eventType: EventTypeName,
+  payload: z.record(z.string(), z.unknown()).describe('The JSON object to deliver; sent as its JSON serialisation.'),
+  eventId: z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(ID_PATTERN)
+    .nullish()
+    .describe('Your idempotency key: publishing it again returns the first message and sends nothing.'),
+  channels: z.array(ChannelName).min(1).max(5).nullish().describe('Free-form channels (stored and returned).'),
+  deliverAt: z
+    .null({ error: 'Herald delivers at once and does not support deliverAt; omit it' })
+    .optional()
+    .describe('Not supported: Herald delivers at once, so a scheduled time is refused rather than ignored.'),
+  tags: z.array(z.string().max(128)).max(5).nullish().describe('Accepted for Svix compatibility; not stored.'),
+  payloadRetentionPeriod: z.number().int().nullish().describe('Accepted for Svix compatibility; not used.'),
+  payloadRetentionHours: z.number().int().nullish().describe('Accepted for Svix compatibility; not used.'),
+});
+
+/** Query of message create and get. */
+export const WithContentQuery = z.object({
+  with_content: queryFlag(true).describe('Include the payload in the response (default true).'),
+});
+
+/** Svix `MessageOut`. */
+export const MessageOut = z.object({
+  id: z.string().describe('msg_…; also the webhook-id header of every delivery of this message.'),
+  eventType: z.string().describe('Event type.'),
+  eventId: z.string().nullable().describe('Your idempotency key, if given.'),
+  payload: z.record(z.string(), z.unknown()).describe('The payload ({} when with_content=false).'),
+  channels: z.array(z.string()).nullable().describe('Channels given at publish.'),
+  timestamp: z.date().describe('Publish time.'),
+});
+
+/** The parts of a message row the API shows. */
+export type MessageLike = Pick<MessageRow, 'id' | 'eventType' | 'eventId' | 'createdAt'> & {
+  /** Exact payload bytes, or null when not loaded. */
+  payload: Buffer | null;
+  /** Channels given at publish. */
+  channels?: string[] | null;
+};
+
+/** Parses stored payload bytes; they were serialised from a JSON object at publish. */
+export function payloadOf(bytes: Buffer | null, withContent = true): Record<string, unknown> {
+  if (!withContent || !bytes) return {};
+  return JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+}
+
+export function toMessageOut(m: MessageLike, withContent = true): z.output<typeof MessageOut> {
+  return {
+    id: m.id,
+    eventType: m.eventType,
+    eventId: m.eventId,
+    payload: payloadOf(m.payload, withContent),
+    channels: m.channels ?? null,
+    timestamp: m.createdAt,
+  };
+}
+
+/** Path of routes under one message. */
+export const MsgParams = AppParams.extend({ msg_id: IdOrUid.describe('Message id or its eventId.') });

@@ -1,0 +1,75 @@
+/** `herald event-types list|create|delete`: the event type catalogue over the API (Svix `/api/v1/event-type`). */
+import type { Command } from 'commander';
+import { clientFrom, seg, withApiFlags, type ApiFlags } from './api-client.js';
+import { run } from './exit-codes.js';
+import { readJsonArg } from './input.js';
+import { note, printCreated, printList, withListFlags, type Column, type ListFlags } from './output.js';
+
+/** The fields of Svix `EventTypeOut` the CLI shows. */
+export interface EventTypeOut {
+  /** Name, e.g. `order.paid`; also its id in paths. */
+  name: string;
+  /** Free text. */
+  description: string;
+  /** Archived types are hidden from lists and cannot be subscribed to anew. */
+  archived?: boolean;
+  /** Still valid but marked as going away. */
+  deprecated?: boolean;
+  /** Creation time (ISO 8601). */
+  createdAt: string;
+}
+
+const COLUMNS: Column<EventTypeOut>[] = [
+  { header: 'name', value: (t) => t.name },
+  { header: 'archived', value: (t) => (t.archived ? 'yes' : 'no') },
+  { header: 'description', value: (t) => t.description },
+];
+
+export function registerEventTypes(program: Command): void {
+  const types = program
+    .command('event-types')
+    .description('list, create and delete (archive) event types')
+    .addHelpText('after', '\nExit codes: 0 ok, 1 API or network error, 2 usage error.');
+
+  withListFlags(
+    withApiFlags(types.command('list').description('list event types').option('--include-archived', 'list archived types too')),
+  ).action(
+    run(async (flags: ListFlags & ApiFlags & { includeArchived?: boolean }) => {
+      await printList(clientFrom(flags), '/api/v1/event-type', flags, COLUMNS, {
+        noun: 'event types',
+        query: { include_archived: flags.includeArchived ? true : undefined },
+      });
+    }),
+  );
+
+  withApiFlags(
+    types
+      .command('create')
+      .description('create an event type; prints its name')
+      .argument('<name>', 'letters, digits, "-", "_" and "." only, e.g. order.paid')
+      .option('--description <text>', 'what the event means, shown to your customers', '')
+      .option('--schema <json|@file>', 'JSON Schema of the payload, stored as Svix schemas {"1": schema}')
+      .option('--idempotency-key <key>', 'retrying with the same key creates it once')
+      .option('--json', 'print the created event type as JSON'),
+  ).action(
+    run(async (name: string, flags: ApiFlags & { description: string; schema?: string; idempotencyKey?: string; json?: boolean }) => {
+      const schemas = flags.schema === undefined ? undefined : { '1': await readJsonArg(flags.schema, '--schema') };
+      const body = { name, description: flags.description, schemas };
+      const t = await clientFrom(flags).request<EventTypeOut>('POST', '/api/v1/event-type', { body, idempotencyKey: flags.idempotencyKey });
+      printCreated(t as unknown as Record<string, unknown>, flags, `created event type ${t.name}`, 'name');
+    }),
+  );
+
+  withApiFlags(
+    types
+      .command('delete')
+      .description('archive an event type (existing subscriptions keep working); --expunge deletes it for good')
+      .argument('<name>', 'event type name')
+      .option('--expunge', 'delete it instead of archiving'),
+  ).action(
+    run(async (name: string, flags: ApiFlags & { expunge?: boolean }) => {
+      await clientFrom(flags).request('DELETE', `/api/v1/event-type/${seg(name)}`, { query: { expunge: flags.expunge ? true : undefined } });
+      note(`${flags.expunge ? 'deleted' : 'archived'} event type ${name}`);
+    }),
+  );
+}

@@ -1,0 +1,20 @@
+/** Event type catalogue rules that span tables. */
+import { HeraldError } from '../core/errors.js';
+import { MATCH_ALL } from '../core/filters.js';
+import { missingEventTypes } from '../store/event-types.js';
+import type { Queryable } from '../store/pool.js';
+
+/**
+ * Refuses endpoint filters that name event types missing from the catalogue (or archived), as Svix
+ * does: a typo would otherwise leave an endpoint silently receiving nothing. Wildcards (`*`,
+ * `order.*`, a Herald extension) are not checked: they may match types that do not exist yet.
+ */
+export async function assertEventTypesExist(db: Queryable, filterTypes: readonly string[] | null | undefined, path = 'filterTypes'): Promise<void> {
+  const exact = [...new Set((filterTypes ?? []).filter((f) => f !== MATCH_ALL && !f.endsWith('.*')))];
+  const missing = await missingEventTypes(db, exact);
+  if (missing.length === 0) return;
+  const list = missing.map((m) => (m.length > 64 ? `${m.slice(0, 64)}…` : m)).join(', ');
+  throw new HeraldError('validation', `${path}: these event types do not exist (create them first, or use a wildcard): ${list}`, {
+    fields: [{ path, message: `unknown event types: ${list}` }],
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Keyset pagination shared by the list queries, with Svix's iterator semantics: the iterator is the
+ * last key of the previous page; a leading "-" asks for the page *before* a key (what `prevIterator`
+ * holds). Keys are ids (time-sortable) or names, so every page is an index range scan, never an OFFSET.
+ */
+
+/** Which page to read. */
+export interface PageRequest {
+  /** Most rows to return. */
+  limit: number;
+  /** Cursor: a key to continue after, or "-key" to go back before it. */
+  iterator?: string | null;
+  /** Sort order of the listing (by key). Default ascending. */
+  order?: 'ascending' | 'descending' | null;
+}
+
+/** SQL pieces for one page over `column`; the cursor is bound as parameter `$n`. */
+export interface Keyset {
+  /** `column > $n` / `column < $n`, or `true` for the first page. */
+  where: string;
+  /** `column asc` / `column desc`: the scan direction. */
+  orderBy: string;
+  /** The cursor value to bind as `$n` (null on the first page). */
+  cursor: string | null;
+  /** True when scanning backwards (a "-" iterator): rows must be reversed before answering. */
+  backwards: boolean;
+}
+
+/** Builds the where/order of a page over `column` (a trusted identifier, never user input). */
+export function keyset(column: string, req: PageRequest, n: number): Keyset {
+  const descending = req.order === 'descending';
+  const raw = req.iterator ?? null;
+  const backwards = raw !== null && raw.startsWith('-');
+  const cursor = raw === null ? null : backwards ? raw.slice(1) : raw;
+  // Walking forward in ascending order, or backward in descending order, both mean "greater keys".
+  const greater = descending === backwards;
+  return {
+    where: cursor === null ? 'true' : `${column} ${greater ? '>' : '<'} $${n}`,
+    orderBy: `${column} ${greater ? 'asc' : 'desc'}`,
+    cursor,
+    backwards,
+  };
+}
+
+/** A page in Svix's envelope. */
+export interface Page<T> {
+  /** The items, in the requested order. */
+  data: T[];
+  /** Pass as `iterator` to get the next page. */
+  iterator: string | null;
+  /** Pass as `iterator` to get the previous page. */
+  prevIterator: string | null;
+  /** True when no rows follow this page in the direction walked (Svix: also for backward pages). */
+  done: boolean;
+}
+
+/**
+ * Builds a page from rows fetched with `limit + 1` in the keyset's scan order: the extra row only
+ * tells whether more exist. Backward pages are reversed so `data` is always in the requested order.
+ */
+export function toPage<R, O>(rows: R[], ks: Keyset, limit: number, keyOf: (r: R) => string, map: (r: R) => O): Page<O> {
+  const more = rows.length > limit;
+  let items = more ? rows.slice(0, limit) : rows;
+  if (ks.backwards) items = [...items].reverse();
+  const first = items[0];
+  const last = items[items.length - 1];
+  return {
+    data: items.map(map),
+    iterator: last !== undefined ? keyOf(last) : null,
+    prevIterator: first !== undefined ? `-${keyOf(first)}` : null,
+    done: !more,
+  };
+}

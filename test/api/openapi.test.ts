@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi, type ApiHarness } from '../support/api.js';
+
+let api: ApiHarness;
+beforeAll(async () => {
+  api = await startApi();
+});
+afterAll(async () => {
+  await api.close();
+});
+
+describe('OpenAPI document and reference', () => {
+  it('serves an OpenAPI 3.1 document generated from the route schemas, without a token', async () => {
+    const res = await api.call('GET', '/api/openapi.json', { token: null });
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    expect(res.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const paths = Object.keys(res.body.paths);
+    for (const p of [
+      '/api/v1/health',
+      '/api/v1/app',
+      '/api/v1/app/{app_id}',
+      '/api/v1/event-type/{event_type_name}',
+      '/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret/rotate',
+      '/api/v1/app/{app_id}/endpoint/{endpoint_id}/headers',
+      '/api/v1/auth/app-portal-access/{app_id}',
+      '/api/v1/api-key',
+    ]) {
+      expect(paths).toContain(p);
+    }
+    // The same zod schema that validates the body documents it.
+    const body = res.body.paths['/api/v1/app/{app_id}/endpoint'].post.requestBody.content['application/json'].schema;
+    expect(body.required).toEqual(['url']);
+    expect(body.properties.filterTypes).toBeDefined();
+    // Health needs no token; the document and the UI are not listed as API operations.
+    expect(res.body.paths['/api/v1/health'].get.security).toEqual([]);
+    expect(paths.some((p) => p.startsWith('/docs') || p === '/api/openapi.json')).toBe(false);
+  });
+
+  it('renders the reference at /docs from local assets only', async () => {
+    const page = await api.call('GET', '/docs/', { token: null });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    const csp = String(page.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).not.toMatch(/https:|validator\.swagger\.io|upgrade-insecure-requests/);
+    const html = String(page.body);
+    expect(html).not.toMatch(/src="https?:\/\//);
+    const assets = [...html.matchAll(/(?:src|href)="\.?\/?([^"]+\.(?:js|css))"/g)].map((m) => m[1]!);
+    expect(assets.length).toBeGreaterThan(0);
+    for (const asset of assets) {
+      const res = await api.call('GET', `/docs/${asset.replace(/^\.\//, '')}`, { token: null });
+      expect({ asset, status: res.status }).toEqual({ asset, status: 200 });
+    }
+  });
+});

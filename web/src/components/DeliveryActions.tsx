@@ -1,0 +1,143 @@
+/**
+ * The delivery history's actions beyond one row: send a test event of a chosen type, recover every
+ * failed message since a chosen time (each confirms what it queued, issue 4), and export the filtered
+ * history as CSV (the raffle platform's customers reconcile from CSV).
+ */
+import { useState } from 'react';
+import { errorMessage, type Query } from '../lib/api';
+import { useApp } from '../lib/context';
+import { formatDateTime, zoneLabel } from '../lib/format';
+import type { MessageOut } from '../lib/types';
+import { Dialog } from './Dialog';
+import { Field } from './Field';
+
+/** `YYYY-MM-DDTHH:MM` in the viewer's zone, for <input type="datetime-local">. */
+export function toLocalInputValue(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** Send test event dialog. */
+export function SendTestDialog({ endpointPath, types, onClose, onQueued }: { endpointPath: string; types: string[]; onClose: () => void; onQueued: () => void }) {
+  const { client, toast } = useApp();
+  const [eventType, setEventType] = useState(types[0] ?? '');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const send = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const msg = await client.post<MessageOut>(`${endpointPath}/send-example`, { eventType });
+      toast(`Test event queued: ${eventType}${msg?.id ? ` (${msg.id})` : ''}. It appears below once attempted.`);
+      onQueued();
+      onClose();
+    } catch (e) {
+      setError(errorMessage(e));
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog
+      title="Send test event"
+      onClose={onClose}
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="button" className="button button-primary" disabled={!eventType || busy} onClick={send}>
+            {busy ? 'Sending…' : 'Send test event'}
+          </button>
+        </>
+      }
+    >
+      {types.length === 0 ? (
+        <p>No event types are defined yet. An operator adds them in the event type catalogue.</p>
+      ) : (
+        <Field id="test-type" label="Event type" hint="Herald sends an example payload of this type to this webhook only." error={error}>
+          <select value={eventType} onChange={(e) => setEventType(e.target.value)}>
+            {types.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </Field>
+      )}
+    </Dialog>
+  );
+}
+
+/** Recover failed messages dialog. */
+export function RecoverDialog({ endpointPath, onClose, onQueued }: { endpointPath: string; onClose: () => void; onQueued: () => void }) {
+  const { client, toast } = useApp();
+  const [since, setSince] = useState(() => toLocalInputValue(new Date(Date.now() - 24 * 3_600_000)));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const when = new Date(since);
+  const valid = !Number.isNaN(when.getTime()) && when.getTime() <= Date.now();
+  const recover = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const out = await client.post<{ count?: number }>(`${endpointPath}/recover`, { since: when.toISOString() });
+      const what = typeof out?.count === 'number' ? `${out.count} failed message${out.count === 1 ? '' : 's'}` : 'every failed message';
+      toast(`Recovery queued: ${what} since ${formatDateTime(when.toISOString())} will be sent again.`);
+      onQueued();
+      onClose();
+    } catch (e) {
+      setError(errorMessage(e));
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog
+      title="Recover failed messages"
+      onClose={onClose}
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="button" className="button button-primary" disabled={!valid || busy} onClick={recover}>
+            {busy ? 'Queuing…' : 'Recover'}
+          </button>
+        </>
+      }
+    >
+      <p>Every message that failed to reach this webhook since the chosen time is sent again, oldest first.</p>
+      <Field id="recover-since" label={`Since (${zoneLabel()})`} error={error ?? (valid ? null : 'Choose a time in the past.')}>
+        <input type="datetime-local" value={since} max={toLocalInputValue(new Date())} onChange={(e) => setSince(e.target.value)} />
+      </Field>
+    </Dialog>
+  );
+}
+
+/** Downloads the CSV export with the bearer header (a plain link could not carry it). */
+export function ExportCsvButton({ path, query, fileName }: { path: string; query: Query; fileName: string }) {
+  const { client, toast } = useApp();
+  const [busy, setBusy] = useState(false);
+  const download = async () => {
+    setBusy(true);
+    try {
+      const res = await client.raw('GET', path, undefined, query);
+      const url = URL.createObjectURL(await res.blob());
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = fileName;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      toast(errorMessage(e), 'bad');
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <button type="button" className="button" onClick={download} disabled={busy}>
+      {busy ? 'Exporting…' : 'Export CSV'}
+    </button>
+  );
+}

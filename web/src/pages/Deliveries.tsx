@@ -1,0 +1,181 @@
+/**
+ * Delivery history of one webhook (issue 4; the compliance platform's events table): newest first,
+ * 100 per page; filter by status and event type; CSV export of the filtered history; inspect, resend,
+ * recover and send-test. The first page polls, so new attempts appear without a reload.
+ */
+import { useMemo, useState } from 'react';
+import { AttemptDialog } from '../components/AttemptDialog';
+import { AttemptTable } from '../components/AttemptTable';
+import { Badge } from '../components/Badge';
+import { CopyableId } from '../components/CopyButton';
+import { ExportCsvButton, RecoverDialog, SendTestDialog } from '../components/DeliveryActions';
+import { PageHeader } from '../components/PageHeader';
+import { PendingDeliveries } from '../components/PendingDeliveries';
+import { Empty, ErrorState, Loading } from '../components/States';
+import { errorMessage, seg } from '../lib/api';
+import { useApp } from '../lib/context';
+import { ATTEMPT_STATUS_CODES, endpointStatus } from '../lib/format';
+import { Link } from '../lib/router';
+import type { AttemptOut, EndpointOut, ListResponse } from '../lib/types';
+import { useAsync } from '../lib/use-async';
+import { useCatalogue } from './WebhookCreate';
+
+/** Rows per page (the compliance and competitions platforms show the last 100). */
+export const PAGE_SIZE = 100;
+/** How often the first page refreshes. */
+const POLL_MS = 2_000;
+
+/** The status filter: attempts are success or failed; pending messages have no attempt yet. */
+type StatusFilter = '' | 'success' | 'failed' | 'pending';
+
+/** Delivery history page. */
+export function Deliveries({ appId, endpointId }: { appId: string; endpointId: string }) {
+  const { client, can, appBase, toast } = useApp();
+  const base = appBase(appId);
+  const epPath = `/api/v1/app/${seg(appId)}/endpoint/${seg(endpointId)}`;
+  const endpoint = useAsync(() => client.get<EndpointOut>(epPath), [epPath], { pollMs: 10_000 });
+  const catalogue = useCatalogue();
+  const [status, setStatus] = useState<StatusFilter>('');
+  const [eventType, setEventType] = useState('');
+  const [cursors, setCursors] = useState<string[]>([]);
+  const [inspecting, setInspecting] = useState<AttemptOut | null>(null);
+  const [dialog, setDialog] = useState<'test' | 'recover' | null>(null);
+  const [resending, setResending] = useState<string | null>(null);
+
+  const filters = {
+    status: status === 'success' || status === 'failed' ? ATTEMPT_STATUS_CODES[status] : undefined,
+    event_types: eventType ? [eventType] : undefined,
+  };
+  const iterator = cursors[cursors.length - 1];
+  const attempts = useAsync(
+    () =>
+      status === 'pending'
+        ? Promise.resolve(null)
+        : client.get<ListResponse<AttemptOut>>(`/api/v1/app/${seg(appId)}/attempt/endpoint/${seg(endpointId)}`, { limit: PAGE_SIZE, iterator, with_content: false, ...filters }),
+    [appId, endpointId, status, eventType, iterator],
+    { pollMs: cursors.length === 0 ? POLL_MS : undefined },
+  );
+  const typeOptions = useMemo(() => {
+    const names = new Set<string>([...(endpoint.data?.filterTypes ?? []), ...(catalogue.data ?? []).map((t) => t.name)]);
+    return [...names].filter((n) => !n.includes('*')).sort();
+  }, [endpoint.data, catalogue.data]);
+
+  const resend = async (a: AttemptOut) => {
+    setResending(a.id);
+    try {
+      await client.post(`/api/v1/app/${seg(appId)}/msg/${seg(a.msgId)}/endpoint/${seg(endpointId)}/resend`, {});
+      toast(`Webhook resend is in progress: ${a.msgId} is queued for another attempt.`);
+      attempts.reload();
+    } catch (e) {
+      toast(errorMessage(e), 'bad');
+    } finally {
+      setResending(null);
+    }
+  };
+
+  if (endpoint.loading && !endpoint.data) return <Loading what="Loading webhook…" />;
+  if (endpoint.error && !endpoint.data) return <ErrorState error={endpoint.error} onRetry={endpoint.reload} />;
+  const ep = endpoint.data!;
+  const epStatus = endpointStatus(ep);
+  const rows = attempts.data?.data ?? [];
+
+  return (
+    <section>
+      <PageHeader
+        title={ep.description || 'Untitled webhook'}
+        back={{ to: base, label: 'Back to webhooks' }}
+        subtitle={
+          <>
+            <span className="chip break" data-testid="endpoint-url">
+              {ep.url}
+            </span>{' '}
+            <Badge tone={epStatus.tone}>{epStatus.label}</Badge> <CopyableId id={ep.id} />
+            {epStatus.reason && <p className="reason">{epStatus.reason}</p>}
+          </>
+        }
+        actions={
+          <>
+            {can('update') && (
+              <>
+                <button type="button" className="button" onClick={() => setDialog('test')}>
+                  Send test event
+                </button>
+                <button type="button" className="button" onClick={() => setDialog('recover')}>
+                  Recover failed
+                </button>
+                <Link className="button" to={`${base}/webhooks/${seg(ep.id)}/edit`}>
+                  Edit
+                </Link>
+              </>
+            )}
+            <ExportCsvButton path={`/api/v1/app/${seg(appId)}/attempt/endpoint/${seg(endpointId)}/export.csv`} query={filters} fileName={`deliveries-${ep.id}.csv`} />
+          </>
+        }
+      />
+      <h2 className="section-title">Delivery history</h2>
+      <div className="filters" role="group" aria-label="Filter deliveries">
+        <div className="field field-inline">
+          <label htmlFor="f-status">Status</label>
+          <select id="f-status" value={status} onChange={(e) => (setStatus(e.target.value as StatusFilter), setCursors([]))}>
+            <option value="">All statuses</option>
+            <option value="success">Success</option>
+            <option value="failed">Failed</option>
+            <option value="pending">Pending</option>
+          </select>
+        </div>
+        <div className="field field-inline">
+          <label htmlFor="f-type">Event type</label>
+          <select id="f-type" value={eventType} onChange={(e) => (setEventType(e.target.value), setCursors([]))}>
+            <option value="">All event types</option>
+            {typeOptions.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      {status === 'pending' ? (
+        <PendingDeliveries appId={appId} endpointId={endpointId} eventType={eventType} full />
+      ) : (
+        <>
+          {cursors.length === 0 && <PendingDeliveries appId={appId} endpointId={endpointId} eventType={eventType} full={false} />}
+          {attempts.loading && !attempts.data ? (
+            <Loading what="Loading deliveries…" />
+          ) : attempts.error && !attempts.data ? (
+            <ErrorState error={attempts.error} onRetry={attempts.reload} />
+          ) : rows.length === 0 ? (
+            <Empty>{status || eventType ? 'No deliveries match these filters.' : 'No events found for this webhook.'}</Empty>
+          ) : (
+            <AttemptTable
+              rows={rows}
+              onInspect={setInspecting}
+              onResend={resend}
+              resending={resending}
+              note={`Newest first, ${PAGE_SIZE} per page${cursors.length === 0 ? '; new attempts appear automatically' : ''}.`}
+            />
+          )}
+          {(cursors.length > 0 || (attempts.data && !attempts.data.done)) && (
+            <nav className="pager" aria-label="Pages of deliveries">
+              <button type="button" className="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+                Newer
+              </button>
+              <span>Page {cursors.length + 1}</span>
+              <button
+                type="button"
+                className="button"
+                disabled={!attempts.data || attempts.data.done || !attempts.data.iterator}
+                onClick={() => attempts.data?.iterator && setCursors([...cursors, attempts.data.iterator])}
+              >
+                Older
+              </button>
+            </nav>
+          )}
+        </>
+      )}
+      {inspecting && <AttemptDialog appId={appId} attempt={inspecting} onClose={() => setInspecting(null)} />}
+      {dialog === 'test' && <SendTestDialog endpointPath={epPath} types={ep.filterTypes?.some((t) => !t.includes('*')) ? ep.filterTypes.filter((t) => !t.includes('*')) : typeOptions} onClose={() => setDialog(null)} onQueued={attempts.reload} />}
+      {dialog === 'recover' && <RecoverDialog endpointPath={epPath} onClose={() => setDialog(null)} onQueued={attempts.reload} />}
+    </section>
+  );
+}

@@ -1,0 +1,188 @@
+/**
+ * Operator: the event type catalogue (issue 4): create, edit description and schema, archive and
+ * restore. Archived types stay valid for existing subscriptions but leave the add-webhook form.
+ */
+import { useState, type FormEvent } from 'react';
+import { Badge } from '../components/Badge';
+import { Dialog } from '../components/Dialog';
+import { Field } from '../components/Field';
+import { PageHeader } from '../components/PageHeader';
+import { Empty, ErrorState, Loading } from '../components/States';
+import { errorMessage, seg } from '../lib/api';
+import { useApp } from '../lib/context';
+import { eventTypeNameProblem, groupEventTypes } from '../lib/format';
+import type { EventTypeOut, ListResponse } from '../lib/types';
+import { useAsync } from '../lib/use-async';
+import { formFieldErrors } from './WebhookCreate';
+
+/** Parses the schema textarea: '' = no schema; otherwise a JSON object, stored as version "1". */
+export function parseSchemaText(text: string): { schemas: Record<string, unknown> | null } | { error: string } {
+  if (!text.trim()) return { schemas: null };
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return { error: 'The schema must be a JSON object.' };
+    return { schemas: { '1': value } };
+  } catch (e) {
+    return { error: `Not valid JSON: ${(e as Error).message}` };
+  }
+}
+
+/** Event type catalogue page. */
+export function EventTypes() {
+  const { client, can, toast } = useApp();
+  const [showArchived, setShowArchived] = useState(false);
+  const list = useAsync(() => client.get<ListResponse<EventTypeOut>>('/api/v1/event-type', { limit: 250, include_archived: showArchived, with_content: true }), [showArchived]);
+  const [editing, setEditing] = useState<EventTypeOut | 'new' | null>(null);
+
+  const setArchived = async (t: EventTypeOut, archived: boolean) => {
+    try {
+      if (archived) await client.del(`/api/v1/event-type/${seg(t.name)}`);
+      else await client.patch(`/api/v1/event-type/${seg(t.name)}`, { archived: false });
+      toast(archived ? `${t.name} archived` : `${t.name} restored`);
+      list.reload();
+    } catch (e) {
+      toast(errorMessage(e), 'bad');
+    }
+  };
+
+  return (
+    <section>
+      <PageHeader
+        title="Event types"
+        subtitle="The catalogue customers pick from when they add a webhook. Descriptions appear beside each checkbox."
+        actions={
+          can('create') && (
+            <button type="button" className="button button-primary" onClick={() => setEditing('new')}>
+              New event type
+            </button>
+          )
+        }
+      />
+      <label className="check">
+        <input type="checkbox" checked={showArchived} onChange={(e) => setShowArchived(e.target.checked)} />
+        <span>Show archived event types</span>
+      </label>
+      {list.loading && !list.data ? (
+        <Loading what="Loading event types…" />
+      ) : list.error && !list.data ? (
+        <ErrorState error={list.error} onRetry={list.reload} />
+      ) : !list.data?.data.length ? (
+        <Empty>No event types yet.</Empty>
+      ) : (
+        groupEventTypes(list.data.data).map((group) => (
+          <div className="table-wrap" key={group.prefix}>
+            <h2 className="section-title">{group.prefix}</h2>
+            <table className="table responsive-table fixed-cols">
+              <colgroup>
+                <col className="w-24" />
+                <col className="w-40" />
+                <col className="w-9" />
+                <col className="w-11" />
+                <col className="w-16" />
+              </colgroup>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Description</th>
+                  <th scope="col">Schema</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {group.types.map((t) => (
+                  <tr key={t.name}>
+                    <td data-label="Name">
+                      <code>{t.name}</code>
+                    </td>
+                    <td data-label="Description">{t.description || <span className="muted">—</span>}</td>
+                    <td data-label="Schema">{t.schemas && Object.keys(t.schemas).length ? 'Yes' : <span className="muted">No</span>}</td>
+                    <td data-label="Status">{t.archived ? <Badge tone="muted">Archived</Badge> : <Badge tone="ok">Active</Badge>}</td>
+                    <td data-label="Actions" className="actions-cell">
+                      <div className="row-actions">
+                        {can('update') && (
+                          <button type="button" className="button button-small" onClick={() => setEditing(t)} aria-label={`Edit ${t.name}`}>
+                            Edit
+                          </button>
+                        )}
+                        {t.archived
+                          ? can('update') && (
+                              <button type="button" className="button button-small" onClick={() => setArchived(t, false)} aria-label={`Restore ${t.name}`}>
+                                Restore
+                              </button>
+                            )
+                          : can('delete') && (
+                              <button type="button" className="button button-small button-danger-outline" onClick={() => setArchived(t, true)} aria-label={`Archive ${t.name}`}>
+                                Archive
+                              </button>
+                            )}
+                      </div>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ))
+      )}
+      {editing && <EventTypeDialog existing={editing === 'new' ? null : editing} onClose={() => setEditing(null)} onSaved={() => (setEditing(null), list.reload())} />}
+    </section>
+  );
+}
+
+function EventTypeDialog({ existing, onClose, onSaved }: { existing: EventTypeOut | null; onClose: () => void; onSaved: () => void }) {
+  const { client, toast } = useApp();
+  const [name, setName] = useState(existing?.name ?? '');
+  const [description, setDescription] = useState(existing?.description ?? '');
+  const initialSchema = existing?.schemas?.['1'] ? JSON.stringify(existing.schemas['1'], null, 2) : '';
+  const [schema, setSchema] = useState(initialSchema);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const parsed = parseSchemaText(schema);
+  const nameError = existing ? null : eventTypeNameProblem(name.trim());
+  const valid = !nameError && description.trim() !== '' && !('error' in parsed) && !busy;
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!valid || 'error' in parsed) return;
+    setBusy(true);
+    setErrors({});
+    try {
+      // Only a changed schema is sent, so editing a description never touches other schema versions.
+      if (existing) await client.patch(`/api/v1/event-type/${seg(existing.name)}`, { description: description.trim(), ...(schema !== initialSchema ? { schemas: parsed.schemas } : {}) });
+      else await client.post('/api/v1/event-type', { name: name.trim(), description: description.trim(), ...(parsed.schemas ? { schemas: parsed.schemas } : {}) });
+      toast(existing ? `${existing.name} saved` : `${name.trim()} created`);
+      onSaved();
+    } catch (err) {
+      setErrors(formFieldErrors(err));
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={existing ? `Edit ${existing.name}` : 'New event type'} onClose={onClose} wide>
+      <form className="form" onSubmit={submit} noValidate>
+        {!existing && (
+          <Field id="et-name" label="Name" hint="Dotted, e.g. order.paid; the part before the first dot groups it." error={errors.name ?? (name ? nameError : null)}>
+            <input value={name} onChange={(e) => setName(e.target.value)} spellCheck={false} autoComplete="off" />
+          </Field>
+        )}
+        <Field id="et-desc" label="Description" hint="One line customers see beside the checkbox." error={errors.description}>
+          <input value={description} onChange={(e) => setDescription(e.target.value)} />
+        </Field>
+        <Field id="et-schema" label="JSON Schema of the payload (optional)" error={errors.schemas ?? ('error' in parsed ? parsed.error : null)}>
+          <textarea rows={8} value={schema} onChange={(e) => setSchema(e.target.value)} spellCheck={false} className="mono" />
+        </Field>
+        {errors[''] && <p className="field-error">{errors['']}</p>}
+        <div className="form-actions">
+          <button type="submit" className="button button-primary" disabled={!valid}>
+            {existing ? 'Save' : 'Create event type'}
+          </button>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,202 @@
+/**
+ * The webhooks of one application: name, URL, event types, secret hint, status (Active, Paused,
+ * Disabled automatically with the reason), last delivery with a mark, and actions (issue 4; the
+ * competitions platform's list). Empty state: "No webhooks configured yet." with the add button.
+ */
+import { useState } from 'react';
+import { Badge } from '../components/Badge';
+import { CopyableId } from '../components/CopyButton';
+import { DeleteWebhookDialog } from '../components/DeleteWebhookDialog';
+import { PageHeader } from '../components/PageHeader';
+import { Empty, ErrorState, Loading } from '../components/States';
+import { errorMessage, seg } from '../lib/api';
+import { useApp } from '../lib/context';
+import { endpointStatus, formatDateTime, maskedSecret, zoneLabel } from '../lib/format';
+import { Link } from '../lib/router';
+import type { ApplicationOut, EndpointOut, ListResponse } from '../lib/types';
+import { useAsync } from '../lib/use-async';
+
+/** Props: the application whose webhooks are listed. */
+export interface WebhookListProps {
+  /** Application id or uid. */
+  appId: string;
+}
+
+/** Webhooks list page. */
+export function WebhookList({ appId }: WebhookListProps) {
+  const { client, can, appBase, mode, toast, isOperator } = useApp();
+  const base = appBase(appId);
+  const [deleting, setDeleting] = useState<EndpointOut | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const list = useAsync(
+    () => client.get<ListResponse<EndpointOut>>(`/api/v1/app/${seg(appId)}/endpoint`, { limit: 250 }),
+    [appId],
+  );
+  const app = useAsync(
+    () => (mode === 'dashboard' ? client.get<ApplicationOut>(`/api/v1/app/${seg(appId)}`) : Promise.resolve(null)),
+    [appId, mode],
+  );
+
+  const togglePause = async (ep: EndpointOut) => {
+    setBusy(ep.id);
+    try {
+      await client.patch(`/api/v1/app/${seg(appId)}/endpoint/${seg(ep.id)}`, { disabled: !ep.disabled });
+      toast(ep.disabled ? 'Webhook resumed' : 'Webhook paused');
+      list.reload();
+    } catch (e) {
+      toast(errorMessage(e), 'bad');
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const addButton = can('create') ? (
+    <Link className="button button-primary" to={`${base}/webhooks/new`}>
+      Add webhook
+    </Link>
+  ) : null;
+
+  return (
+    <section>
+      <PageHeader
+        title="Webhooks"
+        back={mode === 'dashboard' && isOperator && app.data ? { to: '/', label: 'Applications' } : undefined}
+        subtitle={
+          mode === 'dashboard' && app.data ? (
+            <>
+              Application <strong>{app.data.name}</strong> <CopyableId id={app.data.id} />
+            </>
+          ) : (
+            'Endpoints that receive events, signed so you can verify they came from us.'
+          )
+        }
+        actions={list.data?.data.length ? addButton : null}
+      />
+      {list.loading && !list.data ? (
+        <Loading what="Loading webhooks…" />
+      ) : list.error && !list.data ? (
+        <ErrorState error={list.error} onRetry={list.reload} />
+      ) : !list.data?.data.length ? (
+        <Empty action={addButton}>No webhooks configured yet.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table responsive-table">
+            <caption className="visually-hidden">Webhooks; times in {zoneLabel()}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">URL</th>
+                <th scope="col">Event types</th>
+                <th scope="col">Signing secret</th>
+                <th scope="col">Status</th>
+                <th scope="col">Last delivery</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.data.map((ep) => (
+                <WebhookRow
+                  key={ep.id}
+                  ep={ep}
+                  base={base}
+                  busy={busy === ep.id}
+                  onTogglePause={() => togglePause(ep)}
+                  onDelete={() => setDeleting(ep)}
+                />
+              ))}
+            </tbody>
+          </table>
+          <p className="table-note">Times in {zoneLabel()}.</p>
+        </div>
+      )}
+      {deleting && (
+        <DeleteWebhookDialog
+          appId={appId}
+          endpoint={deleting}
+          onClose={() => setDeleting(null)}
+          onDeleted={() => {
+            setDeleting(null);
+            list.reload();
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+function WebhookRow({ ep, base, busy, onTogglePause, onDelete }: { ep: EndpointOut; base: string; busy: boolean; onTogglePause: () => void; onDelete: () => void }) {
+  const { can } = useApp();
+  const status = endpointStatus(ep);
+  const name = ep.description || 'Untitled webhook';
+  const types = ep.filterTypes?.length ? ep.filterTypes : null;
+  return (
+    <tr data-testid={`webhook-${ep.id}`}>
+      <td data-label="Name">
+        <Link to={`${base}/webhooks/${seg(ep.id)}`} className="strong-link">
+          {name}
+        </Link>
+        <div className="cell-sub">
+          <CopyableId id={ep.id} />
+        </div>
+      </td>
+      <td data-label="URL" className="url-cell">
+        <span className="chip break">{ep.url}</span>
+      </td>
+      <td data-label="Event types">
+        {types ? (
+          <ul className="tag-list">
+            {types.map((t) => (
+              <li key={t}>
+                <code className="tag">{t}</code>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <span className="muted">All event types</span>
+        )}
+      </td>
+      <td data-label="Signing secret">
+        <code className="secret-hint">{maskedSecret(ep.secretHint)}</code>
+      </td>
+      <td data-label="Status">
+        <Badge tone={status.tone}>{status.label}</Badge>
+        {status.reason && <div className="cell-sub reason">{status.reason}</div>}
+      </td>
+      <td data-label="Last delivery">
+        {ep.lastDelivery ? (
+          <span className={ep.lastDelivery.succeeded ? 'mark-ok' : 'mark-bad'}>
+            <span aria-hidden="true">{ep.lastDelivery.succeeded ? '✓ ' : '✗ '}</span>
+            <span className="visually-hidden">{ep.lastDelivery.succeeded ? 'Succeeded: ' : 'Failed: '}</span>
+            {formatDateTime(ep.lastDelivery.at)}
+          </span>
+        ) : (
+          <span className="muted">Never</span>
+        )}
+      </td>
+      <td data-label="Actions" className="actions-cell">
+        <div className="row-actions">
+          <Link className="button button-small" to={`${base}/webhooks/${seg(ep.id)}`} aria-label={`Deliveries of ${name}`}>
+            Deliveries
+          </Link>
+          {can('update') && (
+            <>
+              <Link className="button button-small" to={`${base}/webhooks/${seg(ep.id)}/edit`} aria-label={`Edit ${name}`}>
+                Edit
+              </Link>
+              <button type="button" className="button button-small" onClick={onTogglePause} disabled={busy} aria-label={`${ep.disabled ? 'Resume' : 'Pause'} ${name}`}>
+                {ep.disabled ? 'Resume' : 'Pause'}
+              </button>
+            </>
+          )}
+          {can('delete') && (
+            <button type="button" className="button button-small button-danger-outline" onClick={onDelete} aria-label={`Delete ${name}`}>
+              Delete
+            </button>
+          )}
+        </div>
+      </td>
+    </tr>
+  );
+}
