@@ -154,6 +154,11 @@ export const ConfigSchema = z.object({
     .url('must be an absolute URL such as https://hooks.example.com')
     .optional()
     .describe('Public base URL of this Herald, used in customer portal links; defaults to the request origin.'),
+  HERALD_PORTAL_FRAME_ANCESTORS: z
+    .string()
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .default(['*'])
+    .describe('Origins allowed to embed the customer portal in an iframe (CSP frame-ancestors), e.g. https://shop.example.com. Default: any.'),
   HERALD_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

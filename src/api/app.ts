@@ -15,6 +15,7 @@ import endpointRoutes from './routes/endpoints.js';
 import messageRoutes from './routes/messages.js';
 import attemptRoutes from './routes/attempts.js';
 import authRoutes from './routes/auth.js';
+import { registerWeb } from './static.js';
 
 /** Largest request body: the payload limit plus room for the envelope around it. */
 function bodyLimit(maxPayloadBytes: number): number {
@@ -50,6 +51,6 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
     },
     { prefix: '/api/v1' },
   );
-  await (await import('./static.js')).registerWeb(app as unknown as Api);
+  await registerWeb(app as unknown as Api, { portalFrameAncestors: herald.config.HERALD_PORTAL_FRAME_ANCESTORS });
   return app as unknown as Api;
 }

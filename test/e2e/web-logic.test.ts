@@ -28,7 +28,7 @@ describe('format', () => {
     expect(formatTime(at, 'America/New_York', 'en-GB')).toBe('13:05:09');
     expect(formatDate(at, 'Asia/Tokyo', 'en-GB')).toBe('2 Jul 2026');
     expect(zoneLabel('Europe/London', new Date(at))).toBe('Europe/London (GMT+1)');
-    expect(zoneLabel('UTC', new Date(at))).toBe('UTC (GMT)');
+    expect(zoneLabel('UTC', new Date(at))).toMatch(/^UTC \(GMT(\+0)?\)$/); // ICU versions differ
     expect(formatTime('not a date', 'UTC')).toBe('—');
   });
 

@@ -195,7 +195,15 @@ describe('dashboard: one webhook from creation to deletion', { timeout: 60_000 }
     await screenshot(page, '12-delete-confirm', { fullPage: false });
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await row().waitFor();
-    await row().getByRole('button', { name: `Delete ${WEBHOOK}` }).click();
+    // Keyboard: Enter opens the dialog, Escape closes it and focus returns to the button.
+    const del = row().getByRole('button', { name: `Delete ${WEBHOOK}` });
+    await del.focus();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await del.evaluate((el) => el === document.activeElement)).toBe(true);
+    await del.click();
     await page.getByRole('dialog', { name: 'Delete webhook' }).getByRole('button', { name: 'Delete' }).click();
     await page.getByText('Webhook deleted successfully').waitFor();
     await page.getByText('No webhooks configured yet.').waitFor();

@@ -60,7 +60,8 @@ function isFresh(): boolean {
  */
 export async function ensureWebBuilt(): Promise<void> {
   if (isFresh()) return;
-  const lock = join(webDir, '.build-lock');
+  const lock = join(repoRoot, 'node_modules', '.cache', 'herald-web-build.lock');
+  mkdirSync(dirname(lock), { recursive: true });
   for (;;) {
     try {
       mkdirSync(lock);

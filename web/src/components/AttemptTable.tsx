@@ -21,12 +21,14 @@ export interface AttemptTableProps {
   onResend: (a: AttemptOut) => void;
   /** Attempt whose resend is in flight. */
   resending: string | null;
+  /** The endpoint is paused or disabled: nothing can be resent. */
+  resendDisabled?: boolean;
   /** Note under the table. */
   note: string;
 }
 
 /** Delivery history table. */
-export function AttemptTable({ rows, onInspect, onResend, resending, note }: AttemptTableProps) {
+export function AttemptTable({ rows, onInspect, onResend, resending, resendDisabled, note }: AttemptTableProps) {
   const { can } = useApp();
   const delivered = useMemo(() => new Set(rows.filter((a) => a.status === 0).map((a) => a.msgId)), [rows]);
   const zone = zoneLabel();
@@ -82,8 +84,8 @@ export function AttemptTable({ rows, onInspect, onResend, resending, note }: Att
                       <button
                         type="button"
                         className="button button-small"
-                        disabled={done || resending === a.id}
-                        title={done ? 'Already delivered successfully' : undefined}
+                        disabled={done || resendDisabled || resending === a.id}
+                        title={done ? 'Already delivered successfully' : resendDisabled ? 'Resume the webhook first' : undefined}
                         aria-label={`Resend ${a.msgId}`}
                         onClick={() => onResend(a)}
                       >

@@ -3,7 +3,7 @@
  * screen-reader users land on the new page), a subtitle, and the page's main actions.
  */
 import { useEffect, useRef, type ReactNode } from 'react';
-import { Link } from '../lib/router';
+import { Link, takeNavigationFocus } from '../lib/router';
 
 /** Props of PageHeader. */
 export interface PageHeaderProps {
@@ -21,8 +21,9 @@ export interface PageHeaderProps {
 export function PageHeader({ title, subtitle, back, actions }: PageHeaderProps) {
   const h1 = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
-    // Only after an in-app navigation, not on first load (the browser puts focus at the top then).
-    if (document.activeElement && document.activeElement !== document.body) h1.current?.focus({ preventScroll: true });
+    // Only after an in-app navigation, not on first load (the browser puts focus at the top then):
+    // the link that was activated is gone, and focus would otherwise fall back to <body>.
+    if (takeNavigationFocus()) h1.current?.focus({ preventScroll: true });
   }, []);
   return (
     <div className="page-header">

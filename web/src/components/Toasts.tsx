@@ -19,8 +19,8 @@ export function ToastHost({ children }: { children: (toast: (message: string, to
   const toast = useCallback(
     (message: string, tone: 'ok' | 'bad' = 'ok') => {
       const id = next.current++;
-      setToasts((list) => [...list.slice(-3), { id, message, tone }]);
-      window.setTimeout(() => dismiss(id), tone === 'bad' ? 10_000 : 6_000);
+      setToasts((list) => [...list.slice(-2), { id, message, tone }]);
+      window.setTimeout(() => dismiss(id), tone === 'bad' ? 10_000 : 5_000);
     },
     [dismiss],
   );

@@ -6,7 +6,19 @@ import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from
 
 const listeners = new Set<() => void>();
 const notify = () => listeners.forEach((l) => l());
-window.addEventListener('popstate', notify);
+/** Set by an in-app navigation, so the next page moves focus to its heading (not on first load). */
+let focusPending = false;
+window.addEventListener('popstate', () => {
+  focusPending = true;
+  notify();
+});
+
+/** Whether the page just rendered was reached by an in-app navigation; clears the flag. */
+export function takeNavigationFocus(): boolean {
+  const pending = focusPending;
+  focusPending = false;
+  return pending;
+}
 
 function subscribe(listener: () => void): () => void {
   listeners.add(listener);
@@ -18,6 +30,7 @@ export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   if (opts.replace) window.history.replaceState(null, '', to);
   else window.history.pushState(null, '', to);
   window.scrollTo(0, 0);
+  focusPending = true;
   notify();
 }
 

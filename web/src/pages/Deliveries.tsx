@@ -97,10 +97,10 @@ export function Deliveries({ appId, endpointId }: { appId: string; endpointId: s
           <>
             {can('update') && (
               <>
-                <button type="button" className="button" onClick={() => setDialog('test')}>
+                <button type="button" className="button" onClick={() => setDialog('test')} disabled={ep.disabled}>
                   Send test event
                 </button>
-                <button type="button" className="button" onClick={() => setDialog('recover')}>
+                <button type="button" className="button" onClick={() => setDialog('recover')} disabled={ep.disabled}>
                   Recover failed
                 </button>
                 <Link className="button" to={`${base}/webhooks/${seg(ep.id)}/edit`}>
@@ -112,6 +112,11 @@ export function Deliveries({ appId, endpointId }: { appId: string; endpointId: s
           </>
         }
       />
+      {ep.disabled && can('update') && (
+        <p className="notice" role="status">
+          This webhook receives nothing while it is {epStatus.label === 'Paused' ? 'paused' : 'disabled'}. Resume it (Edit, or Resume in the list) to send a test event, resend or recover.
+        </p>
+      )}
       <h2 className="section-title">Delivery history</h2>
       <div className="filters" role="group" aria-label="Filter deliveries">
         <div className="field field-inline">
@@ -152,6 +157,7 @@ export function Deliveries({ appId, endpointId }: { appId: string; endpointId: s
               onInspect={setInspecting}
               onResend={resend}
               resending={resending}
+              resendDisabled={!!ep.disabled}
               note={`Newest first, ${PAGE_SIZE} per page${cursors.length === 0 ? '; new attempts appear automatically' : ''}.`}
             />
           )}
