@@ -15,7 +15,7 @@ export function withServerFlags(cmd: Command): Command {
 /** Loads the configuration with flags over environment; a bad value exits with status 2 and says why. */
 export function configFromFlags(opts: Record<string, string | undefined>): Config {
   try {
-    // undefined: loadConfig reads the environment itself (only src/config.ts touches process.env).
+    // undefined: loadConfig reads the environment itself; only src/config.ts may.
     return loadConfig(undefined, {
       DATABASE_URL: opts.databaseUrl,
       HERALD_DATA_DIR: opts.dataDir,

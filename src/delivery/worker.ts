@@ -10,18 +10,16 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Clock } from '../core/clock.js';
-import { decideOutcome, type Outcome, type SendResult } from '../core/outcome.js';
+import { decideOutcome } from '../core/outcome.js';
 import type { RetryPolicy } from '../core/retry-policy.js';
 import type { AutoDisableSettings } from '../core/endpoint-health.js';
 import type { SecretBox } from '../core/secret-box.js';
-import { newOrderedId } from '../core/ids.js';
 import {
   claimDueDeliveries,
   releaseLeases,
   renewLeases,
   validSecretsByEndpoint,
   type ClaimedDelivery,
-  type DeliveryUpdate,
 } from '../store/deliveries.js';
 
 /** A claimed delivery with the sealed secrets that sign it (current first). */
@@ -32,6 +30,7 @@ export interface Claim extends ClaimedDelivery {
 import type { HttpClient } from './http-client.js';
 import { buildSignedRequest, SecretKeyCache } from './build-request.js';
 import { persistResults, type FinishedDelivery } from './persist.js';
+import { afterAttempt, attemptRecord, withoutAttempt } from './next-state.js';
 import type { Logger } from '../logger.js';
 
 /** Settings of a worker. */
@@ -214,11 +213,13 @@ export class DeliveryWorker {
   private async process(d: Claim): Promise<void> {
     let done: FinishedDelivery;
     try {
-      done = d.endpointDisabled ? this.skip(d) : await this.attempt(d);
+      done = d.endpointDisabled
+        ? withoutAttempt(d, 'skipped', 'endpoint disabled: not sent; enable the endpoint and recover to deliver it', this.opts.clock.now())
+        : await this.attempt(d);
     } catch (e) {
       // A bug or an undecryptable secret: fail this delivery visibly instead of looping on it.
       this.opts.log.error({ err: e, deliveryId: d.id }, 'delivery could not be attempted');
-      done = this.unattemptable(d, `Herald could not prepare the request: ${(e as Error).message}`);
+      done = withoutAttempt(d, 'failed', `Herald could not prepare the request: ${(e as Error).message}`, this.opts.clock.now());
     }
     this.finished.push(done);
     this.scheduleFlush();
@@ -226,72 +227,17 @@ export class DeliveryWorker {
 
   private async attempt(d: Claim): Promise<FinishedDelivery> {
     const keys = d.secrets.map((s) => this.keys.keyOf(s, d.endpointId));
-    if (keys.length === 0) return this.unattemptable(d, 'the endpoint has no valid signing secret; rotate it to create one');
+    if (keys.length === 0) {
+      return withoutAttempt(d, 'failed', 'the endpoint has no valid signing secret; rotate it to create one', this.opts.clock.now());
+    }
     const startedAt = this.opts.clock.now();
     const req = buildSignedRequest(d, keys, startedAt);
     const result = await this.opts.http.send({ url: d.url, headers: req.headers, body: req.body, timeoutMs: this.opts.timeoutMs });
     const now = this.opts.clock.now();
-    const runAttempts = d.runAttempts + 1;
-    let outcome = decideOutcome(result, { attemptsMade: runAttempts, policy: this.opts.policy, now, random: this.random });
+    let outcome = decideOutcome(result, { attemptsMade: d.runAttempts + 1, policy: this.opts.policy, now, random: this.random });
+    // A resend of a finished delivery is one attempt: its failure is final, not the start of a new run.
     if (d.oneShot && outcome.kind === 'retry') outcome = { kind: 'failed', reason: `manual attempt failed: ${outcome.reason}` };
-    return {
-      delivery: d,
-      outcome,
-      update: toUpdate(d, outcome, result, runAttempts, now, {
-        id: newOrderedId('atmpt', startedAt.getTime()),
-        attemptNumber: d.attemptsMade + 1,
-        trigger: d.nextTrigger,
-        url: d.url,
-        requestHeaders: req.headers,
-        responseStatus: result.status ?? null,
-        responseHeaders: result.headers ?? null,
-        responseBody: result.body ?? null,
-        responseTruncated: result.ok ? result.bodyTruncated : false,
-        durationMs: Math.round(result.durationMs),
-        errorStage: result.ok ? null : result.stage,
-        errorMessage: outcome.kind === 'delivered' ? null : 'reason' in outcome ? outcome.reason : null,
-        succeeded: outcome.kind === 'delivered',
-        createdAt: startedAt,
-      }),
-    };
-  }
-
-  private skip(d: ClaimedDelivery): FinishedDelivery {
-    const now = this.opts.clock.now();
-    return {
-      delivery: d,
-      outcome: null,
-      update: {
-        id: d.id,
-        leaseVersion: d.leaseVersion,
-        state: 'skipped',
-        nextAttemptAt: now,
-        attemptsMade: d.attemptsMade,
-        runAttempts: d.runAttempts,
-        lastStatus: null,
-        lastError: 'endpoint disabled: not sent; enable the endpoint and recover to deliver it',
-        attempt: null,
-      },
-    };
-  }
-
-  private unattemptable(d: ClaimedDelivery, reason: string): FinishedDelivery {
-    const now = this.opts.clock.now();
-    return {
-      delivery: d,
-      outcome: { kind: 'failed', reason },
-      update: {
-        id: d.id,
-        leaseVersion: d.leaseVersion,
-        state: 'failed',
-        nextAttemptAt: now,
-        attemptsMade: d.attemptsMade,
-        runAttempts: d.runAttempts,
-        lastStatus: null,
-        lastError: reason,
-        attempt: null,
-      },
-    };
+    return afterAttempt(d, outcome, attemptRecord(d, { headers: req.headers, startedAt }, result, outcome), now);
   }
 
   private scheduleFlush(): void {
@@ -389,33 +335,5 @@ export class DeliveryWorker {
         done();
       };
     });
-  }
-}
-
-/** Maps a decided outcome to the delivery's next state. */
-function toUpdate(
-  d: ClaimedDelivery,
-  outcome: Outcome,
-  result: SendResult,
-  runAttempts: number,
-  now: Date,
-  attempt: NonNullable<DeliveryUpdate['attempt']>,
-): DeliveryUpdate {
-  const base = {
-    id: d.id,
-    leaseVersion: d.leaseVersion,
-    attemptsMade: d.attemptsMade + 1,
-    runAttempts,
-    lastStatus: result.status ?? null,
-    attempt,
-  };
-  switch (outcome.kind) {
-    case 'delivered':
-      return { ...base, state: 'succeeded', nextAttemptAt: now, lastError: null };
-    case 'retry':
-      return { ...base, state: 'pending', nextAttemptAt: outcome.at, lastError: outcome.reason };
-    case 'failed':
-    case 'disable-endpoint':
-      return { ...base, state: 'failed', nextAttemptAt: now, lastError: outcome.reason };
   }
 }
