@@ -159,6 +159,9 @@ export const ConfigSchema = z.object({
     .transform((v) => v.split(/[\s,]+/).filter(Boolean))
     .default(['*'])
     .describe('Origins allowed to embed the customer portal in an iframe (CSP frame-ancestors), e.g. https://shop.example.com. Default: any.'),
+  HERALD_API_RATE_LIMIT: intInRange(0, 1_000_000)
+    .default(200)
+    .describe('Management API requests per second per token on each node (bursts of twice that); 0 = no limit.'),
   HERALD_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

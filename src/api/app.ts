@@ -7,6 +7,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Api, ApiDeps } from './context.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { registerAuth } from './auth.js';
+import { registerRateLimit } from './rate-limit.js';
 import { registerOpenApi } from './openapi.js';
 import healthRoutes from './routes/health.js';
 import applicationRoutes from './routes/applications.js';
@@ -38,6 +39,7 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
 
   await registerOpenApi(app);
   await registerAuth(app, deps);
+  registerRateLimit(app as unknown as Api, herald.config.HERALD_API_RATE_LIMIT);
   await app.register(
     async (v1) => {
       const api = v1 as unknown as Api;
