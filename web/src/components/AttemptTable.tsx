@@ -10,6 +10,7 @@ import { attemptResult, attemptStatusName, formatDate, formatDuration, formatTim
 import type { AttemptOut } from '../lib/types';
 import { Badge } from './Badge';
 import { CopyableId } from './CopyButton';
+import { DataTable } from './DataTable';
 
 /** Props of AttemptTable. */
 export interface AttemptTableProps {
@@ -33,75 +34,53 @@ export function AttemptTable({ rows, onInspect, onResend, resending, resendDisab
   const delivered = useMemo(() => new Set(rows.filter((a) => a.status === 0).map((a) => a.msgId)), [rows]);
   const zone = zoneLabel();
   return (
-    <div className="table-wrap">
-      <table className="table responsive-table" data-testid="deliveries">
-        <caption className="visually-hidden">Delivery attempts, newest first; times in {zone}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Date</th>
-            <th scope="col">Time ({zoneShort()})</th>
-            <th scope="col">Event</th>
-            <th scope="col">Attempt</th>
-            <th scope="col">Status</th>
-            <th scope="col">Response</th>
-            <th scope="col">Duration</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
+    <DataTable columns={['Date', `Time (${zoneShort()})`, 'Event', 'Attempt', 'Status', 'Response', 'Duration']} actions caption={`Delivery attempts, newest first; times in ${zone}`} note={`Times in ${zone}. ${note}`} testId="deliveries">
+      {rows.map((a) => {
+        const name = attemptStatusName(a.status);
+        const done = delivered.has(a.msgId);
+        return (
+          <tr key={a.id} data-testid="attempt-row" data-status={name} data-msg-id={a.msgId}>
+            <td data-label="Date">{formatDate(a.timestamp)}</td>
+            <td data-label="Time">{formatTime(a.timestamp)}</td>
+            <td data-label="Event">
+              <code className="tag">{a.eventType ?? a.msg?.eventType ?? '—'}</code>
+              <div className="cell-sub">
+                <CopyableId id={a.msgId} />
+              </div>
+            </td>
+            <td data-label="Attempt">
+              {a.attemptNumber ?? '—'}
+              {a.triggerType === 1 && <span className="muted"> (manual)</span>}
+            </td>
+            <td data-label="Status">
+              <Badge tone={statusTone(a.status)}>{name}</Badge>
+            </td>
+            <td data-label="Response" className="break" data-testid="attempt-result">
+              {attemptResult(a)}
+            </td>
+            <td data-label="Duration">{formatDuration(a.responseDurationMs)}</td>
+            <td data-label="Actions" className="actions-cell">
+              <div className="row-actions">
+                <button type="button" className="button button-small" onClick={() => onInspect(a)} aria-label={`Logs of attempt ${a.attemptNumber ?? ''} of ${a.msgId}`}>
+                  Logs
+                </button>
+                {can('update') && (
+                  <button
+                    type="button"
+                    className="button button-small"
+                    disabled={done || resendDisabled || resending === a.id}
+                    title={done ? 'Already delivered successfully' : resendDisabled ? 'Resume the webhook first' : undefined}
+                    aria-label={`Resend ${a.msgId}`}
+                    onClick={() => onResend(a)}
+                  >
+                    Resend
+                  </button>
+                )}
+              </div>
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {rows.map((a) => {
-            const name = attemptStatusName(a.status);
-            const done = delivered.has(a.msgId);
-            return (
-              <tr key={a.id} data-testid="attempt-row" data-status={name} data-msg-id={a.msgId}>
-                <td data-label="Date">{formatDate(a.timestamp)}</td>
-                <td data-label="Time">{formatTime(a.timestamp)}</td>
-                <td data-label="Event">
-                  <code className="tag">{a.eventType ?? a.msg?.eventType ?? '—'}</code>
-                  <div className="cell-sub">
-                    <CopyableId id={a.msgId} />
-                  </div>
-                </td>
-                <td data-label="Attempt">
-                  {a.attemptNumber ?? '—'}
-                  {a.triggerType === 1 && <span className="muted"> (manual)</span>}
-                </td>
-                <td data-label="Status">
-                  <Badge tone={statusTone(a.status)}>{name}</Badge>
-                </td>
-                <td data-label="Response" className="break" data-testid="attempt-result">
-                  {attemptResult(a)}
-                </td>
-                <td data-label="Duration">{formatDuration(a.responseDurationMs)}</td>
-                <td data-label="Actions" className="actions-cell">
-                  <div className="row-actions">
-                    <button type="button" className="button button-small" onClick={() => onInspect(a)} aria-label={`Logs of attempt ${a.attemptNumber ?? ''} of ${a.msgId}`}>
-                      Logs
-                    </button>
-                    {can('update') && (
-                      <button
-                        type="button"
-                        className="button button-small"
-                        disabled={done || resendDisabled || resending === a.id}
-                        title={done ? 'Already delivered successfully' : resendDisabled ? 'Resume the webhook first' : undefined}
-                        aria-label={`Resend ${a.msgId}`}
-                        onClick={() => onResend(a)}
-                      >
-                        Resend
-                      </button>
-                    )}
-                  </div>
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-      <p className="table-note">
-        Times in {zone}. {note}
-      </p>
-    </div>
+        );
+      })}
+    </DataTable>
   );
 }

@@ -8,7 +8,7 @@ import { errorMessage, type Query } from '../lib/api';
 import { useApp } from '../lib/context';
 import { formatDateTime, zoneLabel } from '../lib/format';
 import type { MessageOut } from '../lib/types';
-import { Dialog } from './Dialog';
+import { ActionDialog } from './ActionDialog';
 import { Field } from './Field';
 
 /** `YYYY-MM-DDTHH:MM` in the viewer's zone, for <input type="datetime-local">. */
@@ -21,50 +21,30 @@ export function toLocalInputValue(d: Date): string {
 export function SendTestDialog({ endpointPath, types, onClose, onQueued }: { endpointPath: string; types: string[]; onClose: () => void; onQueued: () => void }) {
   const { client, toast } = useApp();
   const [eventType, setEventType] = useState(types[0] ?? '');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const send = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const msg = await client.post<MessageOut>(`${endpointPath}/send-example`, { eventType });
-      toast(`Test event queued: ${eventType}${msg?.id ? ` (${msg.id})` : ''}. It appears below once attempted.`);
-      onQueued();
-      onClose();
-    } catch (e) {
-      setError(errorMessage(e));
-      setBusy(false);
-    }
+    const msg = await client.post<MessageOut>(`${endpointPath}/send-example`, { eventType });
+    toast(`Test event queued: ${eventType}${msg?.id ? ` (${msg.id})` : ''}. It appears below once attempted.`);
+    onQueued();
+    onClose();
   };
   return (
-    <Dialog
-      title="Send test event"
-      onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="button" className="button button-primary" disabled={!eventType || busy} onClick={send}>
-            {busy ? 'Sending…' : 'Send test event'}
-          </button>
-        </>
+    <ActionDialog title="Send test event" onClose={onClose} run={send} label="Send test event" busyLabel="Sending…" disabled={!eventType}>
+      {(error) =>
+        types.length === 0 ? (
+          <p>No event types are defined yet. An operator adds them in the event type catalogue.</p>
+        ) : (
+          <Field id="test-type" label="Event type" hint="Herald sends an example payload of this type to this webhook only." error={error}>
+            <select value={eventType} onChange={(e) => setEventType(e.target.value)}>
+              {types.map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </Field>
+        )
       }
-    >
-      {types.length === 0 ? (
-        <p>No event types are defined yet. An operator adds them in the event type catalogue.</p>
-      ) : (
-        <Field id="test-type" label="Event type" hint="Herald sends an example payload of this type to this webhook only." error={error}>
-          <select value={eventType} onChange={(e) => setEventType(e.target.value)}>
-            {types.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </Field>
-      )}
-    </Dialog>
+    </ActionDialog>
   );
 }
 
@@ -72,44 +52,26 @@ export function SendTestDialog({ endpointPath, types, onClose, onQueued }: { end
 export function RecoverDialog({ endpointPath, onClose, onQueued }: { endpointPath: string; onClose: () => void; onQueued: () => void }) {
   const { client, toast } = useApp();
   const [since, setSince] = useState(() => toLocalInputValue(new Date(Date.now() - 24 * 3_600_000)));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const when = new Date(since);
   const valid = !Number.isNaN(when.getTime()) && when.getTime() <= Date.now();
   const recover = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const out = await client.post<{ count?: number }>(`${endpointPath}/recover`, { since: when.toISOString() });
-      const what = typeof out?.count === 'number' ? `${out.count} failed message${out.count === 1 ? '' : 's'}` : 'every failed message';
-      toast(`Recovery queued: ${what} since ${formatDateTime(when.toISOString())} will be sent again.`);
-      onQueued();
-      onClose();
-    } catch (e) {
-      setError(errorMessage(e));
-      setBusy(false);
-    }
+    const out = await client.post<{ count?: number }>(`${endpointPath}/recover`, { since: when.toISOString() });
+    const what = typeof out?.count === 'number' ? `${out.count} failed message${out.count === 1 ? '' : 's'}` : 'every failed message';
+    toast(`Recovery queued: ${what} since ${formatDateTime(when.toISOString())} will be sent again.`);
+    onQueued();
+    onClose();
   };
   return (
-    <Dialog
-      title="Recover failed messages"
-      onClose={onClose}
-      footer={
+    <ActionDialog title="Recover failed messages" onClose={onClose} run={recover} label="Recover" busyLabel="Queuing…" disabled={!valid}>
+      {(error) => (
         <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="button" className="button button-primary" disabled={!valid || busy} onClick={recover}>
-            {busy ? 'Queuing…' : 'Recover'}
-          </button>
+          <p>Every message that failed to reach this webhook since the chosen time is sent again, oldest first.</p>
+          <Field id="recover-since" label={`Since (${zoneLabel()})`} error={error ?? (valid ? null : 'Choose a time in the past.')}>
+            <input type="datetime-local" value={since} max={toLocalInputValue(new Date())} onChange={(e) => setSince(e.target.value)} />
+          </Field>
         </>
-      }
-    >
-      <p>Every message that failed to reach this webhook since the chosen time is sent again, oldest first.</p>
-      <Field id="recover-since" label={`Since (${zoneLabel()})`} error={error ?? (valid ? null : 'Choose a time in the past.')}>
-        <input type="datetime-local" value={since} max={toLocalInputValue(new Date())} onChange={(e) => setSince(e.target.value)} />
-      </Field>
-    </Dialog>
+      )}
+    </ActionDialog>
   );
 }
 

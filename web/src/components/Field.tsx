@@ -38,3 +38,29 @@ export function Field({ id, label, hint, error, children }: FieldProps) {
     </div>
   );
 }
+
+/** An error that belongs to no one field, announced when it appears. */
+export function FormError({ message }: { message?: string | null }) {
+  if (!message) return null;
+  return (
+    <p className="field-error" role="alert">
+      {message}
+    </p>
+  );
+}
+
+/** A form's buttons: the primary submit, and Cancel where the form can be left without saving. */
+export function FormActions({ submit, disabled, onCancel }: { submit: string; disabled: boolean; onCancel?: () => void }) {
+  return (
+    <div className="form-actions">
+      <button type="submit" className="button button-primary" disabled={disabled}>
+        {submit}
+      </button>
+      {onCancel && (
+        <button type="button" className="button" onClick={onCancel}>
+          Cancel
+        </button>
+      )}
+    </div>
+  );
+}

@@ -2,19 +2,21 @@
  * Operator: API keys (issue 3/4): create with permissions (read, create, update, delete) and a scope
  * (every application or one); the full key is shown once; revoke with a confirmation.
  */
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Badge } from '../components/Badge';
 import { CopyableId, CopyButton } from '../components/CopyButton';
+import { DataTable } from '../components/DataTable';
 import { Dialog } from '../components/Dialog';
-import { Field } from '../components/Field';
+import { Field, FormActions } from '../components/Field';
 import { PageHeader } from '../components/PageHeader';
-import { Empty, ErrorState, Loading } from '../components/States';
-import { errorMessage, seg } from '../lib/api';
+import { AsyncView } from '../components/States';
+import { useToastAction } from '../lib/actions';
+import { seg } from '../lib/api';
 import { useApp } from '../lib/context';
+import { useFormSubmit } from '../lib/form';
 import { formatDateTime, zoneLabel } from '../lib/format';
 import type { ApiKeyOut, ApplicationOut, ListResponse, Permission } from '../lib/types';
 import { useAsync } from '../lib/use-async';
-import { formFieldErrors } from './WebhookCreate';
 
 const PERMISSIONS: { value: Permission; help: string }[] = [
   { value: 'read', help: 'See webhooks, messages and delivery history.' },
@@ -25,7 +27,8 @@ const PERMISSIONS: { value: Permission; help: string }[] = [
 
 /** API keys page. */
 export function ApiKeys() {
-  const { client, toast, can } = useApp();
+  const { client, can } = useApp();
+  const run = useToastAction();
   const keys = useAsync(() => client.get<ListResponse<ApiKeyOut> | ApiKeyOut[]>('/api/v1/api-key', { limit: 250 }), []);
   const apps = useAsync(() => client.get<ListResponse<ApplicationOut>>('/api/v1/app', { limit: 250 }), []);
   const [creating, setCreating] = useState(false);
@@ -35,14 +38,9 @@ export function ApiKeys() {
   const appName = (id: string) => apps.data?.data.find((a) => a.id === id)?.name ?? id;
 
   const revoke = async (k: ApiKeyOut) => {
-    try {
-      await client.del(`/api/v1/api-key/${seg(k.id)}`);
-      toast(`Key “${k.name}” revoked`);
-      setRevoking(null);
-      keys.reload();
-    } catch (e) {
-      toast(errorMessage(e), 'bad');
-    }
+    if (!(await run(() => client.del(`/api/v1/api-key/${seg(k.id)}`), `Key “${k.name}” revoked`))) return;
+    setRevoking(null);
+    keys.reload();
   };
 
   return (
@@ -58,60 +56,40 @@ export function ApiKeys() {
           )
         }
       />
-      {keys.loading && !keys.data ? (
-        <Loading what="Loading API keys…" />
-      ) : keys.error && !keys.data ? (
-        <ErrorState error={keys.error} onRetry={keys.reload} />
-      ) : !list.length ? (
-        <Empty>No API keys yet.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="table responsive-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Permissions</th>
-                <th scope="col">Scope</th>
-                <th scope="col">Created ({zoneLabel()})</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
+      <AsyncView state={keys} loading="Loading API keys…" isEmpty={() => !list.length} empty="No API keys yet.">
+        {() => (
+          <DataTable columns={['Name', 'Permissions', 'Scope', `Created (${zoneLabel()})`, 'Last used']} actions>
+            {list.map((k) => (
+              <tr key={k.id}>
+                <td data-label="Name">
+                  <strong>{k.name}</strong>
+                  <div className="cell-sub">
+                    <CopyableId id={k.id} />
+                    {k.prefix && <code className="muted"> {k.prefix}…</code>}
+                  </div>
+                </td>
+                <td data-label="Permissions">
+                  {k.permissions.map((p) => (
+                    <Badge key={p} tone="info">
+                      {p}
+                    </Badge>
+                  ))}
+                </td>
+                <td data-label="Scope">{k.appId ? appName(k.appId) : 'All applications'}</td>
+                <td data-label="Created">{formatDateTime(k.createdAt)}</td>
+                <td data-label="Last used">{k.lastUsedAt ? formatDateTime(k.lastUsedAt) : <span className="muted">Never</span>}</td>
+                <td data-label="Actions" className="actions-cell">
+                  {can('delete') && (
+                    <button type="button" className="button button-small button-danger-outline" onClick={() => setRevoking(k)} aria-label={`Revoke ${k.name}`}>
+                      Revoke
+                    </button>
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {list.map((k) => (
-                <tr key={k.id}>
-                  <td data-label="Name">
-                    <strong>{k.name}</strong>
-                    <div className="cell-sub">
-                      <CopyableId id={k.id} />
-                      {k.prefix && <code className="muted"> {k.prefix}…</code>}
-                    </div>
-                  </td>
-                  <td data-label="Permissions">
-                    {k.permissions.map((p) => (
-                      <Badge key={p} tone="info">
-                        {p}
-                      </Badge>
-                    ))}
-                  </td>
-                  <td data-label="Scope">{k.appId ? appName(k.appId) : 'All applications'}</td>
-                  <td data-label="Created">{formatDateTime(k.createdAt)}</td>
-                  <td data-label="Last used">{k.lastUsedAt ? formatDateTime(k.lastUsedAt) : <span className="muted">Never</span>}</td>
-                  <td data-label="Actions" className="actions-cell">
-                    {can('delete') && (
-                      <button type="button" className="button button-small button-danger-outline" onClick={() => setRevoking(k)} aria-label={`Revoke ${k.name}`}>
-                        Revoke
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+            ))}
+          </DataTable>
+        )}
+      </AsyncView>
       {creating && <CreateKeyDialog apps={apps.data?.data ?? []} onClose={() => setCreating(false)} onCreated={(k) => (setCreating(false), setCreated(k), keys.reload())} />}
       {created?.key && (
         <Dialog title="API key created" onClose={() => setCreated(null)} requireAction footer={<button type="button" className="button button-primary" onClick={() => setCreated(null)}>OK, I have stored it</button>}>
@@ -154,22 +132,12 @@ function CreateKeyDialog({ apps, onClose, onCreated }: { apps: ApplicationOut[];
   const [name, setName] = useState('');
   const [perms, setPerms] = useState<Permission[]>(['read']);
   const [appId, setAppId] = useState('');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
+  const { busy, errors, onSubmit } = useFormSubmit();
   const valid = name.trim() !== '' && perms.length > 0 && !busy;
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    if (!valid) return;
-    setBusy(true);
-    setErrors({});
-    try {
-      const body = { name: name.trim(), permissions: PERMISSIONS.map((p) => p.value).filter((p) => perms.includes(p)), ...(appId ? { appId } : {}) };
-      onCreated(await client.post<ApiKeyOut>('/api/v1/api-key', body));
-    } catch (err) {
-      setErrors(formFieldErrors(err));
-      setBusy(false);
-    }
-  };
+  const submit = onSubmit(valid, async () => {
+    const body = { name: name.trim(), permissions: PERMISSIONS.map((p) => p.value).filter((p) => perms.includes(p)), ...(appId ? { appId } : {}) };
+    onCreated(await client.post<ApiKeyOut>('/api/v1/api-key', body));
+  });
   return (
     <Dialog title="New API key" onClose={onClose}>
       <form className="form" onSubmit={submit} noValidate>
@@ -200,14 +168,7 @@ function CreateKeyDialog({ apps, onClose, onCreated }: { apps: ApplicationOut[];
           </select>
         </Field>
         {errors[''] && <p className="field-error">{errors['']}</p>}
-        <div className="form-actions">
-          <button type="submit" className="button button-primary" disabled={!valid}>
-            Create key
-          </button>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
+        <FormActions submit="Create key" disabled={!valid} onCancel={onClose} />
       </form>
     </Dialog>
   );

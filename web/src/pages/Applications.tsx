@@ -2,19 +2,20 @@
  * Operator: every application (tenant), a way into each one's webhooks, a new application form, and
  * the customer-portal link (with an iframe snippet) for one application (issue 4).
  */
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { CopyableId, CopyButton } from '../components/CopyButton';
+import { DataTable } from '../components/DataTable';
 import { Dialog } from '../components/Dialog';
-import { Field } from '../components/Field';
+import { Field, FormActions } from '../components/Field';
 import { PageHeader } from '../components/PageHeader';
-import { Empty, ErrorState, Loading } from '../components/States';
+import { AsyncView, Loading } from '../components/States';
 import { errorMessage, seg } from '../lib/api';
 import { useApp } from '../lib/context';
+import { formFieldErrors, useFormSubmit } from '../lib/form';
 import { formatDateTime, zoneLabel } from '../lib/format';
 import { Link } from '../lib/router';
 import type { ApplicationOut, ListResponse } from '../lib/types';
 import { useAsync } from '../lib/use-async';
-import { formFieldErrors } from './WebhookCreate';
 
 /** The iframe snippet a platform pastes into its own site to embed the portal. */
 export function iframeSnippet(url: string): string {
@@ -43,57 +44,38 @@ export function Applications() {
           )
         }
       />
-      {apps.loading && !apps.data ? (
-        <Loading what="Loading applications…" />
-      ) : apps.error && !apps.data ? (
-        <ErrorState error={apps.error} onRetry={apps.reload} />
-      ) : !apps.data?.data.length ? (
-        <Empty>No applications yet. Create one here or with POST /api/v1/app.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="table responsive-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">UID</th>
-                <th scope="col">ID</th>
-                <th scope="col">Created ({zoneLabel()})</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {apps.data.data.map((app) => (
-                <tr key={app.id}>
-                  <td data-label="Name">
-                    <Link className="strong-link" to={appBase(app.id)}>
-                      {app.name}
+      <AsyncView state={apps} loading="Loading applications…" isEmpty={(page) => !page.data.length} empty="No applications yet. Create one here or with POST /api/v1/app.">
+        {(page) => (
+          <DataTable columns={['Name', 'UID', 'ID', `Created (${zoneLabel()})`]} actions>
+            {page.data.map((app) => (
+              <tr key={app.id}>
+                <td data-label="Name">
+                  <Link className="strong-link" to={appBase(app.id)}>
+                    {app.name}
+                  </Link>
+                </td>
+                <td data-label="UID">{app.uid ? <code>{app.uid}</code> : <span className="muted">—</span>}</td>
+                <td data-label="ID">
+                  <CopyableId id={app.id} />
+                </td>
+                <td data-label="Created">{formatDateTime(app.createdAt)}</td>
+                <td data-label="Actions" className="actions-cell">
+                  <div className="row-actions">
+                    <Link className="button button-small" to={appBase(app.id)} aria-label={`Webhooks of ${app.name}`}>
+                      Webhooks
                     </Link>
-                  </td>
-                  <td data-label="UID">{app.uid ? <code>{app.uid}</code> : <span className="muted">—</span>}</td>
-                  <td data-label="ID">
-                    <CopyableId id={app.id} />
-                  </td>
-                  <td data-label="Created">{formatDateTime(app.createdAt)}</td>
-                  <td data-label="Actions" className="actions-cell">
-                    <div className="row-actions">
-                      <Link className="button button-small" to={appBase(app.id)} aria-label={`Webhooks of ${app.name}`}>
-                        Webhooks
-                      </Link>
-                      {isOperator && can('create') && (
-                        <button type="button" className="button button-small" onClick={() => setPortalFor(app)} aria-label={`Portal link for ${app.name}`}>
-                          Portal link
-                        </button>
-                      )}
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+                    {isOperator && can('create') && (
+                      <button type="button" className="button button-small" onClick={() => setPortalFor(app)} aria-label={`Portal link for ${app.name}`}>
+                        Portal link
+                      </button>
+                    )}
+                  </div>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
+        )}
+      </AsyncView>
       {(cursors.length > 0 || (apps.data && !apps.data.done)) && (
         <nav className="pager" aria-label="Pages of applications">
           <button type="button" className="button" disabled={!cursors.length} onClick={() => setCursors(cursors.slice(0, -1))}>
@@ -114,22 +96,15 @@ function CreateApplicationDialog({ onClose, onCreated }: { onClose: () => void; 
   const { client, toast } = useApp();
   const [name, setName] = useState('');
   const [uid, setUid] = useState('');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setErrors({});
-    try {
-      await client.post('/api/v1/app', { name: name.trim(), ...(uid.trim() ? { uid: uid.trim() } : {}) });
-      toast(`Application “${name.trim()}” created`);
-      onCreated();
-    } catch (err) {
-      const f = formFieldErrors(err);
-      setErrors({ name: f.name ?? '', uid: f.uid ?? '', '': f[''] ?? '' });
-      setBusy(false);
-    }
-  };
+  const { busy, errors, onSubmit } = useFormSubmit((err) => {
+    const f = formFieldErrors(err);
+    return { name: f.name ?? '', uid: f.uid ?? '', '': f[''] ?? '' };
+  });
+  const submit = onSubmit(true, async () => {
+    await client.post('/api/v1/app', { name: name.trim(), ...(uid.trim() ? { uid: uid.trim() } : {}) });
+    toast(`Application “${name.trim()}” created`);
+    onCreated();
+  });
   return (
     <Dialog title="New application" onClose={onClose}>
       <form className="form" onSubmit={submit} noValidate>
@@ -140,14 +115,7 @@ function CreateApplicationDialog({ onClose, onCreated }: { onClose: () => void; 
           <input value={uid} onChange={(e) => setUid(e.target.value)} autoComplete="off" spellCheck={false} />
         </Field>
         {errors[''] && <p className="field-error">{errors['']}</p>}
-        <div className="form-actions">
-          <button type="submit" className="button button-primary" disabled={!name.trim() || busy}>
-            Create application
-          </button>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
+        <FormActions submit="Create application" disabled={!name.trim() || busy} onCancel={onClose} />
       </form>
     </Dialog>
   );

@@ -12,13 +12,13 @@ import { ExportCsvButton, RecoverDialog, SendTestDialog } from '../components/De
 import { PageHeader } from '../components/PageHeader';
 import { PendingDeliveries } from '../components/PendingDeliveries';
 import { Empty, ErrorState, Loading } from '../components/States';
+import { useCatalogue } from '../components/WebhookFields';
 import { errorMessage, seg } from '../lib/api';
 import { useApp } from '../lib/context';
 import { ATTEMPT_STATUS_CODES, endpointStatus } from '../lib/format';
 import { Link } from '../lib/router';
 import type { AttemptOut, EndpointOut, ListResponse } from '../lib/types';
 import { useAsync } from '../lib/use-async';
-import { useCatalogue } from './WebhookCreate';
 
 /** Rows per page (the compliance and competitions platforms show the last 100). */
 export const PAGE_SIZE = 100;

@@ -2,18 +2,20 @@
  * Operator: the event type catalogue (issue 4): create, edit description and schema, archive and
  * restore. Archived types stay valid for existing subscriptions but leave the add-webhook form.
  */
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Badge } from '../components/Badge';
+import { TableHead } from '../components/DataTable';
 import { Dialog } from '../components/Dialog';
-import { Field } from '../components/Field';
+import { Field, FormActions } from '../components/Field';
 import { PageHeader } from '../components/PageHeader';
-import { Empty, ErrorState, Loading } from '../components/States';
-import { errorMessage, seg } from '../lib/api';
+import { AsyncView } from '../components/States';
+import { useToastAction } from '../lib/actions';
+import { seg } from '../lib/api';
 import { useApp } from '../lib/context';
+import { useFormSubmit } from '../lib/form';
 import { eventTypeNameProblem, groupEventTypes } from '../lib/format';
 import type { EventTypeOut, ListResponse } from '../lib/types';
 import { useAsync } from '../lib/use-async';
-import { formFieldErrors } from './WebhookCreate';
 
 /** Parses the schema textarea: '' = no schema; otherwise a JSON object, stored as version "1". */
 export function parseSchemaText(text: string): { schemas: Record<string, unknown> | null } | { error: string } {
@@ -29,20 +31,16 @@ export function parseSchemaText(text: string): { schemas: Record<string, unknown
 
 /** Event type catalogue page. */
 export function EventTypes() {
-  const { client, can, toast } = useApp();
+  const { client, can } = useApp();
+  const run = useToastAction();
   const [showArchived, setShowArchived] = useState(false);
   const list = useAsync(() => client.get<ListResponse<EventTypeOut>>('/api/v1/event-type', { limit: 250, include_archived: showArchived, with_content: true }), [showArchived]);
   const [editing, setEditing] = useState<EventTypeOut | 'new' | null>(null);
 
   const setArchived = async (t: EventTypeOut, archived: boolean) => {
-    try {
-      if (archived) await client.del(`/api/v1/event-type/${seg(t.name)}`);
-      else await client.patch(`/api/v1/event-type/${seg(t.name)}`, { archived: false });
-      toast(archived ? `${t.name} archived` : `${t.name} restored`);
-      list.reload();
-    } catch (e) {
-      toast(errorMessage(e), 'bad');
-    }
+    const path = `/api/v1/event-type/${seg(t.name)}`;
+    const done = await run(() => (archived ? client.del(path) : client.patch(path, { archived: false })), archived ? `${t.name} archived` : `${t.name} restored`);
+    if (done) list.reload();
   };
 
   return (
@@ -62,71 +60,57 @@ export function EventTypes() {
         <input type="checkbox" checked={showArchived} onChange={(e) => setShowArchived(e.target.checked)} />
         <span>Show archived event types</span>
       </label>
-      {list.loading && !list.data ? (
-        <Loading what="Loading event types…" />
-      ) : list.error && !list.data ? (
-        <ErrorState error={list.error} onRetry={list.reload} />
-      ) : !list.data?.data.length ? (
-        <Empty>No event types yet.</Empty>
-      ) : (
-        groupEventTypes(list.data.data).map((group) => (
-          <div className="table-wrap" key={group.prefix}>
-            <h2 className="section-title">{group.prefix}</h2>
-            <table className="table responsive-table fixed-cols">
-              <colgroup>
-                <col className="w-24" />
-                <col className="w-40" />
-                <col className="w-9" />
-                <col className="w-11" />
-                <col className="w-16" />
-              </colgroup>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Description</th>
-                  <th scope="col">Schema</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {group.types.map((t) => (
-                  <tr key={t.name}>
-                    <td data-label="Name">
-                      <code>{t.name}</code>
-                    </td>
-                    <td data-label="Description">{t.description || <span className="muted">—</span>}</td>
-                    <td data-label="Schema">{t.schemas && Object.keys(t.schemas).length ? 'Yes' : <span className="muted">No</span>}</td>
-                    <td data-label="Status">{t.archived ? <Badge tone="muted">Archived</Badge> : <Badge tone="ok">Active</Badge>}</td>
-                    <td data-label="Actions" className="actions-cell">
-                      <div className="row-actions">
-                        {can('update') && (
-                          <button type="button" className="button button-small" onClick={() => setEditing(t)} aria-label={`Edit ${t.name}`}>
-                            Edit
-                          </button>
-                        )}
-                        {t.archived
-                          ? can('update') && (
-                              <button type="button" className="button button-small" onClick={() => setArchived(t, false)} aria-label={`Restore ${t.name}`}>
-                                Restore
-                              </button>
-                            )
-                          : can('delete') && (
-                              <button type="button" className="button button-small button-danger-outline" onClick={() => setArchived(t, true)} aria-label={`Archive ${t.name}`}>
-                                Archive
-                              </button>
-                            )}
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        ))
-      )}
+      <AsyncView state={list} loading="Loading event types…" isEmpty={(page) => !page.data.length} empty="No event types yet.">
+        {(page) =>
+          groupEventTypes(page.data).map((group) => (
+            <div className="table-wrap" key={group.prefix}>
+              <h2 className="section-title">{group.prefix}</h2>
+              <table className="table responsive-table fixed-cols">
+                <colgroup>
+                  <col className="w-24" />
+                  <col className="w-40" />
+                  <col className="w-9" />
+                  <col className="w-11" />
+                  <col className="w-16" />
+                </colgroup>
+                <TableHead columns={['Name', 'Description', 'Schema', 'Status']} actions />
+                <tbody>
+                  {group.types.map((t) => (
+                    <tr key={t.name}>
+                      <td data-label="Name">
+                        <code>{t.name}</code>
+                      </td>
+                      <td data-label="Description">{t.description || <span className="muted">—</span>}</td>
+                      <td data-label="Schema">{t.schemas && Object.keys(t.schemas).length ? 'Yes' : <span className="muted">No</span>}</td>
+                      <td data-label="Status">{t.archived ? <Badge tone="muted">Archived</Badge> : <Badge tone="ok">Active</Badge>}</td>
+                      <td data-label="Actions" className="actions-cell">
+                        <div className="row-actions">
+                          {can('update') && (
+                            <button type="button" className="button button-small" onClick={() => setEditing(t)} aria-label={`Edit ${t.name}`}>
+                              Edit
+                            </button>
+                          )}
+                          {t.archived
+                            ? can('update') && (
+                                <button type="button" className="button button-small" onClick={() => setArchived(t, false)} aria-label={`Restore ${t.name}`}>
+                                  Restore
+                                </button>
+                              )
+                            : can('delete') && (
+                                <button type="button" className="button button-small button-danger-outline" onClick={() => setArchived(t, true)} aria-label={`Archive ${t.name}`}>
+                                  Archive
+                                </button>
+                              )}
+                        </div>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ))
+        }
+      </AsyncView>
       {editing && <EventTypeDialog existing={editing === 'new' ? null : editing} onClose={() => setEditing(null)} onSaved={() => (setEditing(null), list.reload())} />}
     </section>
   );
@@ -138,27 +122,18 @@ function EventTypeDialog({ existing, onClose, onSaved }: { existing: EventTypeOu
   const [description, setDescription] = useState(existing?.description ?? '');
   const initialSchema = existing?.schemas?.['1'] ? JSON.stringify(existing.schemas['1'], null, 2) : '';
   const [schema, setSchema] = useState(initialSchema);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
+  const { busy, errors, onSubmit } = useFormSubmit();
   const parsed = parseSchemaText(schema);
   const nameError = existing ? null : eventTypeNameProblem(name.trim());
   const valid = !nameError && description.trim() !== '' && !('error' in parsed) && !busy;
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    if (!valid || 'error' in parsed) return;
-    setBusy(true);
-    setErrors({});
-    try {
-      // Only a changed schema is sent, so editing a description never touches other schema versions.
-      if (existing) await client.patch(`/api/v1/event-type/${seg(existing.name)}`, { description: description.trim(), ...(schema !== initialSchema ? { schemas: parsed.schemas } : {}) });
-      else await client.post('/api/v1/event-type', { name: name.trim(), description: description.trim(), ...(parsed.schemas ? { schemas: parsed.schemas } : {}) });
-      toast(existing ? `${existing.name} saved` : `${name.trim()} created`);
-      onSaved();
-    } catch (err) {
-      setErrors(formFieldErrors(err));
-      setBusy(false);
-    }
-  };
+  const submit = onSubmit(valid, async () => {
+    if ('error' in parsed) return;
+    // Only a changed schema is sent, so editing a description never touches other schema versions.
+    if (existing) await client.patch(`/api/v1/event-type/${seg(existing.name)}`, { description: description.trim(), ...(schema !== initialSchema ? { schemas: parsed.schemas } : {}) });
+    else await client.post('/api/v1/event-type', { name: name.trim(), description: description.trim(), ...(parsed.schemas ? { schemas: parsed.schemas } : {}) });
+    toast(existing ? `${existing.name} saved` : `${name.trim()} created`);
+    onSaved();
+  });
   return (
     <Dialog title={existing ? `Edit ${existing.name}` : 'New event type'} onClose={onClose} wide>
       <form className="form" onSubmit={submit} noValidate>
@@ -174,14 +149,7 @@ function EventTypeDialog({ existing, onClose, onSaved }: { existing: EventTypeOu
           <textarea rows={8} value={schema} onChange={(e) => setSchema(e.target.value)} spellCheck={false} className="mono" />
         </Field>
         {errors[''] && <p className="field-error">{errors['']}</p>}
-        <div className="form-actions">
-          <button type="submit" className="button button-primary" disabled={!valid}>
-            {existing ? 'Save' : 'Create event type'}
-          </button>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
+        <FormActions submit={existing ? 'Save' : 'Create event type'} disabled={!valid} onCancel={onClose} />
       </form>
     </Dialog>
   );

@@ -2,6 +2,7 @@
  * Operator: delivery health at a glance (issue 4): queue depth, retries waiting, deliveries per minute,
  * and the endpoints that are failing or were disabled. Refreshes every few seconds.
  */
+import { DataTable } from '../components/DataTable';
 import { PageHeader } from '../components/PageHeader';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { seg } from '../lib/api';
@@ -50,42 +51,29 @@ export function Health() {
           {!h.failingEndpoints.length ? (
             <Empty>No endpoint is failing.</Empty>
           ) : (
-            <div className="table-wrap">
-              <table className="table responsive-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Endpoint</th>
-                    <th scope="col">Application</th>
-                    <th scope="col">Failures in a row</th>
-                    <th scope="col">Latest error</th>
-                    <th scope="col">State</th>
+            <DataTable columns={['Endpoint', 'Application', 'Failures in a row', 'Latest error', 'State']}>
+              {h.failingEndpoints.map((f) => {
+                const id = f.endpointId ?? f.id ?? '';
+                return (
+                  <tr key={`${f.appId}/${id}`}>
+                    <td data-label="Endpoint" className="break">
+                      <Link to={`${appBase(f.appId)}/webhooks/${seg(id)}`}>{f.url ?? id}</Link>
+                    </td>
+                    <td data-label="Application">
+                      <code>{f.appId}</code>
+                    </td>
+                    <td data-label="Failures in a row">{f.consecutiveFailures ?? '—'}</td>
+                    <td data-label="Latest error" className="break">
+                      {f.lastError ?? '—'}
+                    </td>
+                    <td data-label="State">
+                      {f.disabled ? 'Disabled' : 'Failing'}
+                      {f.disabledReason && <div className="cell-sub reason">{f.disabledReason}</div>}
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {h.failingEndpoints.map((f) => {
-                    const id = f.endpointId ?? f.id ?? '';
-                    return (
-                      <tr key={`${f.appId}/${id}`}>
-                        <td data-label="Endpoint" className="break">
-                          <Link to={`${appBase(f.appId)}/webhooks/${seg(id)}`}>{f.url ?? id}</Link>
-                        </td>
-                        <td data-label="Application">
-                          <code>{f.appId}</code>
-                        </td>
-                        <td data-label="Failures in a row">{f.consecutiveFailures ?? '—'}</td>
-                        <td data-label="Latest error" className="break">
-                          {f.lastError ?? '—'}
-                        </td>
-                        <td data-label="State">
-                          {f.disabled ? 'Disabled' : 'Failing'}
-                          {f.disabledReason && <div className="cell-sub reason">{f.disabledReason}</div>}
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
+                );
+              })}
+            </DataTable>
           )}
         </>
       ) : null}

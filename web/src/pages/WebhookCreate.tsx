@@ -3,38 +3,19 @@
  * button stays disabled until the form is valid; API errors show beside their field; on success the
  * signing secret is shown once (issue 4).
  */
-import { useState, type FormEvent } from 'react';
-import { EventTypePicker, selectionValid, toFilterTypes, type EventSelection } from '../components/EventTypePicker';
-import { Field } from '../components/Field';
+import { useState } from 'react';
+import { EventTypePicker, selectionValid, type EventSelection } from '../components/EventTypePicker';
+import { Field, FormError, FormActions } from '../components/Field';
 import { PageHeader } from '../components/PageHeader';
 import { SecretDialog } from '../components/SecretDialog';
 import { ErrorState, Loading } from '../components/States';
-import { ApiError, errorMessage, seg } from '../lib/api';
+import { ActiveSwitch, useCatalogue, webhookBody } from '../components/WebhookFields';
+import { seg } from '../lib/api';
 import { useApp } from '../lib/context';
+import { useFormSubmit } from '../lib/form';
 import { urlProblem } from '../lib/format';
 import { navigate } from '../lib/router';
-import type { EndpointOut, EventTypeOut, ListResponse } from '../lib/types';
-import { useAsync } from '../lib/use-async';
-
-/** Loads the non-archived event type catalogue (one page of 250 is plenty for a picker). */
-export function useCatalogue() {
-  const { client } = useApp();
-  return useAsync(async () => (await client.get<ListResponse<EventTypeOut>>('/api/v1/event-type', { limit: 250 })).data.filter((t) => !t.archived), []);
-}
-
-/** Maps API field names onto this form's fields. */
-export function formFieldErrors(error: unknown): Record<string, string> {
-  if (!(error instanceof ApiError)) return { '': errorMessage(error) };
-  const raw = error.fieldErrors();
-  const out: Record<string, string> = {};
-  for (const [key, msg] of Object.entries(raw)) {
-    const field = key === 'filterTypes' ? 'eventTypes' : key === 'description' ? 'name' : key;
-    const known = ['url', 'name', 'eventTypes', 'headers'].includes(field);
-    out[known ? field : ''] = out[known ? field : ''] ? `${out[known ? field : '']}; ${msg}` : msg;
-  }
-  if (Object.keys(out).length === 0) out[''] = error.message;
-  return out;
-}
+import type { EndpointOut } from '../lib/types';
 
 /** Add webhook page. */
 export function WebhookCreate({ appId }: { appId: string }) {
@@ -46,8 +27,7 @@ export function WebhookCreate({ appId }: { appId: string }) {
   const [touched, setTouched] = useState<Record<string, boolean>>({});
   const [events, setEvents] = useState<EventSelection>({ all: false, names: [] });
   const [active, setActive] = useState(true);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
+  const { busy, errors, onSubmit } = useFormSubmit();
   const [created, setCreated] = useState<{ endpoint: EndpointOut; secret: string } | null>(null);
 
   const catalogueEmpty = catalogue.data?.length === 0;
@@ -56,27 +36,12 @@ export function WebhookCreate({ appId }: { appId: string }) {
   const nameError = name.trim() ? null : 'Give the webhook a name, e.g. "Fulfilment CRM sync".';
   const valid = !urlError && !nameError && selectionValid(effectiveEvents) && !busy;
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    if (!valid) return;
-    setBusy(true);
-    setErrors({});
-    try {
-      // Herald answers with the new secret (its `secret` extra); older servers need a second request.
-      const endpoint = await client.post<EndpointOut & { secret?: string }>(`/api/v1/app/${seg(appId)}/endpoint`, {
-        url: url.trim(),
-        description: name.trim(),
-        filterTypes: toFilterTypes(effectiveEvents),
-        disabled: !active,
-      });
-      const secret = endpoint.secret ?? (await client.get<{ key: string }>(`/api/v1/app/${seg(appId)}/endpoint/${seg(endpoint.id)}/secret`)).key;
-      setCreated({ endpoint, secret });
-    } catch (err) {
-      setErrors(formFieldErrors(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submit = onSubmit(valid, async () => {
+    // Herald answers with the new secret (its `secret` extra); older servers need a second request.
+    const endpoint = await client.post<EndpointOut & { secret?: string }>(`/api/v1/app/${seg(appId)}/endpoint`, webhookBody({ name, url, events: effectiveEvents, active }));
+    const secret = endpoint.secret ?? (await client.get<{ key: string }>(`/api/v1/app/${seg(appId)}/endpoint/${seg(endpoint.id)}/secret`)).key;
+    setCreated({ endpoint, secret });
+  });
 
   if (catalogue.loading && !catalogue.data) return <Loading what="Loading event types…" />;
   if (catalogue.error && !catalogue.data) return <ErrorState error={catalogue.error} onRetry={catalogue.reload} />;
@@ -96,26 +61,9 @@ export function WebhookCreate({ appId }: { appId: string }) {
         ) : (
           <EventTypePicker catalogue={catalogue.data ?? []} value={events} onChange={setEvents} error={errors.eventTypes} />
         )}
-        <label className="switch">
-          <input type="checkbox" role="switch" checked={active} onChange={(e) => setActive(e.target.checked)} />
-          <span>
-            <strong>Active</strong>
-            <span className="check-desc">{active ? 'Deliveries start at once.' : 'Created paused: nothing is sent until you resume it.'}</span>
-          </span>
-        </label>
-        {errors[''] && (
-          <p className="field-error" role="alert">
-            {errors['']}
-          </p>
-        )}
-        <div className="form-actions">
-          <button type="submit" className="button button-primary" disabled={!valid}>
-            {busy ? 'Creating…' : 'Create webhook'}
-          </button>
-          <button type="button" className="button" onClick={() => navigate(base)}>
-            Cancel
-          </button>
-        </div>
+        <ActiveSwitch active={active} onChange={setActive} onText="Deliveries start at once." offText="Created paused: nothing is sent until you resume it." />
+        <FormError message={errors['']} />
+        <FormActions submit={busy ? 'Creating…' : 'Create webhook'} disabled={!valid} onCancel={() => navigate(base)} />
       </form>
       {created && (
         <SecretDialog

@@ -2,23 +2,24 @@
  * Edit a webhook: name, URL, event types and pause; custom headers; the signing secret (reveal where
  * allowed, rotate with the grace-period warning); delete with a confirmation naming it (issue 4).
  */
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { Badge } from '../components/Badge';
 import { CopyableId } from '../components/CopyButton';
 import { DeleteWebhookDialog } from '../components/DeleteWebhookDialog';
-import { EventTypePicker, fromFilterTypes, selectionValid, toFilterTypes, type EventSelection } from '../components/EventTypePicker';
-import { Field } from '../components/Field';
+import { EventTypePicker, fromFilterTypes, selectionValid, type EventSelection } from '../components/EventTypePicker';
+import { Field, FormError, FormActions } from '../components/Field';
 import { HeadersEditor } from '../components/HeadersEditor';
 import { PageHeader } from '../components/PageHeader';
 import { SecretPanel } from '../components/SecretPanel';
 import { ErrorState, Loading } from '../components/States';
+import { ActiveSwitch, useCatalogue, webhookBody } from '../components/WebhookFields';
 import { seg } from '../lib/api';
 import { useApp } from '../lib/context';
+import { useFormSubmit } from '../lib/form';
 import { endpointStatus, urlProblem } from '../lib/format';
 import { navigate } from '../lib/router';
 import type { EndpointOut } from '../lib/types';
 import { useAsync } from '../lib/use-async';
-import { formFieldErrors, useCatalogue } from './WebhookCreate';
 
 /** Edit webhook page. */
 export function WebhookEdit({ appId, endpointId }: { appId: string; endpointId: string }) {
@@ -71,34 +72,18 @@ function SettingsForm({ appId, endpoint, catalogue, onSaved }: { appId: string; 
   const [url, setUrl] = useState(endpoint.url);
   const [events, setEvents] = useState<EventSelection>(fromFilterTypes(endpoint.filterTypes));
   const [active, setActive] = useState(!endpoint.disabled);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
+  const { busy, errors, onSubmit } = useFormSubmit();
 
   // A pause from the list (or auto-disable) while this page is open shows here too.
   useEffect(() => setActive(!endpoint.disabled), [endpoint.disabled]);
 
   const urlError = urlProblem(url);
   const valid = !urlError && name.trim() !== '' && selectionValid(events) && !busy;
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    if (!valid) return;
-    setBusy(true);
-    setErrors({});
-    try {
-      await client.patch(`/api/v1/app/${seg(appId)}/endpoint/${seg(endpoint.id)}`, {
-        url: url.trim(),
-        description: name.trim(),
-        filterTypes: toFilterTypes(events),
-        disabled: !active,
-      });
-      toast('Webhook saved');
-      onSaved();
-    } catch (err) {
-      setErrors(formFieldErrors(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submit = onSubmit(valid, async () => {
+    await client.patch(`/api/v1/app/${seg(appId)}/endpoint/${seg(endpoint.id)}`, webhookBody({ name, url, events, active }));
+    toast('Webhook saved');
+    onSaved();
+  });
 
   return (
     <form className="form card" onSubmit={submit} noValidate aria-labelledby="settings-title">
@@ -110,23 +95,9 @@ function SettingsForm({ appId, endpoint, catalogue, onSaved }: { appId: string; 
         <input type="url" value={url} inputMode="url" spellCheck={false} onChange={(e) => setUrl(e.target.value)} />
       </Field>
       <EventTypePicker catalogue={catalogue} value={events} onChange={setEvents} error={errors.eventTypes} idPrefix="edit-et" />
-      <label className="switch">
-        <input type="checkbox" role="switch" checked={active} onChange={(e) => setActive(e.target.checked)} />
-        <span>
-          <strong>Active</strong>
-          <span className="check-desc">{active ? 'Receives deliveries.' : 'Paused: events are not sent while paused.'}</span>
-        </span>
-      </label>
-      {errors[''] && (
-        <p className="field-error" role="alert">
-          {errors['']}
-        </p>
-      )}
-      <div className="form-actions">
-        <button type="submit" className="button button-primary" disabled={!valid}>
-          {busy ? 'Saving…' : 'Save changes'}
-        </button>
-      </div>
+      <ActiveSwitch active={active} onChange={setActive} onText="Receives deliveries." offText="Paused: events are not sent while paused." />
+      <FormError message={errors['']} />
+      <FormActions submit={busy ? 'Saving…' : 'Save changes'} disabled={!valid} />
     </form>
   );
 }

@@ -6,10 +6,12 @@
 import { useState } from 'react';
 import { Badge } from '../components/Badge';
 import { CopyableId } from '../components/CopyButton';
+import { DataTable } from '../components/DataTable';
 import { DeleteWebhookDialog } from '../components/DeleteWebhookDialog';
 import { PageHeader } from '../components/PageHeader';
-import { Empty, ErrorState, Loading } from '../components/States';
-import { errorMessage, seg } from '../lib/api';
+import { AsyncView } from '../components/States';
+import { useToastAction } from '../lib/actions';
+import { seg } from '../lib/api';
 import { useApp } from '../lib/context';
 import { endpointStatus, formatDateTime, maskedSecret, zoneLabel } from '../lib/format';
 import { Link } from '../lib/router';
@@ -24,7 +26,8 @@ export interface WebhookListProps {
 
 /** Webhooks list page. */
 export function WebhookList({ appId }: WebhookListProps) {
-  const { client, can, appBase, mode, toast, isOperator } = useApp();
+  const { client, can, appBase, mode, isOperator } = useApp();
+  const run = useToastAction();
   const base = appBase(appId);
   const [deleting, setDeleting] = useState<EndpointOut | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
@@ -39,15 +42,8 @@ export function WebhookList({ appId }: WebhookListProps) {
 
   const togglePause = async (ep: EndpointOut) => {
     setBusy(ep.id);
-    try {
-      await client.patch(`/api/v1/app/${seg(appId)}/endpoint/${seg(ep.id)}`, { disabled: !ep.disabled });
-      toast(ep.disabled ? 'Webhook resumed' : 'Webhook paused');
-      list.reload();
-    } catch (e) {
-      toast(errorMessage(e), 'bad');
-    } finally {
-      setBusy(null);
-    }
+    if (await run(() => client.patch(`/api/v1/app/${seg(appId)}/endpoint/${seg(ep.id)}`, { disabled: !ep.disabled }), ep.disabled ? 'Webhook resumed' : 'Webhook paused')) list.reload();
+    setBusy(null);
   };
 
   const addButton = can('create') ? (
@@ -72,45 +68,22 @@ export function WebhookList({ appId }: WebhookListProps) {
         }
         actions={list.data?.data.length ? addButton : null}
       />
-      {list.loading && !list.data ? (
-        <Loading what="Loading webhooks…" />
-      ) : list.error && !list.data ? (
-        <ErrorState error={list.error} onRetry={list.reload} />
-      ) : !list.data?.data.length ? (
-        <Empty action={addButton}>No webhooks configured yet.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="table responsive-table">
-            <caption className="visually-hidden">Webhooks; times in {zoneLabel()}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">URL</th>
-                <th scope="col">Event types</th>
-                <th scope="col">Signing secret</th>
-                <th scope="col">Status</th>
-                <th scope="col">Last delivery</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.data.map((ep) => (
-                <WebhookRow
-                  key={ep.id}
-                  ep={ep}
-                  base={base}
-                  busy={busy === ep.id}
-                  onTogglePause={() => togglePause(ep)}
-                  onDelete={() => setDeleting(ep)}
-                />
-              ))}
-            </tbody>
-          </table>
-          <p className="table-note">Times in {zoneLabel()}.</p>
-        </div>
-      )}
+      <AsyncView state={list} loading="Loading webhooks…" isEmpty={(page) => !page.data.length} empty="No webhooks configured yet." emptyAction={addButton}>
+        {(page) => (
+          <DataTable columns={['Name', 'URL', 'Event types', 'Signing secret', 'Status', 'Last delivery']} actions caption={`Webhooks; times in ${zoneLabel()}`} note={`Times in ${zoneLabel()}.`}>
+            {page.data.map((ep) => (
+              <WebhookRow
+                key={ep.id}
+                ep={ep}
+                base={base}
+                busy={busy === ep.id}
+                onTogglePause={() => togglePause(ep)}
+                onDelete={() => setDeleting(ep)}
+              />
+            ))}
+          </DataTable>
+        )}
+      </AsyncView>
       {deleting && (
         <DeleteWebhookDialog
           appId={appId}

@@ -1,0 +1,43 @@
+/**
+ * What every form shares: API field errors mapped onto the form's fields, and the submit handler that
+ * marks the form busy, clears old errors and shows new ones beside their fields (issue 4).
+ */
+import { useState, type FormEvent } from 'react';
+import { ApiError, errorMessage } from './api';
+
+/** Form errors by field; '' holds what belongs to no field. */
+export type FormErrors = Record<string, string>;
+
+/** Maps API field names onto the form fields (unknown fields go to ''). */
+export function formFieldErrors(error: unknown): FormErrors {
+  if (!(error instanceof ApiError)) return { '': errorMessage(error) };
+  const raw = error.fieldErrors();
+  const out: FormErrors = {};
+  for (const [key, msg] of Object.entries(raw)) {
+    const field = key === 'filterTypes' ? 'eventTypes' : key === 'description' ? 'name' : key;
+    const known = ['url', 'name', 'eventTypes', 'headers'].includes(field);
+    out[known ? field : ''] = out[known ? field : ''] ? `${out[known ? field : '']}; ${msg}` : msg;
+  }
+  if (Object.keys(out).length === 0) out[''] = error.message;
+  return out;
+}
+
+/** Busy flag, field errors, and `onSubmit(valid, action)` that builds the form's submit handler. */
+export function useFormSubmit(mapErrors: (error: unknown) => FormErrors = formFieldErrors) {
+  const [errors, setErrors] = useState<FormErrors>({});
+  const [busy, setBusy] = useState(false);
+  const onSubmit = (valid: boolean, action: () => Promise<void>) => async (e: FormEvent) => {
+    e.preventDefault();
+    if (!valid) return;
+    setBusy(true);
+    setErrors({});
+    try {
+      await action();
+    } catch (err) {
+      setErrors(mapErrors(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, errors, onSubmit };
+}
