@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { publishMany } from '../../src/engine/publish.js';
+import { DEFAULT_LEASE_MS } from '../../src/delivery/worker.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { startTestHerald, type TestHerald } from '../support/herald.js';
 
@@ -45,11 +46,21 @@ describe('database connections lost mid-load', () => {
       );
       await publisher.end();
       const ids = new Set([...first, ...second].map((m) => m.id));
-      const until = Date.now() + 20_000;
+      // A claim whose connection died after it committed leaves its rows leased to nobody: they are
+      // attempted again once the lease expires. The clock is fake, so let lease time pass once the
+      // count stops moving, as real time would.
+      const until = Date.now() + 30_000;
+      let last = -1;
+      let stalledSince = Date.now();
       for (;;) {
         const { rows } = await t.herald.pool.query(`select count(*)::int as n from delivery where app_id = $1 and state = 'succeeded'`, [app.id]);
         if (rows[0].n === 200) break;
         if (Date.now() > until) throw new Error(`only ${rows[0].n} of 200 delivered after the outage`);
+        if (rows[0].n !== last) [last, stalledSince] = [rows[0].n, Date.now()];
+        else if (Date.now() - stalledSince > 2_000) {
+          t.clock.advance(DEFAULT_LEASE_MS + 1_000);
+          stalledSince = Date.now();
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
       const arrived = new Set(rx.requests.filter((r) => r.path === '/outage').map((r) => String(r.headers['webhook-id'])));
