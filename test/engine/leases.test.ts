@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { publish } from '../../src/engine/publish.js';
+import { publish, publishMany } from '../../src/engine/publish.js';
 import { claimDueDeliveries, recordOutcomes } from '../../src/store/deliveries.js';
 import { DEFAULT_LEASE_MS } from '../../src/delivery/worker.js';
 import type { Receiver } from '../support/receiver.js';
@@ -41,6 +41,40 @@ describe('leases', () => {
     const { rows } = await t.herald.pool.query(`select state, attempts_made from delivery where msg_id = $1`, [msg.id]);
     expect(rows[0]).toEqual({ state: 'succeeded', attempts_made: 1 });
     expect(rx.requests.map((r) => r.headers['webhook-id'])).toEqual([msg.id, msg.id]);
+  });
+
+  it('delivers every acknowledged message when a worker is killed with SIGKILL mid-load', async () => {
+    const app = await t.makeApp();
+    await t.makeEndpoint(app.id, { url: `${rx.url}/load` });
+    let served = 0;
+    rx.respondWith(async () => {
+      served++;
+      await new Promise((r) => setTimeout(r, 5)); // a receiver that takes a moment, so work is in flight
+      return { status: 200 };
+    });
+    const msgs = await publishMany(
+      t.herald.pool,
+      app.id,
+      Array.from({ length: 300 }, (_, i) => ({ eventType: 'order.paid', payload: { i } })),
+      { now: new Date() }, // the child worker runs on the real clock
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-child.ts'], {
+      env: { ...process.env, ...configEnv() },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const deadline = Date.now() + 20_000;
+    while (served < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(served).toBeGreaterThanOrEqual(50);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+
+    // The dead worker's leases expire; a new worker takes over what it had claimed and not finished.
+    t.clock.set(new Date(Date.now() + DEFAULT_LEASE_MS + 1_000));
+    await t.herald.createWorker().drain();
+    const { rows } = await t.herald.pool.query(`select state, count(*)::int as n from delivery where app_id = $1 group by state`, [app.id]);
+    expect(rows).toEqual([{ state: 'succeeded', n: 300 }]);
+    const arrived = new Set(rx.requests.filter((r) => r.path === '/load').map((r) => String(r.headers['webhook-id'])));
+    expect(msgs.every((m) => arrived.has(m.id))).toBe(true);
   });
 
   it('refuses the write of a worker whose lease was taken over', async () => {
