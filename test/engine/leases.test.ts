@@ -49,7 +49,7 @@ describe('leases', () => {
     let served = 0;
     rx.respondWith(async () => {
       served++;
-      await new Promise((r) => setTimeout(r, 5)); // a receiver that takes a moment, so work is in flight
+      await new Promise((r) => setTimeout(r, 50)); // a receiver that takes a moment, so work is in flight
       return { status: 200 };
     });
     const msgs = await publishMany(
@@ -67,6 +67,8 @@ describe('leases', () => {
     expect(served).toBeGreaterThanOrEqual(50);
     child.kill('SIGKILL');
     await once(child, 'exit');
+    const done = await t.herald.pool.query(`select count(*)::int as n from delivery where app_id = $1 and state = 'succeeded'`, [app.id]);
+    expect(done.rows[0].n).toBeLessThan(300); // the kill really interrupted work
 
     // The dead worker's leases expire; a new worker takes over what it had claimed and not finished.
     t.clock.set(new Date(Date.now() + DEFAULT_LEASE_MS + 1_000));
