@@ -43,31 +43,11 @@ const COLUMNS = `id, kind, name, prefix, token_hash as "tokenHash", permissions,
   session_id as "sessionId", expires_at as "expiresAt", revoked_at as "revokedAt", last_used_at as "lastUsedAt",
   created_by as "createdBy", created_at as "createdAt"`;
 
-/** A credential to store. */
-export interface NewAuthToken {
-  /** key_… */
-  id: string;
-  /** Kind. */
-  kind: TokenKind;
-  /** Label. */
-  name: string;
-  /** Lookup prefix. */
-  prefix: string;
-  /** sha256 of the token. */
-  tokenHash: Buffer;
-  /** Permissions. */
-  permissions: string[];
-  /** Scope. */
-  appId: string | null;
+/** A credential to store: a row without what only use and revocation set. */
+export type NewAuthToken = Omit<AuthTokenRow, 'revokedAt' | 'lastUsedAt' | 'sessionId'> & {
   /** Portal session id. */
   sessionId?: string | null;
-  /** Expiry. */
-  expiresAt: Date | null;
-  /** Issuer. */
-  createdBy: string | null;
-  /** Issue time. */
-  createdAt: Date;
-}
+};
 
 /**
  * Stores a credential. Returns null when it is an operator token and a live one already exists (the
