@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { publish, publishMany } from '../../src/engine/publish.js';
 import { claimDueDeliveries, recordOutcomes } from '../../src/store/deliveries.js';
 import { DEFAULT_LEASE_MS } from '../../src/delivery/worker.js';
@@ -12,6 +12,12 @@ let t: TestHerald;
 let rx: Receiver;
 beforeAll(() => {
   ({ t, rx } = fx);
+});
+const children = new Set<ChildProcess>();
+afterEach(() => {
+  // A failed assertion must not leave a worker process running against later tests.
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children.clear();
 });
 
 describe('leases', () => {
@@ -29,6 +35,7 @@ describe('leases', () => {
       env: { ...process.env, ...configEnv() },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    children.add(child);
     await rx.waitFor(1, 20_000); // the child claimed and is waiting for the response
     child.kill('SIGKILL');
     await once(child, 'exit');
@@ -62,6 +69,7 @@ describe('leases', () => {
       env: { ...process.env, ...configEnv() },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    children.add(child);
     const deadline = Date.now() + 20_000;
     while (served < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     expect(served).toBeGreaterThanOrEqual(50);
