@@ -200,18 +200,6 @@ export function loadConfig(
   return parsed.data;
 }
 
-/** Rows for the README's configuration table: variable, default, description. */
-export function describeConfig(): { name: string; default: string; description: string }[] {
-  return Object.entries(ConfigSchema.shape).map(([name, schema]) => {
-    const def = schema.safeParse(undefined);
-    return {
-      name,
-      default: def.success && def.data !== undefined ? JSON.stringify(def.data) : '',
-      description: schema.description ?? '',
-    };
-  });
-}
-
 /**
  * Settings of the CLI commands that talk to a running Herald over its API (`herald apps`, `keys`, ...).
  * Separate from ConfigSchema: those commands never open the database, so they must not require or

@@ -66,25 +66,6 @@ export async function deleteApplication(db: Queryable, appId: string): Promise<b
   return rowCount === 1;
 }
 
-/** Lists applications by id (creation order), after `afterId` when paging. */
-export async function listApplications(
-  db: Queryable,
-  opts: { limit: number; afterId?: string | null; beforeId?: string | null },
-): Promise<ApplicationRow[]> {
-  if (opts.beforeId) {
-    const { rows } = await db.query<ApplicationRow>(
-      `select * from (select ${COLUMNS} from application where id < $1 order by id desc limit $2) t order by id`,
-      [opts.beforeId, opts.limit],
-    );
-    return rows;
-  }
-  const { rows } = await db.query<ApplicationRow>(
-    `select ${COLUMNS} from application where ($1::text is null or id > $1) order by id limit $2`,
-    [opts.afterId ?? null, opts.limit],
-  );
-  return rows;
-}
-
 /** One page of applications by id, in either order, with Svix's iterators (see ./paging.ts). */
 export async function listApplicationsPage(db: Queryable, page: PageRequest): Promise<{ rows: ApplicationRow[]; ks: Keyset }> {
   const ks = keyset('id', page, 2);

@@ -118,18 +118,6 @@ export async function getEndpoint(db: Queryable, appId: string, idOrUid: string)
   return rows[0] ?? null;
 }
 
-export async function listEndpoints(
-  db: Queryable,
-  appId: string,
-  opts: { limit: number; afterId?: string | null },
-): Promise<EndpointRow[]> {
-  const { rows } = await db.query<EndpointRow>(
-    `select ${ENDPOINT_COLUMNS} from endpoint where app_id = $1 and ($2::text is null or id > $2) order by id limit $3`,
-    [appId, opts.afterId ?? null, opts.limit],
-  );
-  return rows;
-}
-
 /**
  * Replaces an endpoint's settings. Changing `disabled` records who did it; re-enabling clears the
  * reason and the failure run so the auto-disable count starts again.

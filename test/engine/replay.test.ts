@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { publish } from '../../src/engine/publish.js';
 import { recoverFailed, requeueDelivery } from '../../src/store/replay.js';
-import { listAttempts } from '../../src/store/attempts.js';
+import { listAttemptLog } from '../../src/store/attempts.js';
 import type { Receiver } from '../support/receiver.js';
 import { useHeraldWithReceiver, type TestHerald } from '../support/herald.js';
 
@@ -22,7 +22,7 @@ describe('manual resend and recovery', () => {
     await worker.drain();
     expect(await requeueDelivery(t.herald.pool, app.id, msg.id, ep.id, t.clock.now())).toBe('queued');
     await worker.drain();
-    const log = await listAttempts(t.herald.pool, app.id, { msgId: msg.id, limit: 10 });
+    const log = await listAttemptLog(t.herald.pool, app.id, { msgId: msg.id }, { cursor: null, cursorTime: null, direction: 'next', limit: 10 });
     expect(log.map((a) => [a.attemptNumber, a.trigger])).toEqual([
       [2, 'manual'],
       [1, 'scheduled'],

@@ -7,7 +7,6 @@ import { z } from 'zod';
 import type { AttemptLogRow, DeliveryInfo, DeliveryState, EndpointDeliveryRow, MessageDeliveryRow } from '../../store/attempts.js';
 import { ListQuery } from '../pagination.js';
 import { EventTypeName, IdOrUid, queryFlag } from './common.js';
-import { EndpointParams } from './endpoints.js';
 import { DateTime, MessageOut, MsgParams, TimeListQuery, toMessageOut } from './messages.js';
 
 /** Svix MessageStatus: 0 success, 1 pending, 2 fail, 3 sending, 4 canceled (Herald: skipped). */
