@@ -70,6 +70,8 @@ export interface WorkerOptions {
  * latency buy batches, which is what keeps statements per delivery low at moderate rates.
  */
 const LINGER_MS = 4;
+/** How long stop() keeps trying to write the last results. */
+const FINAL_FLUSH_MS = 5_000;
 /** Results that make a write go at once. */
 const FLUSH_BATCH = 200;
 
@@ -88,6 +90,8 @@ export class DeliveryWorker {
   private finished: FinishedDelivery[] = [];
   private flushing: Promise<void> | null = null;
   private running = false;
+  /** Set at the end of stop(): nothing is claimed or written any more. */
+  private closed = false;
   private loopDone: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private listener: pg.PoolClient | null = null;
@@ -106,6 +110,7 @@ export class DeliveryWorker {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.closed = false;
     await this.listen();
     this.renewTimer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.loopDone = this.loop();
@@ -120,18 +125,15 @@ export class DeliveryWorker {
     this.running = false;
     this.wake?.();
     await this.loopDone;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all([...this.sends]),
-      new Promise((r) => {
-        timer = setTimeout(r, graceMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    await this.flush();
+    await withinMs(Promise.all([...this.sends]), graceMs);
+    // Results are written if the database lets us within a short bound: a shutdown must not hang on
+    // an unreachable database. Unwritten results are simply attempted again when their lease expires.
+    await withinMs(this.flush(), FINAL_FLUSH_MS);
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.renewTimer = null;
-    const unfinished = [...this.held.values()].filter((d) => !this.finished.some((f) => f.delivery.id === d.id));
+    this.closed = true; // no more write retries from here: what is unwritten waits for its lease
+    const decided = new Set(this.finished.map((f) => f.delivery.id));
+    const unfinished = [...this.held.values()].filter((d) => !decided.has(d.id));
     await releaseLeases(this.opts.pool, unfinished, this.opts.clock.now()).catch((e: unknown) =>
       this.opts.log.warn({ err: e }, 'could not release leases; they expire on their own'),
     );
@@ -241,7 +243,7 @@ export class DeliveryWorker {
   }
 
   private scheduleFlush(): void {
-    if (this.flushing) return;
+    if (this.flushing || this.closed) return;
     // Group commit: a full batch goes at once; a partial one waits a few milliseconds for company,
     // so a trickle of results costs one write per linger window instead of one per delivery.
     const full = this.finished.length >= FLUSH_BATCH || !this.running;
@@ -252,7 +254,7 @@ export class DeliveryWorker {
 
   /** Writes every decided result; resolves when nothing is left to write. */
   private async flush(): Promise<void> {
-    while (this.flushing || this.finished.length > 0) {
+    while (this.flushing || (this.finished.length > 0 && !this.closed)) {
       if (this.flushing) await this.flushing;
       else this.scheduleFlush();
     }
@@ -275,7 +277,7 @@ export class DeliveryWorker {
       await new Promise((r) => setTimeout(r, 500));
     } finally {
       this.flushing = null;
-      if (this.finished.length > 0) this.scheduleFlush();
+      if (this.finished.length > 0 && !this.closed) this.scheduleFlush();
       this.wake?.();
     }
   }
@@ -336,4 +338,11 @@ export class DeliveryWorker {
       };
     });
   }
+}
+
+/** Waits for `p` at most `ms`; never rejects (the caller goes on either way). */
+async function withinMs(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
