@@ -1,6 +1,7 @@
 /** The delivery log: attempts, read side. */
 import type { Queryable } from './pool.js';
 import type { AttemptRecord } from './deliveries.js';
+import { messageWindowParams, messageWindowSql, type MessageWindowFilter } from './paging.js';
 
 /** An attempt as stored, with its ids. */
 export interface AttemptRow extends AttemptRecord {
@@ -49,7 +50,7 @@ export function newestFirst(time: string, id: string, cursorTime: string, cursor
 }
 
 /** Filters of the delivery log (all optional; combined with AND). */
-export interface AttemptFilter {
+export interface AttemptFilter extends MessageWindowFilter {
   /** Only this endpoint's attempts. */
   endpointId?: string | null;
   /** Only this message's attempts. */
@@ -58,14 +59,6 @@ export interface AttemptFilter {
   succeeded?: boolean | 'none' | null;
   /** HTTP status class: 0 = no response, 100/200/300/400/500 = that hundred. */
   statusClass?: number | null;
-  /** Only messages of these event types. */
-  eventTypes?: string[] | null;
-  /** Only messages with this channel. */
-  channel?: string | null;
-  /** Attempts made before this time. */
-  before?: Date | null;
-  /** Attempts made after this time. */
-  after?: Date | null;
   /** Load the message payload too (with_msg). */
   withPayload?: boolean;
 }
@@ -99,8 +92,7 @@ export async function listAttemptLog(db: Queryable, appId: string, f: AttemptFil
        and ($4::bool is null or a.succeeded = $4)
        and ($5::int is null or (case when $5 = 0 then a.response_status is null
                                      else a.response_status >= $5 and a.response_status < $5 + 100 end))
-       and ($6::text[] is null or m.event_type = any($6)) and ($7::text is null or $7 = any(m.channels))
-       and ($8::timestamptz is null or a.created_at < $8) and ($9::timestamptz is null or a.created_at > $9)
+       and ${messageWindowSql('a.created_at', 6)}
        and ${page.where}
      order by ${page.order} limit $10`,
     [
@@ -109,10 +101,7 @@ export async function listAttemptLog(db: Queryable, appId: string, f: AttemptFil
       f.msgId ?? null,
       f.succeeded ?? null,
       f.statusClass ?? null,
-      f.eventTypes?.length ? f.eventTypes : null,
-      f.channel ?? null,
-      f.before ?? null,
-      f.after ?? null,
+      ...messageWindowParams(f),
       ks.limit + 1,
       ks.cursor,
       ks.cursorTime,
@@ -172,17 +161,9 @@ export interface EndpointDeliveryRow extends DeliveryInfo {
 }
 
 /** Filters of an endpoint's messages. */
-export interface EndpointDeliveryFilter {
+export interface EndpointDeliveryFilter extends MessageWindowFilter {
   /** Only deliveries in this state. */
   state?: DeliveryState | null;
-  /** Only these event types. */
-  eventTypes?: string[] | null;
-  /** Only messages with this channel. */
-  channel?: string | null;
-  /** Published before. */
-  before?: Date | null;
-  /** Published after. */
-  after?: Date | null;
   /** Load payloads. */
   withPayload?: boolean;
 }
@@ -202,18 +183,14 @@ export async function listEndpointDeliveries(
        case when $11 then m.payload end as payload, ${DELIVERY_INFO}
      from delivery d join message m on m.id = d.msg_id
      where d.app_id = $1 and d.endpoint_id = $2 and ($3::text is null or d.state = $3)
-       and ($4::text[] is null or m.event_type = any($4)) and ($5::text is null or $5 = any(m.channels))
-       and ($6::timestamptz is null or d.created_at < $6) and ($7::timestamptz is null or d.created_at > $7)
+       and ${messageWindowSql('d.created_at', 4)}
        and ${page.where}
      order by ${page.order} limit $8`,
     [
       appId,
       endpointId,
       f.state ?? null,
-      f.eventTypes?.length ? f.eventTypes : null,
-      f.channel ?? null,
-      f.before ?? null,
-      f.after ?? null,
+      ...messageWindowParams(f),
       ks.limit + 1,
       ks.cursor,
       ks.cursorTime,

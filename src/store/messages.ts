@@ -4,6 +4,7 @@
  */
 import type { Queryable } from './pool.js';
 import { newestFirst, type PagePosition } from './attempts.js';
+import { messageWindowParams, messageWindowSql, type MessageWindowFilter } from './paging.js';
 
 /** A message ready to insert: already validated, serialised and given an id. */
 export interface NewMessage {
@@ -127,15 +128,7 @@ export async function setMessageChannels(db: Queryable, appId: string, msgId: st
 }
 
 /** Filters of a message list. */
-export interface MessageFilter {
-  /** Only these event types. */
-  eventTypes?: string[] | null;
-  /** Only messages with this channel. */
-  channel?: string | null;
-  /** Published before. */
-  before?: Date | null;
-  /** Published after. */
-  after?: Date | null;
+export interface MessageFilter extends MessageWindowFilter {
   /** Load payloads. */
   withPayload?: boolean;
 }
@@ -155,16 +148,12 @@ export async function listMessages(db: Queryable, appId: string, f: MessageFilte
     `select m.id, m.app_id as "appId", m.event_type as "eventType", m.event_id as "eventId", m.channels,
        m.created_at as "createdAt", case when $9 then m.payload end as payload
      from message m
-     where m.app_id = $1 and ($2::text[] is null or m.event_type = any($2)) and ($3::text is null or $3 = any(m.channels))
-       and ($4::timestamptz is null or m.created_at < $4) and ($5::timestamptz is null or m.created_at > $5)
+     where m.app_id = $1 and ${messageWindowSql('m.created_at', 2)}
        and ${page.where}
      order by ${page.order} limit $6`,
     [
       appId,
-      f.eventTypes?.length ? f.eventTypes : null,
-      f.channel ?? null,
-      f.before ?? null,
-      f.after ?? null,
+      ...messageWindowParams(f),
       ks.limit + 1,
       ks.cursor,
       ks.cursorTime,

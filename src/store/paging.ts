@@ -71,3 +71,30 @@ export function toPage<R, O>(rows: R[], ks: Keyset, limit: number, keyOf: (r: R)
     done: !more,
   };
 }
+
+/** Filters every message-based list shares: event types, channel, and a time window. */
+export interface MessageWindowFilter {
+  /** Only messages of these event types. */
+  eventTypes?: string[] | null;
+  /** Only messages with this channel. */
+  channel?: string | null;
+  /** Before this time. */
+  before?: Date | null;
+  /** After this time. */
+  after?: Date | null;
+}
+
+/**
+ * SQL for {@link MessageWindowFilter} over message alias `m`, with the window on `timeColumn`, using
+ * four consecutive parameters from `$first`; pass {@link messageWindowParams} at that position.
+ */
+export function messageWindowSql(timeColumn: string, first: number): string {
+  const [types, channel, before, after] = [first, first + 1, first + 2, first + 3].map((n) => `$${n}`);
+  return `(${types}::text[] is null or m.event_type = any(${types})) and (${channel}::text is null or ${channel} = any(m.channels))
+       and (${before}::timestamptz is null or ${timeColumn} < ${before}) and (${after}::timestamptz is null or ${timeColumn} > ${after})`;
+}
+
+/** The four parameters of {@link messageWindowSql}, in order. */
+export function messageWindowParams(f: MessageWindowFilter): [string[] | null, string | null, Date | null, Date | null] {
+  return [f.eventTypes?.length ? f.eventTypes : null, f.channel ?? null, f.before ?? null, f.after ?? null];
+}
