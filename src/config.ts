@@ -4,6 +4,7 @@
  * says how to fix it; a value is never silently replaced by its default.
  */
 import { z } from 'zod';
+import { parseCidrList } from './delivery/address-policy.js';
 
 /** Parses "15s", "5m", "2h", "1d", "250ms" or a bare number of milliseconds. */
 export function parseDuration(raw: string): number | null {
@@ -65,11 +66,12 @@ const cidrList = z.string().transform((v, ctx) => {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  for (const item of items) {
-    if (!/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(item)) {
-      ctx.addIssue({ code: 'custom', message: `"${item}" is not a CIDR; write networks like 10.0.0.0/8,fd00::/8` });
-      return z.NEVER;
-    }
+  try {
+    // The same parser the delivery client uses, so a value that starts is a value that works.
+    parseCidrList(items);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
   }
   return items;
 });

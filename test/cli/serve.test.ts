@@ -69,10 +69,10 @@ describe('herald serve', () => {
   });
 
   it('refuses a malformed setting at start with exit code 2 and how to fix it', async () => {
-    const res = await runCli(['serve'], { env: { ...baseEnv(), HERALD_PORT: 'eighty', HERALD_ALLOWED_NETWORKS: '10.0.0.1' } });
+    const res = await runCli(['serve'], { env: { ...baseEnv(), HERALD_PORT: 'eighty', HERALD_ALLOWED_NETWORKS: '10.0.0.1/8' } });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/HERALD_PORT="eighty": must be a whole number/);
-    expect(res.stderr).toMatch(/HERALD_ALLOWED_NETWORKS/);
+    expect(res.stderr).toMatch(/HERALD_ALLOWED_NETWORKS="10.0.0.1\/8": .*10\.0\.0\.0\/8/);
   });
 
   it('requires HERALD_SECRET_KEY with an external database', async () => {
