@@ -140,6 +140,30 @@ export const ConfigSchema = z.object({
   HERALD_WORKER_CONCURRENCY: intInRange(1, 100_000)
     .default(512)
     .describe('Requests one worker process keeps in flight at most.'),
+  HERALD_ENDPOINT_MAX_IN_FLIGHT: intInRange(1, 10_000)
+    .default(16)
+    .describe('Requests in flight to one endpoint at most, across all workers (applications and endpoints may override it).'),
+  HERALD_MAX_IN_FLIGHT_LIMIT: intInRange(1, 10_000)
+    .default(256)
+    .describe('Largest in-flight cap an application or endpoint may ask for.'),
+  HERALD_MAX_REQUEST_TIMEOUT: duration('60s')
+    .default(60_000)
+    .describe('Longest per-attempt timeout an application or endpoint may ask for.'),
+  HERALD_MAX_RETRY_ATTEMPTS: intInRange(1, 100)
+    .default(20)
+    .describe('Most attempts a retry schedule of an application or endpoint may have.'),
+  HERALD_MAX_RETRY_DELAY: duration('3d')
+    .default(3 * 86_400_000)
+    .describe('Longest single delay a retry schedule of an application or endpoint may have.'),
+  HERALD_BREAKER_FAILURES: intInRange(0, 1_000_000)
+    .default(5)
+    .describe('Failed attempts in a row after which an endpoint\'s circuit breaker opens (one probe at a time until it answers); 0 = never.'),
+  HERALD_BREAKER_BACKOFF: duration('5s')
+    .default(5_000)
+    .describe('How long an open breaker waits before its first probe; doubles with each failed probe…'),
+  HERALD_BREAKER_BACKOFF_MAX: duration('5m')
+    .default(300_000)
+    .describe('…up to this.'),
   HERALD_POLL_INTERVAL: duration('1s')
     .default(1_000)
     .describe('How often workers look for due deliveries when no notification arrives.'),

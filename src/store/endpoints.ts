@@ -86,6 +86,9 @@ export async function insertEndpoint(
        returning ${ENDPOINT_COLUMNS}
      ), s as (
        insert into endpoint_secret (endpoint_id, sealed, hint, created_at) select id, $13, $14, $12 from ep
+     ), lane as (
+       -- every endpoint is a scheduling lane; claims lock this row (store/lanes.ts)
+       insert into endpoint_lane (endpoint_id, app_id) select id, app_id from ep
      )
      select * from ep`,
     [
