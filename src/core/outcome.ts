@@ -22,6 +22,11 @@ export type SendResult =
       body: string;
       /** True when the body exceeded the client's limit and was cut. */
       bodyTruncated: boolean;
+      /**
+       * True when the body or a header held bytes PostgreSQL text cannot store (NUL, invalid UTF-8, lone
+       * surrogates) and they were replaced with U+FFFD, so the stored text differs from what was received.
+       */
+      bodyLossy: boolean;
       /** Time from starting the request to the end of the response. */
       durationMs: number;
     }
@@ -40,6 +45,8 @@ export type SendResult =
       headers?: Record<string, string>;
       /** Whatever part of the body arrived. */
       body?: string;
+      /** As on a complete response, for whatever part of the body and headers arrived. */
+      bodyLossy?: boolean;
     };
 
 /** What should happen to the delivery after this attempt. */

@@ -1,12 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { SendResult } from '../core/outcome.js';
 import { startReceiver, type Receiver } from '../../test/support/receiver.js';
 import { parseCidrList } from './address-policy.js';
 import { createHttpClient, type HttpClient, type HttpClientOptions, type LookupFn } from './http-client.js';
@@ -105,7 +107,7 @@ describe('sending', () => {
     rx.respondOnce({ status: 200, headers: { 'content-encoding': 'zstd' }, body: 'as sent' });
     expect(await http.send(post(rx.url))).toMatchObject({ ok: true, body: 'as sent' });
     rx.respondOnce({ status: 200, body: Buffer.from([0x61, 0xff, 0xfe, 0x62]) });
-    expect(await http.send(post(rx.url))).toMatchObject({ ok: true, body: 'a\uFFFD\uFFFDb' });
+    expect(await http.send(post(rx.url))).toMatchObject({ ok: true, body: 'a\uFFFD\uFFFDb', bodyLossy: true });
   });
 
   it('keeps the status of a response whose body cannot be decoded', async () => {
@@ -213,8 +215,8 @@ describe('hostile receivers', () => {
     const bomb = zlib.gzipSync(Buffer.alloc(50 * 1024 * 1024), { level: 9 });
     const rx = await receiver({ respondWith: { status: 200, headers: { 'content-encoding': 'gzip' }, body: bomb } });
     const res = await client().send(post(rx.url, 5_000));
-    expect(res).toMatchObject({ ok: true, status: 200, bodyTruncated: true });
-    expect(res.ok && res.body).toBe('\0'.repeat(64 * 1024));
+    expect(res).toMatchObject({ ok: true, status: 200, bodyTruncated: true, bodyLossy: true });
+    expect(res.ok && res.body).toBe('\uFFFD'.repeat(64 * 1024)); // NUL cannot be stored in PostgreSQL text
   });
 
   it('refuses megabytes of response headers', async () => {
@@ -239,6 +241,229 @@ describe('hostile receivers', () => {
   it('reports a malformed response as a response failure', async () => {
     const port = await rawServer((s) => s.once('data', () => s.end('SMTP READY\r\n\r\n')));
     expect(await client().send(post(`http://127.0.0.1:${port}/`))).toMatchObject({ ok: false, stage: 'response', message: expect.stringContaining('not valid HTTP/1.1') });
+  });
+});
+
+describe('bytes PostgreSQL text cannot hold', () => {
+  /** Every string of a result, as the store would write it. */
+  const strings = (r: SendResult) => [r.body ?? '', r.ok ? '' : r.message, ...Object.entries(r.headers ?? {}).flat()];
+  /** PostgreSQL text/jsonb refuse NUL; a lone surrogate has no UTF-8 encoding at all. */
+  const expectStorable = (r: SendResult) => {
+    for (const s of strings(r)) expect(s).not.toMatch(/\0|\p{Cs}/u);
+  };
+  /** Deterministic bytes covering all 256 values. */
+  const binary = (n: number) => {
+    let seed = 7;
+    return Buffer.from(Array.from({ length: n }, () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed >> 8) & 0xff));
+  };
+
+  it('replaces NUL, invalid UTF-8 and binary in bodies, flagging them lossy', async () => {
+    const rx = await receiver();
+    const http = client();
+    rx.respondOnce({ status: 500, body: Buffer.from('err\0\0or\0') });
+    const nul = await http.send(post(rx.url));
+    expect(nul).toMatchObject({ ok: true, status: 500, body: 'err\uFFFD\uFFFDor\uFFFD', bodyLossy: true, bodyTruncated: false });
+    // stray byte, overlong '/', a UTF-8-encoded lone surrogate (CESU-8), a character missing its end
+    rx.respondOnce({ status: 200, body: Buffer.from([0x61, 0xff, 0xc0, 0xaf, 0xed, 0xa0, 0x80, 0x62, 0xe6, 0x97]) });
+    const invalid = await http.send(post(rx.url));
+    expect(invalid).toMatchObject({ ok: true, bodyLossy: true });
+    expect(invalid.body).toMatch(/^a\uFFFD+b\uFFFD$/);
+    rx.respondOnce({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body: binary(16 * 1024) });
+    const random = await http.send(post(rx.url));
+    expect(random).toMatchObject({ ok: true, bodyLossy: true, bodyTruncated: false });
+    for (const r of [nul, invalid, random]) expectStorable(r);
+  });
+
+  it('caps a gzip body that decompresses to 1 MiB of zeros, storably', async () => {
+    const rx = await receiver({ respondWith: { status: 200, headers: { 'content-encoding': 'gzip' }, body: zlib.gzipSync(Buffer.alloc(1024 * 1024)) } });
+    const res = await client().send(post(rx.url, 5_000));
+    expect(res).toMatchObject({ ok: true, status: 200, bodyTruncated: true, bodyLossy: true });
+    expect(res.body).toBe('\uFFFD'.repeat(64 * 1024));
+    expectStorable(res);
+  });
+
+  it('keeps a plain UTF-8 body exactly, with bodyLossy false', async () => {
+    const text = 'héllo 日本 😀👍🏽 \uFFFD as sent, \t tab';
+    const rx = await receiver({ respondWith: { status: 200, headers: { 'x-note': 'plain' }, body: Buffer.from(text, 'utf8') } });
+    expect(await client().send(post(rx.url))).toMatchObject({ ok: true, body: text, bodyLossy: false, headers: { 'x-note': 'plain' } });
+  });
+
+  it('does not count a character split by the size cap as lossy', async () => {
+    const rx = await receiver();
+    const http = client({ maxResponseBytes: 10 });
+    rx.respondOnce({ status: 200, body: `a${'é'.repeat(7)}` }); // 15 bytes; byte 10 is the first half of an é
+    expect(await http.send(post(rx.url))).toMatchObject({ ok: true, body: 'aéééé', bodyTruncated: true, bodyLossy: false });
+    rx.respondOnce({ status: 200, body: 'abcdefgh😀😀' }); // the cap falls after two of the emoji's four bytes
+    expect(await http.send(post(rx.url))).toMatchObject({ ok: true, body: 'abcdefgh', bodyTruncated: true, bodyLossy: false });
+    rx.respondOnce({ status: 200, body: Buffer.from('abc\0defghijk') }); // a NUL before the cut still counts
+    expect(await http.send(post(rx.url))).toMatchObject({ ok: true, body: 'abc\uFFFDdefghi', bodyTruncated: true, bodyLossy: true });
+  });
+
+  it('reports a partial body cut by the deadline storably, an unfinished character not counted as lossy', async () => {
+    const rx = await receiver();
+    const hangAfter = (bytes: number[]) => (_req: unknown, res: ServerResponse) => {
+      res.writeHead(503);
+      res.write(Buffer.from(bytes)); // then never ends
+    };
+    const http = client();
+    rx.respondOnce(hangAfter([0x6f, 0x6b, 0xe2, 0x82])); // "ok" and two of the three bytes of "€"
+    expect(await http.send(post(rx.url, 300))).toMatchObject({ ok: false, stage: 'timeout', status: 503, body: 'ok', bodyLossy: false });
+    rx.respondOnce(hangAfter([0x00, 0x6f, 0x6b]));
+    const nul = await http.send(post(rx.url, 300));
+    expect(nul).toMatchObject({ ok: false, stage: 'timeout', status: 503, body: '\uFFFDok', bodyLossy: true });
+    expectStorable(nul);
+  });
+
+  it('stores response header values with bytes 0x80-0xff, and refuses control bytes as invalid HTTP', async () => {
+    // undici decodes header values as latin1: every byte is a storable character, nothing is replaced.
+    // llhttp refuses NUL and other control bytes in a header value, so those answers are protocol errors.
+    const answers: Buffer[] = [];
+    const port = await rawServer((s) => s.once('data', () => s.end(answers.shift() ?? '')));
+    const http = client();
+    const respond = (value: number[]) =>
+      answers.push(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nx-odd: <'), Buffer.from(value), Buffer.from('>\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok')]));
+    respond([0x80, 0xa0, 0xff, 0xc3, 0xa9]);
+    const high = await http.send(post(`http://127.0.0.1:${port}/`));
+    expect(high).toMatchObject({ ok: true, body: 'ok', bodyLossy: false, headers: { 'x-odd': '<\x80\xa0\xff\xc3\xa9>' } });
+    expectStorable(high);
+    for (const control of [[0x00], [0x01, 0x1f], [0x7f]]) {
+      respond(control);
+      const res = await http.send(post(`http://127.0.0.1:${port}/`));
+      expect(res).toMatchObject({ ok: false, stage: 'response', message: expect.stringContaining('not valid HTTP/1.1') });
+      expectStorable(res);
+    }
+  });
+});
+
+describe('lanes: one connection pool per endpoint', () => {
+  const send = (http: HttpClient, url: string, lane: { key: string; connections: number }, timeoutMs = 20_000) => http.send({ ...post(url, timeoutMs), lane });
+  const turn = () => new Promise((r) => setImmediate(r)); // see the keep-alive test
+  /**
+   * An HTTP server that answers 200 and tracks its open and total connections. It keeps idle connections
+   * for a minute (and says so in its Keep-Alive hint), so a connection that closes sooner was closed by
+   * the client closing its pool.
+   */
+  async function countingServer() {
+    const server = createServer((_req, res) => res.end('ok'));
+    server.keepAliveTimeout = 60_000;
+    const counts = { open: 0, total: 0 };
+    server.on('connection', (s: net.Socket) => {
+      counts.open++;
+      counts.total++;
+      s.on('close', () => counts.open--);
+    });
+    return { url: `http://127.0.0.1:${await serve(server)}`, counts };
+  }
+
+  it('keeps a healthy endpoint unaffected by a hanging one on the same host and port', async () => {
+    const http = client({ connectionsPerOrigin: 1 }); // the shared pool would be full after one hang
+    const rx = await receiver({ respondWith: (req) => (req.path.startsWith('/hang') ? undefined : { status: 200, body: 'ok' }) });
+    const hangingLane = { key: 'ep_hanging', connections: 3 };
+    const healthyLane = { key: 'ep_healthy', connections: 4 };
+    const settled: number[] = [];
+    for (let i = 0; i < hangingLane.connections; i++) void send(http, `${rx.url}/hang/${i}`, hangingLane).then(() => settled.push(i));
+    await rx.waitFor(hangingLane.connections);
+    const results: SendResult[] = [];
+    for (let batch = 0; batch < 5; batch++) {
+      // at most `connections` in flight per lane, as the worker guarantees
+      const sends = Array.from({ length: healthyLane.connections }, (_, i) => send(http, `${rx.url}/ok/${batch}.${i}`, healthyLane));
+      results.push(...(await Promise.all(sends)));
+    }
+    expect(results.map((r) => r.ok && r.status)).toEqual(Array(20).fill(200));
+    expect(settled).toEqual([]); // the hanging lane's requests are all still waiting
+    expect(rx.requests.filter((r) => r.path.startsWith('/hang'))).toHaveLength(3);
+    expect(rx.requests.filter((r) => r.path.startsWith('/ok'))).toHaveLength(20);
+    expect(http.stats()).toEqual({ lanePools: 2, overCap: 0 });
+  });
+
+  it('does not time out a backlog to a slow receiver that stays within the lane cap', async () => {
+    const rx = await receiver({ respondWith: { status: 200, delayMs: 200 } });
+    const http = client();
+    const lane = { key: 'ep_slow', connections: 2 };
+    const results: SendResult[] = [];
+    for (let round = 0; round < 3; round++) {
+      results.push(...(await Promise.all([send(http, `${rx.url}/${round}a`, lane, 2_000), send(http, `${rx.url}/${round}b`, lane, 2_000)])));
+    }
+    expect(results.map((r) => (r.ok ? r.status : r.stage))).toEqual(Array(6).fill(200));
+    expect(rx.requests.map((r) => r.path).sort()).toEqual(['/0a', '/0b', '/1a', '/1b', '/2a', '/2b']); // no duplicates
+    expect(rx.connections).toBe(2);
+    expect(http.stats()).toEqual({ lanePools: 1, overCap: 0 });
+  });
+
+  it('keeps lanes apart on one origin, and requests without a lane on the shared pool', async () => {
+    const rx = await receiver();
+    const http = client();
+    await send(http, `${rx.url}/a`, { key: 'a', connections: 1 });
+    await turn();
+    await send(http, `${rx.url}/b`, { key: 'b', connections: 1 });
+    await turn();
+    await http.send(post(`${rx.url}/shared`));
+    await turn();
+    await send(http, `${rx.url}/a`, { key: 'a', connections: 1 });
+    expect(rx.connections).toBe(3); // a, b and shared each have their own; a's second request reused its own
+    expect(http.stats()).toEqual({ lanePools: 2, overCap: 0 });
+  });
+
+  it('closes pools that stay idle', async () => {
+    const { url, counts } = await countingServer();
+    const http = client({ laneIdleMs: 20 });
+    expect(await send(http, url, { key: 'ep', connections: 1 })).toMatchObject({ ok: true, status: 200 });
+    expect(http.stats().lanePools).toBe(1);
+    await vi.waitFor(() => expect(http.stats().lanePools).toBe(0), { timeout: 5_000, interval: 5 });
+    await vi.waitFor(() => expect(counts.open).toBe(0), { timeout: 5_000, interval: 5 }); // its connection closed too
+    expect(await send(http, url, { key: 'ep', connections: 1 })).toMatchObject({ ok: true, status: 200 });
+    expect(counts.total).toBe(2);
+  });
+
+  it('bounds the number of pools, closing the least recently used idle one', async () => {
+    const rx = await receiver();
+    const http = client({ maxLanePools: 2 });
+    for (const key of ['a', 'b', 'c']) {
+      expect(await send(http, `${rx.url}/${key}`, { key, connections: 1 })).toMatchObject({ ok: true });
+      await turn();
+    }
+    expect(http.stats().lanePools).toBe(2);
+    expect(rx.connections).toBe(3);
+    await send(http, `${rx.url}/a`, { key: 'a', connections: 1 }); // a was closed: a new pool, b goes
+    await turn();
+    expect(rx.connections).toBe(4);
+    await send(http, `${rx.url}/c`, { key: 'c', connections: 1 }); // c kept its pool and connection
+    expect(rx.connections).toBe(4);
+    expect(http.stats()).toEqual({ lanePools: 2, overCap: 0 });
+  });
+
+  it('uses a new pool when the cap changes, closing the old one', async () => {
+    const { url, counts } = await countingServer();
+    const http = client();
+    expect(await send(http, url, { key: 'ep', connections: 1 })).toMatchObject({ ok: true, status: 200 });
+    const two = { key: 'ep', connections: 2 };
+    const results = await Promise.all([send(http, url, two), send(http, url, two)]);
+    expect(results).toMatchObject([{ ok: true, status: 200 }, { ok: true, status: 200 }]);
+    expect(counts.total).toBe(3); // 1 for the old pool, 2 for the new one
+    await vi.waitFor(() => expect(counts.open).toBe(2), { timeout: 5_000, interval: 5 }); // the old pool's closed
+    expect(http.stats()).toEqual({ lanePools: 1, overCap: 0 });
+  });
+
+  it('counts requests beyond the lane cap, and still sends them', async () => {
+    const rx = await receiver();
+    const http = client();
+    const lane = { key: 'ep', connections: 1 };
+    const results = await Promise.all([send(http, rx.url, lane), send(http, rx.url, lane), send(http, rx.url, lane)]);
+    expect(results.map((r) => r.ok && r.status)).toEqual([200, 200, 200]);
+    expect(http.stats()).toEqual({ lanePools: 1, overCap: 2 });
+    expect(await send(http, rx.url, { key: 'ep', connections: 0 })).toMatchObject({ ok: false, message: expect.stringContaining('positive integer') });
+  });
+
+  it('gives the next request a fresh connection when a connect hung past the deadline', async () => {
+    let accepted = 0;
+    const port = await rawServer(() => void accepted++); // accepts, never speaks TLS
+    const http = client({ lookup: lookupTo('127.0.0.1') });
+    const lane = { key: 'ep', connections: 1 };
+    const url = `https://hang.herald.test:${port}/`;
+    expect(await send(http, url, lane, 300)).toMatchObject({ ok: false, stage: 'timeout', message: expect.stringContaining('TLS handshake') });
+    expect(http.stats().lanePools).toBe(0); // retired: its hanging connect would hold the next request
+    expect(await send(http, url, lane, 300)).toMatchObject({ ok: false, stage: 'timeout', message: expect.stringContaining('TLS handshake') });
+    expect(accepted).toBe(2); // the second request made its own connection instead of queueing
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * The guarded HTTP client that delivers webhooks: one undici Agent with keep-alive, an SSRF guard that
- * pins the checked address for the connection, one hard deadline per attempt, and bounded responses.
+ * The guarded HTTP client that delivers webhooks: keep-alive connection pools (one per endpoint "lane",
+ * plus a shared Agent for requests without one), an SSRF guard that pins the checked address for the
+ * connection, one hard deadline per attempt, and bounded, storable responses.
  *
  * Why each guard exists (HOSTILE-INPUTS.md):
  * - DNS pinning: the connector resolves the name itself, refuses the connection if ANY record is a refused
@@ -13,13 +14,30 @@
  *   cannot hold a worker longer than `timeoutMs`.
  * - The stored body is capped after decompression with streaming decoders, so a gzip bomb costs at most
  *   the cap in memory; response headers are capped by undici's `maxHeaderSize`.
+ * - Everything taken from the receiver (body, header names and values, error messages quoting it) goes
+ *   through core/storable-text, so NUL, invalid UTF-8 and lone surrogates become U+FFFD (`bodyLossy`)
+ *   instead of failing the PostgreSQL write of the result, and of every other result in its batch.
+ *
+ * Lanes: a request with `lane` goes through an undici Pool of its own for (lane key, origin), sized to
+ * the endpoint's in-flight cap. Two endpoints on the same host and port therefore never share a
+ * connection, so a hanging endpoint cannot make a healthy one on another path wait for a socket
+ * (measured before lanes: p99 15 s for the healthy one behind the shared 16 connections per origin).
+ * The delivery worker never has more than `lane.connections` requests of one lane in flight, so a lane
+ * request never waits in undici's queue behind another request: it gets a free or a new connection at
+ * once. That is why the deadline can start at dispatch and still be fair to the receiver: all of it is
+ * DNS, connect, TLS and the receiver's answer, none of it queueing inside Herald. `stats().overCap`
+ * counts requests that broke that rule (a worker bug); a request whose deadline passed before it had a
+ * socket (a hanging connect) retires its pool, so the next request does not queue behind that connect.
+ * Pools idle for `laneIdleMs` are closed, and at most `maxLanePools` are kept (least recently used idle
+ * ones closed first), so endpoints coming and going over months cannot leak pools.
  */
 import { performance } from 'node:perf_hooks';
 import type { Transform } from 'node:stream';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, Pool, type Dispatcher } from 'undici';
 import type { ErrorStage, SendResult } from '../core/outcome.js';
+import { incompleteUtf8Tail, storableString, storableText, type StorableText } from '../core/storable-text.js';
 import type { Cidr } from './address-policy.js';
 import { validateEndpointUrl } from './endpoint-url.js';
 import { ATTEMPT, createPinnedConnector, defaultLookup, originKey, type LookupFn, type TaggedError } from './pinned-connector.js';
@@ -33,12 +51,19 @@ export interface HttpClientOptions {
   allowHttp: boolean;
   /** Private networks the operator allowed on purpose (HERALD_ALLOWED_NETWORKS). */
   allowedNetworks: Cidr[];
-  /** Largest response body kept, in bytes, measured after decompression. Default 64 KiB. */
+  /**
+   * Largest response body kept, in bytes, measured after decompression and before unstorable bytes are
+   * replaced (each U+FFFD is 3 bytes of UTF-8, so stored text can be up to 3 times this). Default 64 KiB.
+   */
   maxResponseBytes?: number;
   /** DNS resolver, injectable for tests. Default: `dns.promises.lookup(name, { all: true })`. */
   lookup?: LookupFn;
-  /** Keep-alive connections per origin (scheme + host + port). Default 16. */
+  /** Keep-alive connections per origin (scheme + host + port) for requests without a lane. Default 16. */
   connectionsPerOrigin?: number;
+  /** A lane's pool is closed after this long without requests. Default 60000 ms. */
+  laneIdleMs?: number;
+  /** Most lane pools kept; past it the least recently used idle ones are closed. Default 10000. */
+  maxLanePools?: number;
   /** How long an idle keep-alive connection is kept when the server gives no hint. Default 4000 ms. */
   keepAliveTimeoutMs?: number;
   /**
@@ -60,15 +85,38 @@ export interface SendRequest {
   headers: Record<string, string>;
   /** Request body. */
   body: Buffer | string;
-  /** Hard deadline covering DNS, connect, TLS, headers and body, in milliseconds. */
+  /** Hard deadline covering DNS, connect, TLS, headers and body, in milliseconds; starts at dispatch. */
   timeoutMs: number;
+  /** Send through the endpoint's own connection pool instead of the shared one (see the file comment). */
+  lane?: SendLane;
+}
+
+/** An endpoint's own connection pool: no other lane's request ever uses its connections. */
+export interface SendLane {
+  /** Identifies the lane: the endpoint id. */
+  key: string;
+  /**
+   * The endpoint's in-flight cap, and so the pool's size (a positive integer). The caller never has more
+   * than this many requests of the lane in flight. A new value gets a new pool; the old one closes once idle.
+   */
+  connections: number;
+}
+
+/** Counters for the worker's health checks and tests. */
+export interface HttpClientStats {
+  /** Lane pools open now (pools being closed after a cap change or eviction not counted). */
+  lanePools: number;
+  /** Lane requests sent while their lane already had `connections` in flight (should stay 0). */
+  overCap: number;
 }
 
 /** Sends webhooks; never throws for network or receiver problems, it reports them as results. */
 export interface HttpClient {
   /** Makes one attempt; resolves within about `timeoutMs`. */
   send(req: SendRequest): Promise<SendResult>;
-  /** Waits for in-flight sends, then closes every connection. */
+  /** Lane pool counters. */
+  stats(): HttpClientStats;
+  /** Waits for in-flight sends, then closes every connection and pool. */
   close(): Promise<void>;
 }
 
@@ -79,6 +127,8 @@ export const MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
 interface Progress {
   status?: number;
   headers?: Record<string, string>;
+  /** True when a header name or value needed replacing to be storable. */
+  headersLossy?: boolean;
   chunks: Buffer[];
 }
 
@@ -92,14 +142,19 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     timeoutMs: opts.connectTimeoutMs ?? 10_000,
     ca: opts.extraCaCerts?.length ? [...tls.rootCertificates, ...opts.extraCaCerts] : undefined,
   });
-  const agent = new Agent({
+  const dispatcherOptions = {
     connect: connector.connect,
-    connections: opts.connectionsPerOrigin ?? 16,
     // Pipelining > 1 lets one slow response delay the ones queued behind it on the same socket.
     pipelining: 1,
     keepAliveTimeout: opts.keepAliveTimeoutMs ?? 4_000,
     maxHeaderSize: MAX_RESPONSE_HEADER_BYTES,
-  });
+  };
+  const agent = new Agent({ ...dispatcherOptions, connections: opts.connectionsPerOrigin ?? 16 });
+  const lanes = new LanePools(
+    (origin, connections) => new Pool(origin, { ...dispatcherOptions, connections }),
+    opts.laneIdleMs ?? 60_000,
+    opts.maxLanePools ?? 10_000,
+  );
   const sending = new Set<Promise<SendResult>>();
 
   async function attempt(req: SendRequest): Promise<SendResult> {
@@ -112,27 +167,36 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       return refuse('the host header cannot be set; it always matches the endpoint URL');
     }
     const url = checked.url;
+    const lane = req.lane ? lanes.acquire(req.lane, url.origin) : undefined;
     const exchange = new Exchange(maxBytes);
     const timer = setTimeout(() => exchange.abort(DEADLINE), req.timeoutMs);
     try {
       const path = `${url.pathname}${url.search}`;
-      agent.dispatch({ origin: url.origin, path, method: req.method ?? 'POST', headers: req.headers, body: req.body }, exchange);
+      const dispatcher: Dispatcher = lane?.pool ?? agent;
+      dispatcher.dispatch({ origin: url.origin, path, method: req.method ?? 'POST', headers: req.headers, body: req.body }, exchange);
       return { ok: true, ...(await exchange.done), durationMs: elapsed() };
     } catch (err) {
       const { progress } = exchange;
       if (err === DEADLINE) {
-        return { ok: false, ...partial(progress), stage: 'timeout', message: timeoutMessage(url, req.timeoutMs, progress), durationMs: elapsed() };
+        // No socket yet: undici keeps the request queued until the hanging connect ends, and the next
+        // request of the lane would wait behind it. A fresh pool lets it connect on its own.
+        if (lane && !exchange.started) lanes.retire(lane);
+        return { ok: false, ...partial(progress), stage: 'timeout', message: timeoutMessage(url, req.timeoutMs, exchange), durationMs: elapsed() };
       }
       const error = (err instanceof Error ? err : new Error(String(err))) as TaggedError;
       return { ok: false, ...partial(progress), ...describeFailure(error), durationMs: elapsed() };
     } finally {
       clearTimeout(timer);
+      if (lane) lanes.release(lane);
     }
   }
 
-  function timeoutMessage(url: URL, timeoutMs: number, progress: Progress): string {
+  function timeoutMessage(url: URL, timeoutMs: number, exchange: Exchange): string {
     const limit = `within the ${timeoutMs} ms deadline`;
+    const { progress } = exchange;
     if (progress.status !== undefined) return `the response body did not finish ${limit} (status ${progress.status} had arrived)`;
+    // Written on a connection already: connection attempts still under way to this origin are other requests'.
+    if (exchange.started) return `no response headers arrived ${limit}`;
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     const a = connector.progressOf(originKey(url.protocol, host, Number(url.port) || (url.protocol === 'https:' ? 443 : 80)));
     if (a?.phase === 'dns') return `the DNS lookup of ${a.host} did not finish ${limit}`;
@@ -143,23 +207,128 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
 
   return {
     send(req) {
-      const p = attempt(req).catch((err: unknown): SendResult => {
-        // Only a bug gets here; report it as a failed attempt rather than crash the worker.
-        return { ok: false, stage: 'response', message: `Herald failed to send: ${String(err)}`, durationMs: 0 };
-      });
+      const p = attempt(req)
+        .catch((err: unknown): SendResult => {
+          // Only a bug gets here; report it as a failed attempt rather than crash the worker.
+          return { ok: false, stage: 'response', message: `Herald failed to send: ${String(err)}`, durationMs: 0 };
+        })
+        // Messages quote receivers (a TLS alert, a parser error's bytes) and must be storable too.
+        .then((r): SendResult => (r.ok ? r : { ...r, message: storableString(r.message).text }));
       sending.add(p);
       void p.then(() => sending.delete(p));
       return p;
     },
+    stats: () => lanes.stats(),
     async close() {
       await Promise.allSettled([...sending]);
       connector.destroyPending();
-      await agent.destroy();
+      await Promise.all([agent.destroy(), lanes.destroy()]);
     },
   };
 }
 
-type Received = { status: number; headers: Record<string, string>; body: string; bodyTruncated: boolean };
+/** A lane's pool to one origin, with the lane requests this client is running on it. */
+interface LanePool {
+  /** Map key: origin and lane key. */
+  id: string;
+  pool: Pool;
+  /** The size it was created with; a request with another cap gets a new pool. */
+  connections: number;
+  inFlight: number;
+  /** performance.now() when it last started or finished a request. */
+  lastUsed: number;
+}
+
+/** The lane pools: at most one live pool per (lane key, origin), closed when idle or when over the bound. */
+class LanePools {
+  /** Live pools, least recently used first (a used pool is moved to the end). */
+  private readonly live = new Map<string, LanePool>();
+  /** Pools closing gracefully: replaced, evicted or retired, with requests possibly still running. */
+  private readonly closing = new Set<Pool>();
+  private sweeper: NodeJS.Timeout | null = null;
+  private overCap = 0;
+
+  constructor(
+    private readonly create: (origin: string, connections: number) => Pool,
+    private readonly idleMs: number,
+    private readonly max: number,
+  ) {}
+
+  /** The pool for one lane request to `origin`, counted as in flight until `release`. */
+  acquire(lane: SendLane, origin: string): LanePool {
+    if (!Number.isSafeInteger(lane.connections) || lane.connections < 1) {
+      throw new TypeError(`lane.connections must be a positive integer; got ${lane.connections}`);
+    }
+    const id = `${origin} ${lane.key}`; // origins contain no space, so ids cannot collide
+    let entry = this.live.get(id);
+    if (entry) {
+      this.live.delete(id); // re-inserted below as the most recently used
+      if (entry.connections !== lane.connections) {
+        this.retire(entry); // the cap changed: its running requests finish on it, then it closes
+        entry = undefined;
+      }
+    }
+    if (!entry) {
+      while (this.live.size >= this.max) this.retire(this.leastRecentlyUsed()!);
+      entry = { id, pool: this.create(origin, lane.connections), connections: lane.connections, inFlight: 0, lastUsed: 0 };
+      this.sweeper ??= setInterval(() => this.sweep(), Math.max(this.idleMs / 4, 10)).unref();
+    }
+    this.live.set(id, entry);
+    entry.lastUsed = performance.now();
+    if (++entry.inFlight > entry.connections) this.overCap++;
+    return entry;
+  }
+
+  release(entry: LanePool): void {
+    entry.inFlight--;
+    entry.lastUsed = performance.now();
+  }
+
+  /** Stops giving out the pool and closes it once its running requests have finished. */
+  retire(entry: LanePool): void {
+    if (this.live.get(entry.id) === entry) this.live.delete(entry.id);
+    if (this.live.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = null;
+    }
+    if (this.closing.has(entry.pool) || entry.pool.closed || entry.pool.destroyed) return;
+    this.closing.add(entry.pool);
+    entry.pool
+      .close()
+      .catch(() => undefined) // already destroyed by close(): nothing left to release
+      .finally(() => this.closing.delete(entry.pool));
+  }
+
+  stats(): HttpClientStats {
+    return { lanePools: this.live.size, overCap: this.overCap };
+  }
+
+  /** Destroys every pool, live and closing. */
+  async destroy(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+    const pools = [...[...this.live.values()].map((e) => e.pool), ...this.closing];
+    this.live.clear();
+    await Promise.allSettled(pools.map((p) => p.destroy()));
+  }
+
+  /** The idle pool used longest ago, or the oldest busy one when none is idle (it closes when done). */
+  private leastRecentlyUsed(): LanePool | undefined {
+    let oldest: LanePool | undefined;
+    for (const e of this.live.values()) {
+      if (e.inFlight === 0) return e;
+      oldest ??= e;
+    }
+    return oldest;
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const e of this.live.values()) if (e.inFlight === 0 && now - e.lastUsed >= this.idleMs) this.retire(e);
+  }
+}
+
+type Received = { status: number; headers: Record<string, string>; body: string; bodyTruncated: boolean; bodyLossy: boolean };
 
 const DEADLINE = new Error('deadline passed');
 const CUT = new Error('response body cut at the size limit');
@@ -189,6 +358,11 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.done = new Promise((resolve, reject) => Object.assign(this, { resolve, reject }));
   }
 
+  /** True once undici has written the request on a connection (it had a socket). */
+  get started(): boolean {
+    return this.controller !== null;
+  }
+
   /**
    * Ends the exchange now. undici only aborts a request once it has a socket (a request queued behind
    * a hanging TLS handshake is aborted when that handshake ends), so the promise is rejected here.
@@ -207,10 +381,15 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, status: number, raw: Record<string, string | string[] | undefined>): void {
     if (status < 200 || this.settled) return; // 1xx interim responses: the final one follows
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(raw)) {
-      if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    let headersLossy = false;
+    for (const [rawName, rawValue] of Object.entries(raw)) {
+      if (rawValue === undefined) continue;
+      const name = storableString(rawName.toLowerCase());
+      const value = storableString(Array.isArray(rawValue) ? rawValue.join(', ') : rawValue);
+      headers[name.text] = value.text;
+      headersLossy ||= name.lossy || value.lossy;
     }
-    Object.assign(this.progress, { status, headers });
+    Object.assign(this.progress, { status, headers, headersLossy });
     this.decoders = decodersFor(headers['content-encoding']);
     this.decoders.forEach((d, i) => {
       d.on('error', () => this.finish(true)); // undecodable: keep what decoded, the status stands
@@ -252,8 +431,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.settled = true;
     if (truncated) this.controller?.abort(CUT); // drops the connection instead of reading the rest
     for (const d of this.decoders) d.destroy();
-    const { status = 0, headers = {}, chunks } = this.progress;
-    this.resolve({ status, headers, body: Buffer.concat(chunks).toString('utf8'), bodyTruncated: truncated });
+    const { status = 0, headers = {}, headersLossy = false, chunks } = this.progress;
+    const body = bodyText(chunks, truncated);
+    this.resolve({ status, headers, body: body.text, bodyTruncated: truncated, bodyLossy: headersLossy || body.lossy });
   }
 
   private fail(err: Error): void {
@@ -278,9 +458,19 @@ function decodersFor(header: string | undefined): Transform[] {
   return codings.reverse().map((c) => make[c]!());
 }
 
-function partial(progress: Progress): { status?: number; headers?: Record<string, string>; body?: string } {
+/**
+ * The body as storable text. A body cut short (at the size limit, a deadline, a broken connection) may
+ * end inside a multi-byte character; that unfinished character is dropped rather than counted as lossy.
+ */
+function bodyText(chunks: Buffer[], cut: boolean): StorableText {
+  const bytes = Buffer.concat(chunks);
+  return storableText(cut ? bytes.subarray(0, bytes.length - incompleteUtf8Tail(bytes)) : bytes);
+}
+
+function partial(progress: Progress): { status?: number; headers?: Record<string, string>; body?: string; bodyLossy?: boolean } {
   if (progress.status === undefined) return {};
-  return { status: progress.status, headers: progress.headers, body: Buffer.concat(progress.chunks).toString('utf8') };
+  const body = bodyText(progress.chunks, true);
+  return { status: progress.status, headers: progress.headers, body: body.text, bodyLossy: (progress.headersLossy ?? false) || body.lossy };
 }
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME', 'ENODATA', 'ESERVFAIL', 'ETIMEOUT']);
