@@ -8,7 +8,7 @@ const at = (ms: number) => new Date(NOW.getTime() + ms);
 
 /** A complete response; override any field. */
 function response(status: number, overrides: Partial<Extract<SendResult, { ok: true }>> = {}): SendResult {
-  return { ok: true, status, headers: {}, body: '', bodyTruncated: false, durationMs: 12, ...overrides };
+  return { ok: true, status, headers: {}, body: '', bodyTruncated: false, bodyLossy: false, durationMs: 12, ...overrides };
 }
 
 /** A failed send at `stage`. */

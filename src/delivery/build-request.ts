@@ -43,7 +43,7 @@ export interface SignedRequest {
  * a signature header (the API also refuses such names). One signature per valid secret, so a
  * receiver that has either the old or the new secret during rotation verifies the request.
  */
-export function buildSignedRequest(d: ClaimedDelivery, keys: Buffer[], now: Date): SignedRequest {
+export function buildSignedRequest(d: ClaimedDelivery & { payload: Buffer }, keys: Buffer[], now: Date): SignedRequest {
   const timestamp = Math.floor(now.getTime() / 1000);
   return {
     headers: {

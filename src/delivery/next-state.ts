@@ -24,6 +24,7 @@ export function attemptRecord(
     responseHeaders: result.headers ?? null,
     responseBody: result.body ?? null,
     responseTruncated: result.ok ? result.bodyTruncated : false,
+    responseLossy: result.bodyLossy ?? false,
     durationMs: Math.round(result.durationMs),
     errorStage: result.ok ? null : result.stage,
     errorMessage: outcome.kind === 'delivered' ? null : outcome.reason,
@@ -48,14 +49,17 @@ export function afterAttempt(d: ClaimedDelivery, outcome: Outcome, attempt: Atte
       update = { ...base, state: 'succeeded', nextAttemptAt: now, lastError: null };
       break;
     case 'retry':
-      update = { ...base, state: 'pending', nextAttemptAt: outcome.at, lastError: outcome.reason };
+      // A strictly ordered lane waits on the lane (hold_until), and the delivery keeps its place in
+      // publish order, so no later message can overtake it.
+      update = { ...base, state: 'pending', nextAttemptAt: d.strict ? d.createdAt : outcome.at, lastError: outcome.reason };
       break;
     case 'failed':
     case 'disable-endpoint':
       update = { ...base, state: 'failed', nextAttemptAt: now, lastError: outcome.reason };
       break;
   }
-  return { delivery: d, outcome, update };
+  const laneHold = d.strict ? (outcome.kind === 'retry' ? outcome.at : null) : undefined;
+  return { delivery: d, outcome, update, laneHold };
 }
 
 /**

@@ -1,11 +1,17 @@
 /**
  * The only writer of delivery outcomes. One transaction per group commit: outcomes and attempts,
- * endpoint failure counters, automatic disabling, operational events. Decisions were made before
- * (decideOutcome, shouldAutoDisable); this file only acts on them.
+ * endpoint failure counters, circuit breakers, strict-ordering holds, automatic disabling,
+ * operational events. Decisions were made before (decideOutcome, shouldAutoDisable); this file only
+ * acts on them.
+ *
+ * One bad row never blocks the others: a group that PostgreSQL refuses for a data error is split in
+ * halves until the bad row is alone; that row is then written without the parts that could not be
+ * stored, with a message saying so, and the failure is logged once for that row.
  */
 import type pg from 'pg';
 import type { Outcome } from '../core/outcome.js';
 import { shouldAutoDisable, type AutoDisableSettings } from '../core/endpoint-health.js';
+import type { BreakerSettings } from '../core/breaker.js';
 import {
   applyHealthDeltas,
   insertOperationalEvents,
@@ -14,6 +20,7 @@ import {
   type DeliveryUpdate,
   type EndpointHealthDelta,
 } from '../store/deliveries.js';
+import { lockLanes, setLaneHolds, updateBreakers } from '../store/lanes.js';
 import { disableEndpoints } from '../store/endpoints.js';
 import type { Logger } from '../logger.js';
 
@@ -25,6 +32,8 @@ export interface FinishedDelivery {
   outcome: Outcome | null;
   /** The row change to write. */
   update: DeliveryUpdate;
+  /** Strictly ordered lanes: hold the lane until then (a retry), or release it (null). */
+  laneHold?: Date | null;
 }
 
 /** Operational event types, as Svix names its operational webhooks. */
@@ -33,21 +42,101 @@ export const OPERATIONAL_EVENT = {
   disabled: 'endpoint.disabled',
 } as const;
 
-export async function persistResults(
-  pool: pg.Pool,
-  batch: FinishedDelivery[],
-  ctx: { now: Date; autoDisable: AutoDisableSettings; log: Logger },
-): Promise<void> {
+/** What persisting needs besides the batch. */
+export interface PersistContext {
+  /** Time of the write. */
+  now: Date;
+  /** Auto-disable thresholds. */
+  autoDisable: AutoDisableSettings;
+  /** Breaker thresholds. */
+  breaker: BreakerSettings;
+  /** Logger. */
+  log: Logger;
+}
+
+/**
+ * Writes a batch. A data error (a value PostgreSQL refuses) splits the batch until the row is found;
+ * any other error (the database is away) is thrown so the caller keeps the batch and tries again.
+ */
+export async function persistResults(pool: pg.Pool, batch: FinishedDelivery[], ctx: PersistContext): Promise<void> {
   if (batch.length === 0) return;
+  try {
+    await writeGroup(pool, batch, ctx);
+  } catch (e) {
+    if (!isDataError(e)) throw e;
+    if (batch.length > 1) {
+      const half = Math.ceil(batch.length / 2);
+      await persistResults(pool, batch.slice(0, half), ctx);
+      await persistResults(pool, batch.slice(half), ctx);
+      return;
+    }
+    await writeUnstorable(pool, batch[0]!, e, ctx);
+  }
+}
+
+/** SQLSTATE classes that belong to the data of a row, not to the database's health. */
+function isDataError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && /^(22|23|54)/.test(code);
+}
+
+/**
+ * The last resort for one row PostgreSQL refused: keep the decision (a delivered message stays
+ * delivered; nothing is sent twice because of how its answer looked), drop what the receiver sent,
+ * and say why in words that are themselves always storable. If even that is refused, the delivery
+ * is written without its attempt row.
+ */
+async function writeUnstorable(pool: pg.Pool, f: FinishedDelivery, err: unknown, ctx: PersistContext): Promise<void> {
+  const code = String((err as { code?: unknown }).code);
+  const note = `Herald could not store this attempt's response (PostgreSQL error ${code}); the response was dropped from the log`;
+  ctx.log.error({ deliveryId: f.delivery.id, endpointId: f.delivery.endpointId, code }, 'delivery result refused by the database; stored without the response');
+  const a = f.update.attempt;
+  const stripped: FinishedDelivery = {
+    ...f,
+    update: {
+      ...f.update,
+      lastError: f.update.lastError === null ? null : note,
+      attempt: a && {
+        ...a,
+        requestHeaders: {},
+        responseHeaders: null,
+        responseBody: null,
+        responseLossy: true,
+        errorMessage: a.errorMessage === null ? null : note,
+      },
+    },
+  };
+  try {
+    await writeGroup(pool, [stripped], ctx);
+  } catch (e) {
+    if (!isDataError(e)) throw e;
+    await writeGroup(pool, [{ ...stripped, update: { ...stripped.update, attempt: null, lastError: note } }], ctx);
+  }
+}
+
+async function writeGroup(pool: pg.Pool, batch: FinishedDelivery[], ctx: PersistContext): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('begin');
+    // Lanes first, as claims do (lane, then its deliveries): a claim holding a lane while it waits for
+    // a delivery row this write holds would otherwise deadlock with it.
+    await lockLanes(client, laneEndpoints(batch));
     const written = await recordOutcomes(client, batch.map((f) => f.update), ctx.now);
     const mine = batch.filter((f) => written.has(f.delivery.id));
     if (mine.length < batch.length) {
       ctx.log.warn({ count: batch.length - mine.length }, 'lease taken over by another worker; newer result kept');
     }
+    const failedNow = new Set(mine.filter((f) => f.update.attempt && !f.update.attempt.succeeded).map((f) => f.delivery.endpointId));
     const health = await applyHealthDeltas(client, healthDeltas(mine));
+    await updateBreakers(client, {
+      open: ctx.breaker.failures > 0
+        ? health.filter((h) => !h.disabled && failedNow.has(h.id) && h.consecutiveFailures >= ctx.breaker.failures).map((h) => h.id)
+        : [],
+      now: ctx.now,
+      backoffMs: ctx.breaker.backoffMs,
+      backoffMaxMs: ctx.breaker.backoffMaxMs,
+    });
+    await setLaneHolds(client, laneHolds(mine));
 
     const disables = new Map<string, string>();
     for (const f of mine) {
@@ -96,6 +185,22 @@ export async function persistResults(
   } finally {
     client.release();
   }
+}
+
+/** Lanes this write may change: strictly ordered ones (holds) and ones with a failure (breaker). */
+function laneEndpoints(batch: FinishedDelivery[]): string[] {
+  const ids = new Set<string>();
+  for (const f of batch) {
+    if (f.laneHold !== undefined || (f.update.attempt && !f.update.attempt.succeeded)) ids.add(f.delivery.endpointId);
+  }
+  return [...ids];
+}
+
+/** The last hold decision per strictly ordered lane in the batch. */
+function laneHolds(batch: FinishedDelivery[]): { endpointId: string; holdUntil: Date | null }[] {
+  const holds = new Map<string, Date | null>();
+  for (const f of batch) if (f.laneHold !== undefined) holds.set(f.delivery.endpointId, f.laneHold);
+  return [...holds].map(([endpointId, holdUntil]) => ({ endpointId, holdUntil }));
 }
 
 /**

@@ -1,7 +1,11 @@
 /**
  * The delivery worker: claim -> send -> decide -> persist.
  *
- * It keeps up to `concurrency` requests in flight. Claims are batched (one statement per batch),
+ * It keeps up to `concurrency` requests in flight and never claims more than it can send at once, so
+ * a claimed delivery goes out immediately (its deadline is never spent waiting in Herald). Claims are
+ * fair over endpoint lanes and applications and respect each lane's cap, throttle and breaker
+ * (store/lanes.ts); each lane's requests use connections of their own (http-client.ts). A payload is
+ * held once per message however many of its deliveries are in flight. Claims are batched,
  * results are written in group commits (one flush writes every result that arrived while the
  * previous flush ran), and leases of everything in flight are renewed together, so the number of
  * SQL statements grows with batches, not with deliveries. It wakes on LISTEN/NOTIFY and polls as a
@@ -11,21 +15,20 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Clock } from '../core/clock.js';
 import { decideOutcome } from '../core/outcome.js';
-import type { RetryPolicy } from '../core/retry-policy.js';
 import type { AutoDisableSettings } from '../core/endpoint-health.js';
+import type { BreakerSettings } from '../core/breaker.js';
+import { resolvePolicy, type PolicyBounds, type PolicyDefaults } from '../core/delivery-policy.js';
 import type { SecretBox } from '../core/secret-box.js';
-import {
-  claimDueDeliveries,
-  releaseLeases,
-  renewLeases,
-  validSecretsByEndpoint,
-  type ClaimedDelivery,
-} from '../store/deliveries.js';
+import { releaseLeases, renewLeases, validSecretsByEndpoint, type ClaimedDelivery } from '../store/deliveries.js';
+import { claimFromLanes, loadPayloads } from '../store/lanes.js';
+import { PayloadCache } from './payload-cache.js';
 
-/** A claimed delivery with the sealed secrets that sign it (current first). */
+/** A claimed delivery with the sealed secrets that sign it (current first) and its message body. */
 export interface Claim extends ClaimedDelivery {
   /** Sealed secrets valid now. */
   secrets: string[];
+  /** Exact body, shared by every delivery of the message. */
+  payload: Buffer;
 }
 import type { HttpClient } from './http-client.js';
 import { buildSignedRequest, SecretKeyCache } from './build-request.js';
@@ -43,12 +46,14 @@ export interface WorkerOptions {
   secretBox: SecretBox;
   /** Time source (a fake one in tests). */
   clock: Clock;
-  /** Retry schedule. */
-  policy: RetryPolicy;
+  /** Operator defaults: retry schedule, per-attempt deadline, in-flight cap per endpoint. */
+  defaults: PolicyDefaults;
+  /** Bounds of application and endpoint overrides. */
+  bounds: PolicyBounds;
   /** Auto-disable thresholds. */
   autoDisable: AutoDisableSettings;
-  /** Per-attempt deadline. */
-  timeoutMs: number;
+  /** Circuit breaker thresholds. */
+  breaker: BreakerSettings;
   /** Requests in flight at most. */
   concurrency: number;
   /** Most deliveries claimed by one statement. */
@@ -84,6 +89,7 @@ export class DeliveryWorker {
   private readonly leaseMs: number;
   private readonly random: () => number;
   private readonly keys: SecretKeyCache;
+  private readonly payloads = new PayloadCache();
   /** Claimed and not yet persisted, by delivery id. */
   private readonly held = new Map<number, ClaimedDelivery>();
   /** Decided, waiting for the next group commit. */
@@ -191,24 +197,33 @@ export class DeliveryWorker {
 
   private async claim(limit: number): Promise<Claim[]> {
     const now = this.opts.clock.now();
-    const batch = await claimDueDeliveries(this.opts.pool, {
-      owner: this.id,
-      limit,
-      now,
-      leaseUntil: new Date(now.getTime() + this.leaseMs),
-    });
+    const batch = await claimFromLanes(
+      this.opts.pool,
+      {
+        defaultMaxInFlight: this.opts.defaults.maxInFlight,
+        maxInFlightBound: this.opts.bounds.maxInFlight,
+        breakerFailures: this.opts.breaker.failures,
+      },
+      { owner: this.id, limit, now, leaseUntil: new Date(now.getTime() + this.leaseMs) },
+    );
     for (const d of batch) this.held.set(d.id, d);
     if (batch.length === 0) return [];
-    const secrets = await validSecretsByEndpoint(this.opts.pool, [...new Set(batch.map((d) => d.endpointId))], now).catch(
-      (e: unknown) => {
-        // Let go of the rows: another claim (ours or another worker's) takes them when the lease expires.
-        this.opts.log.error({ err: e }, 'loading endpoint secrets failed');
-        for (const d of batch) this.held.delete(d.id);
-        return null;
-      },
-    );
-    if (!secrets) return [];
-    return batch.map((d) => ({ ...d, secrets: secrets.get(d.endpointId) ?? [] }));
+    try {
+      const [secrets, payloads] = await Promise.all([
+        validSecretsByEndpoint(this.opts.pool, [...new Set(batch.map((d) => d.endpointId))], now),
+        loadPayloads(this.opts.pool, this.payloads.missing(batch.map((d) => d.msgId))),
+      ]);
+      return batch.map((d) => ({
+        ...d,
+        secrets: secrets.get(d.endpointId) ?? [],
+        payload: this.payloads.acquire(d.msgId, payloads),
+      }));
+    } catch (e) {
+      // Let go of the rows: another claim (ours or another worker's) takes them when the lease expires.
+      this.opts.log.error({ err: e }, 'loading endpoint secrets or payloads failed');
+      for (const d of batch) this.held.delete(d.id);
+      return [];
+    }
   }
 
   /** Sends one delivery and queues its decided outcome; never throws. */
@@ -223,6 +238,7 @@ export class DeliveryWorker {
       this.opts.log.error({ err: e, deliveryId: d.id }, 'delivery could not be attempted');
       done = withoutAttempt(d, 'failed', `Herald could not prepare the request: ${(e as Error).message}`, this.opts.clock.now());
     }
+    this.payloads.release(d.msgId);
     this.finished.push(done);
     this.scheduleFlush();
   }
@@ -232,11 +248,20 @@ export class DeliveryWorker {
     if (keys.length === 0) {
       return withoutAttempt(d, 'failed', 'the endpoint has no valid signing secret; rotate it to create one', this.opts.clock.now());
     }
+    const policy = resolvePolicy(this.opts.defaults, this.opts.bounds, d.appPolicy, d.endpointPolicy);
     const startedAt = this.opts.clock.now();
     const req = buildSignedRequest(d, keys, startedAt);
-    const result = await this.opts.http.send({ url: d.url, headers: req.headers, body: req.body, timeoutMs: this.opts.timeoutMs });
+    const result = await this.opts.http.send({
+      url: d.url,
+      headers: req.headers,
+      body: req.body,
+      timeoutMs: policy.timeoutMs,
+      // The lane's own connections, as many as it may have in flight: a request never queues behind
+      // another endpoint's, nor behind its own lane's (claims never exceed the cap).
+      lane: { key: d.endpointId, connections: policy.maxInFlight },
+    });
     const now = this.opts.clock.now();
-    let outcome = decideOutcome(result, { attemptsMade: d.runAttempts + 1, policy: this.opts.policy, now, random: this.random });
+    let outcome = decideOutcome(result, { attemptsMade: d.runAttempts + 1, policy: policy.retry, now, random: this.random });
     // A resend of a finished delivery is one attempt: its failure is final, not the start of a new run.
     if (d.oneShot && outcome.kind === 'retry') outcome = { kind: 'failed', reason: `manual attempt failed: ${outcome.reason}` };
     return afterAttempt(d, outcome, attemptRecord(d, { headers: req.headers, startedAt }, result, outcome), now);
@@ -267,6 +292,7 @@ export class DeliveryWorker {
       await persistResults(this.opts.pool, batch, {
         now: this.opts.clock.now(),
         autoDisable: this.opts.autoDisable,
+        breaker: this.opts.breaker,
         log: this.opts.log,
       });
       for (const f of batch) this.held.delete(f.delivery.id);

@@ -1,12 +1,22 @@
 /**
- * The delivery queue: claim due deliveries with a lease, renew leases, and write outcomes.
+ * The delivery queue: renew leases and write outcomes (claims are in lanes.ts).
  * A claimed row stays `sending` with `next_attempt_at` = lease expiry, so a worker that dies simply
  * lets the row fall due again; `lease_version` is bumped at each claim so a worker whose lease was
  * taken over cannot overwrite the newer result (every write checks it).
  */
 import type { Queryable } from './pool.js';
 
-/** A claimed delivery with everything needed to send it. */
+/** Policy overrides as the claim returns them (null = inherit). */
+export interface ClaimedPolicy {
+  /** Retry delays in seconds after the first attempt. */
+  retryDelays: number[] | null;
+  /** Per-attempt deadline in ms. */
+  timeoutMs: number | null;
+  /** In-flight cap. */
+  maxInFlight: number | null;
+}
+
+/** A claimed delivery with everything needed to send it but the payload (held once per message). */
 export interface ClaimedDelivery {
   /** Row id. */
   id: number;
@@ -26,53 +36,22 @@ export interface ClaimedDelivery {
   nextTrigger: 'scheduled' | 'manual';
   /** A resend of a finished delivery: one attempt, no retries. */
   oneShot: boolean;
+  /** Publish time of the message: a strictly ordered lane's position. */
+  createdAt: Date;
   /** Event type. */
   eventType: string;
-  /** Exact body. */
-  payload: Buffer;
   /** Endpoint URL. */
   url: string;
   /** Endpoint custom headers. */
   headers: Record<string, string>;
   /** Whether the endpoint was disabled meanwhile. */
   endpointDisabled: boolean;
-}
-
-/**
- * Claims up to `limit` due deliveries (pending, or sending with an expired lease) for `owner`,
- * holding them until `leaseUntil`. One statement; `skip locked` lets any number of workers claim
- * concurrently without blocking each other (graphile-worker `getJobs`).
- */
-export async function claimDueDeliveries(
-  db: Queryable,
-  opts: { owner: string; limit: number; now: Date; leaseUntil: Date },
-): Promise<ClaimedDelivery[]> {
-  const { rows } = await db.query<ClaimedDelivery>(
-    `with due as (
-       select id from delivery
-       where state in ('pending', 'sending') and next_attempt_at <= $1
-       order by next_attempt_at
-       limit $2
-       for update skip locked
-     ), claimed as (
-       update delivery d set state = 'sending', lease_owner = $3, lease_version = d.lease_version + 1,
-         next_attempt_at = $4, updated_at = $1
-       from due where d.id = due.id
-       returning d.id, d.app_id, d.msg_id, d.endpoint_id, d.lease_version, d.attempts_made, d.run_attempts,
-         d.next_trigger, d.one_shot
-     )
-     -- lateral lookups by primary key: the plan stays a cheap nested loop even before the planner
-     -- has statistics for a freshly filled queue (measured: 3x slower claims with a hash join there).
-     select c.id, c.app_id as "appId", c.msg_id as "msgId", c.endpoint_id as "endpointId",
-       c.lease_version as "leaseVersion", c.attempts_made as "attemptsMade", c.run_attempts as "runAttempts",
-       c.next_trigger as "nextTrigger", c.one_shot as "oneShot", m.event_type as "eventType", m.payload,
-       e.url, e.headers, e.disabled as "endpointDisabled"
-     from claimed c
-     cross join lateral (select event_type, payload from message where id = c.msg_id) m
-     cross join lateral (select url, headers, disabled from endpoint where id = c.endpoint_id) e`,
-    [opts.now, opts.limit, opts.owner, opts.leaseUntil],
-  );
-  return rows;
+  /** The endpoint delivers one at a time in publish order. */
+  strict: boolean;
+  /** The endpoint's policy overrides. */
+  endpointPolicy: ClaimedPolicy;
+  /** The application's policy overrides. */
+  appPolicy: ClaimedPolicy;
 }
 
 /**
@@ -110,7 +89,8 @@ export async function renewLeases(
 export async function releaseLeases(db: Queryable, held: { id: number; leaseVersion: number }[], now: Date): Promise<void> {
   if (held.length === 0) return;
   await db.query(
-    `update delivery d set state = 'pending', next_attempt_at = $3, lease_owner = null
+    // least(…, created_at): a strictly ordered lane keeps the delivery at its place in publish order
+    `update delivery d set state = 'pending', next_attempt_at = least($3, d.created_at), lease_owner = null
      from unnest($1::bigint[], $2::int[]) as r(id, v)
      where d.id = r.id and d.lease_version = r.v and d.state = 'sending'`,
     [held.map((h) => h.id), held.map((h) => h.leaseVersion), now],
@@ -137,6 +117,8 @@ export interface AttemptRecord {
   responseBody: string | null;
   /** Body was cut. */
   responseTruncated: boolean;
+  /** Body or headers held bytes text cannot hold; they were replaced by U+FFFD. */
+  responseLossy: boolean;
   /** Duration. */
   durationMs: number;
   /** Failed stage. */
@@ -174,62 +156,71 @@ export interface DeliveryUpdate {
 /**
  * Writes a batch of outcomes and their attempts in one statement. Rows whose lease was taken over
  * are left alone (their attempt is not recorded either); returns the ids actually written.
+ * Each row travels as one JSON object whose keys are the column names (jsonb_to_recordset), so every
+ * column is named once, here, instead of in parallel positional arrays.
  */
 export async function recordOutcomes(db: Queryable, updates: DeliveryUpdate[], now: Date): Promise<Set<number>> {
   if (updates.length === 0) return new Set();
-  const a = (u: DeliveryUpdate) => u.attempt;
   const { rows } = await db.query<{ id: number }>(
     `with r as (
-       select * from unnest($1::bigint[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::int[], $7::int[], $8::text[],
-         $9::text[], $10::int[], $11::text[], $12::text[], $13::jsonb[], $14::int[], $15::jsonb[], $16::text[], $17::bool[],
-         $18::int[], $19::text[], $20::text[], $21::bool[], $22::timestamptz[])
-       as r(id, lease_version, state, next_at, attempts_made, run_attempts, last_status, last_error,
-            attempt_id, attempt_number, trigger, url, request_headers, response_status, response_headers, response_body,
-            response_truncated, duration_ms, error_stage, error_message, succeeded, attempted_at)
+       select * from jsonb_to_recordset($1::jsonb) as r(
+         id bigint, lease_version int, state text, next_at timestamptz, attempts_made int, run_attempts int,
+         last_status int, last_error text, attempt_id text, attempt_number int, trigger text, url text,
+         request_headers jsonb, response_status int, response_headers jsonb, response_body text,
+         response_truncated bool, response_lossy bool, duration_ms int, error_stage text, error_message text,
+         succeeded bool, attempted_at timestamptz)
      ), upd as (
        update delivery d set state = r.state, next_attempt_at = r.next_at, attempts_made = r.attempts_made,
          run_attempts = r.run_attempts, last_status = r.last_status, last_error = r.last_error,
          last_attempt_at = coalesce(r.attempted_at, d.last_attempt_at), lease_owner = null,
-         next_trigger = 'scheduled', one_shot = (r.state = 'pending' and d.one_shot), updated_at = $23
+         next_trigger = 'scheduled', one_shot = (r.state = 'pending' and d.one_shot), updated_at = $2
        from r where d.id = r.id and d.lease_version = r.lease_version and d.state = 'sending'
        returning d.id, d.app_id, d.msg_id, d.endpoint_id
      ), att as (
        insert into attempt (id, delivery_id, app_id, msg_id, endpoint_id, attempt_number, trigger, url, request_headers,
-         response_status, response_headers, response_body, response_truncated, duration_ms, error_stage, error_message,
-         succeeded, created_at)
+         response_status, response_headers, response_body, response_truncated, response_lossy, duration_ms, error_stage,
+         error_message, succeeded, created_at)
        select r.attempt_id, r.id, upd.app_id, upd.msg_id, upd.endpoint_id, r.attempt_number, r.trigger, r.url,
-         r.request_headers, r.response_status, r.response_headers, r.response_body, r.response_truncated, r.duration_ms,
-         r.error_stage, r.error_message, r.succeeded, r.attempted_at
+         r.request_headers, r.response_status, r.response_headers, r.response_body, coalesce(r.response_truncated, false),
+         coalesce(r.response_lossy, false), r.duration_ms, r.error_stage, r.error_message, r.succeeded, r.attempted_at
        from r join upd on upd.id = r.id where r.attempt_id is not null
      )
      select id from upd`,
-    [
-      updates.map((u) => u.id),
-      updates.map((u) => u.leaseVersion),
-      updates.map((u) => u.state),
-      updates.map((u) => u.nextAttemptAt),
-      updates.map((u) => u.attemptsMade),
-      updates.map((u) => u.runAttempts),
-      updates.map((u) => u.lastStatus),
-      updates.map((u) => u.lastError),
-      updates.map((u) => a(u)?.id ?? null),
-      updates.map((u) => a(u)?.attemptNumber ?? null),
-      updates.map((u) => a(u)?.trigger ?? null),
-      updates.map((u) => a(u)?.url ?? null),
-      updates.map((u) => (a(u) ? JSON.stringify(a(u)!.requestHeaders) : null)),
-      updates.map((u) => a(u)?.responseStatus ?? null),
-      updates.map((u) => (a(u)?.responseHeaders ? JSON.stringify(a(u)!.responseHeaders) : null)),
-      updates.map((u) => a(u)?.responseBody ?? null),
-      updates.map((u) => a(u)?.responseTruncated ?? false),
-      updates.map((u) => a(u)?.durationMs ?? null),
-      updates.map((u) => a(u)?.errorStage ?? null),
-      updates.map((u) => a(u)?.errorMessage ?? null),
-      updates.map((u) => a(u)?.succeeded ?? false),
-      updates.map((u) => a(u)?.createdAt ?? null),
-      now,
-    ],
+    [JSON.stringify(updates.map(outcomeRow)), now],
   );
   return new Set(rows.map((r) => r.id));
+}
+
+/** One row of {@link recordOutcomes}: keys are the recordset's column names. */
+function outcomeRow(u: DeliveryUpdate): Record<string, unknown> {
+  const a = u.attempt;
+  return {
+    id: u.id,
+    lease_version: u.leaseVersion,
+    state: u.state,
+    next_at: u.nextAttemptAt,
+    attempts_made: u.attemptsMade,
+    run_attempts: u.runAttempts,
+    last_status: u.lastStatus,
+    last_error: u.lastError,
+    ...(a && {
+      attempt_id: a.id,
+      attempt_number: a.attemptNumber,
+      trigger: a.trigger,
+      url: a.url,
+      request_headers: a.requestHeaders,
+      response_status: a.responseStatus,
+      response_headers: a.responseHeaders,
+      response_body: a.responseBody,
+      response_truncated: a.responseTruncated,
+      response_lossy: a.responseLossy,
+      duration_ms: a.durationMs,
+      error_stage: a.errorStage,
+      error_message: a.errorMessage,
+      succeeded: a.succeeded,
+      attempted_at: a.createdAt,
+    }),
+  };
 }
 
 /** Per-endpoint summary of a batch's attempts, in attempt order, for the auto-disable counters. */

@@ -50,6 +50,9 @@ export type InsertResult =
 const MESSAGE_COLUMNS = `id, app_id as "appId", event_type as "eventType", event_id as "eventId",
   payload, payload_hash as "payloadHash", created_at as "createdAt", channels`;
 
+/** Why a delivery to an automatically disabled endpoint was not sent (no quotes: it is inlined in SQL). */
+export const SKIPPED_DISABLED = 'endpoint disabled: not sent; enable the endpoint and recover to deliver it';
+
 /**
  * SQL that decides whether endpoint `e` subscribed to the event type `t`; mirrors
  * `matchesEventType` in src/core/filters.ts (a test keeps the two in agreement).
@@ -76,12 +79,16 @@ export async function insertMessages(db: Queryable, appId: string, batch: NewMes
        on conflict (app_id, event_id) where event_id is not null do nothing
        returning id, event_type, created_at
      ), fan as (
-       insert into delivery (app_id, msg_id, endpoint_id, state, next_attempt_at, created_at)
-       select $1, ins.id, e.id, 'pending', ins.created_at, ins.created_at
-       from ins join endpoint e on e.app_id = $1 and not e.disabled and ${FILTER_MATCH_SQL('e', 'ins.event_type')}
-       returning msg_id
+       -- A paused endpoint (disabled by a person) gets its deliveries held: pending, not claimed until
+       -- it is enabled. One disabled automatically gets them as skipped, so recover can bring them back.
+       insert into delivery (app_id, msg_id, endpoint_id, state, next_attempt_at, created_at, last_error)
+       select $1, ins.id, e.id, case when e.disabled and e.disabled_by = 'auto' then 'skipped' else 'pending' end,
+         ins.created_at, ins.created_at,
+         case when e.disabled and e.disabled_by = 'auto' then '${SKIPPED_DISABLED}' end
+       from ins join endpoint e on e.app_id = $1 and ${FILTER_MATCH_SQL('e', 'ins.event_type')}
+       returning msg_id, state
      )
-     select ins.id, (select count(*) from fan where fan.msg_id = ins.id)::int as deliveries
+     select ins.id, (select count(*) from fan where fan.msg_id = ins.id and fan.state <> 'skipped')::int as deliveries
      from ins cross join (select pg_notify('herald_due', '')) n`,
     [
       appId,

@@ -35,6 +35,11 @@ export async function requeueDelivery(
        where not exists (select 1 from delivery d where d.msg_id = t.msg_id and d.endpoint_id = t.endpoint_id)
        on conflict (msg_id, endpoint_id) do nothing
        returning id
+     ), probe as (
+       -- a person asking for a resend says the receiver may be back: probe it now instead of
+       -- waiting out the open breaker (half-open: one request, and its success closes the breaker)
+       update endpoint_lane l set breaker_until = null from target t
+       where l.endpoint_id = t.endpoint_id and l.breaker_until > $4
      ), n as (select pg_notify('herald_due', ''))
      select case
        when exists (select 1 from upd) or exists (select 1 from ins) then 'queued'
@@ -58,6 +63,12 @@ export async function recoverFailed(
   opts: { since: Date; until?: Date | null; now: Date; batchSize?: number; onProgress?: (done: number) => void },
 ): Promise<number> {
   let total = 0;
+  // A person recovering says the receiver is fixed: probe it now rather than wait out an open breaker.
+  await db.query('update endpoint_lane set breaker_until = null where app_id = $1 and endpoint_id = $2 and breaker_until > $3', [
+    appId,
+    endpointId,
+    opts.now,
+  ]);
   for (;;) {
     const { rowCount } = await db.query(
       `with batch as (

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { publish, publishMany } from '../../src/engine/publish.js';
-import { claimDueDeliveries, recordOutcomes } from '../../src/store/deliveries.js';
+import { recordOutcomes } from '../../src/store/deliveries.js';
+import { claimFromLanes } from '../../src/store/lanes.js';
 import { DEFAULT_LEASE_MS } from '../../src/delivery/worker.js';
 import type { Receiver } from '../support/receiver.js';
 import { useHeraldWithReceiver, type TestHerald } from '../support/herald.js';
@@ -93,7 +94,8 @@ describe('leases', () => {
     rx.respondWith({ status: 200 });
     const msg = await publish(t.herald.pool, app.id, { eventType: 'x', payload: {} }, { now: t.clock.now() });
     const now = t.clock.now();
-    const [stale] = await claimDueDeliveries(t.herald.pool, { owner: 'slow', limit: 10, now, leaseUntil: new Date(now.getTime() + 1000) });
+    const lanes = { defaultMaxInFlight: 16, maxInFlightBound: 256, breakerFailures: 5 };
+    const [stale] = await claimFromLanes(t.herald.pool, lanes, { owner: 'slow', limit: 10, now, leaseUntil: new Date(now.getTime() + 1000) });
     expect(stale!.msgId).toBe(msg.id);
 
     t.clock.advance(2_000);
