@@ -18,18 +18,13 @@
  *   through core/storable-text, so NUL, invalid UTF-8 and lone surrogates become U+FFFD (`bodyLossy`)
  *   instead of failing the PostgreSQL write of the result, and of every other result in its batch.
  *
- * Lanes: a request with `lane` goes through an undici Pool of its own for (lane key, origin), sized to
- * the endpoint's in-flight cap. Two endpoints on the same host and port therefore never share a
- * connection, so a hanging endpoint cannot make a healthy one on another path wait for a socket
- * (measured before lanes: p99 15 s for the healthy one behind the shared 16 connections per origin).
- * The delivery worker never has more than `lane.connections` requests of one lane in flight, so a lane
- * request never waits in undici's queue behind another request: it gets a free or a new connection at
- * once. That is why the deadline can start at dispatch and still be fair to the receiver: all of it is
- * DNS, connect, TLS and the receiver's answer, none of it queueing inside Herald. `stats().overCap`
- * counts requests that broke that rule (a worker bug); a request whose deadline passed before it had a
- * socket (a hanging connect) retires its pool, so the next request does not queue behind that connect.
- * Pools idle for `laneIdleMs` are closed, and at most `maxLanePools` are kept (least recently used idle
- * ones closed first), so endpoints coming and going over months cannot leak pools.
+ * Lanes (lane-pools.ts): a request with `lane` goes through an undici Pool of its own for (lane key,
+ * origin), sized to the endpoint's in-flight cap. The delivery worker never has more than
+ * `lane.connections` requests of one lane in flight, so a lane request never waits in undici's queue
+ * behind another request: it gets a free or a new connection at once. That is why the deadline can start
+ * at dispatch and still be fair to the receiver: all of it is DNS, connect, TLS and the receiver's
+ * answer, none of it queueing inside Herald. A request whose deadline passed before it had a socket (a
+ * hanging connect) retires its lane's pool, so the next request does not queue behind that connect.
  */
 import { performance } from 'node:perf_hooks';
 import type { Transform } from 'node:stream';
@@ -40,10 +35,10 @@ import type { ErrorStage, SendResult } from '../core/outcome.js';
 import { incompleteUtf8Tail, storableString, storableText, type StorableText } from '../core/storable-text.js';
 import type { Cidr } from './address-policy.js';
 import { validateEndpointUrl } from './endpoint-url.js';
+import { LanePools, type LaneStats, type SendLane } from './lane-pools.js';
 import { ATTEMPT, createPinnedConnector, defaultLookup, originKey, type LookupFn, type TaggedError } from './pinned-connector.js';
 
-export type { LookupFn };
-
+export type { LookupFn, SendLane };
 
 /** How the client is built; one client serves all endpoints of a worker. */
 export interface HttpClientOptions {
@@ -91,24 +86,8 @@ export interface SendRequest {
   lane?: SendLane;
 }
 
-/** An endpoint's own connection pool: no other lane's request ever uses its connections. */
-export interface SendLane {
-  /** Identifies the lane: the endpoint id. */
-  key: string;
-  /**
-   * The endpoint's in-flight cap, and so the pool's size (a positive integer). The caller never has more
-   * than this many requests of the lane in flight. A new value gets a new pool; the old one closes once idle.
-   */
-  connections: number;
-}
-
-/** Counters for the worker's health checks and tests. */
-export interface HttpClientStats {
-  /** Lane pools open now (pools being closed after a cap change or eviction not counted). */
-  lanePools: number;
-  /** Lane requests sent while their lane already had `connections` in flight (should stay 0). */
-  overCap: number;
-}
+/** Counters for the worker's health checks and tests (see LaneStats). */
+export type HttpClientStats = LaneStats;
 
 /** Sends webhooks; never throws for network or receiver problems, it reports them as results. */
 export interface HttpClient {
@@ -150,11 +129,11 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     maxHeaderSize: MAX_RESPONSE_HEADER_BYTES,
   };
   const agent = new Agent({ ...dispatcherOptions, connections: opts.connectionsPerOrigin ?? 16 });
-  const lanes = new LanePools(
-    (origin, connections) => new Pool(origin, { ...dispatcherOptions, connections }),
-    opts.laneIdleMs ?? 60_000,
-    opts.maxLanePools ?? 10_000,
-  );
+  const lanes = new LanePools({
+    createPool: (origin, connections) => new Pool(origin, { ...dispatcherOptions, connections }),
+    idleMs: opts.laneIdleMs ?? 60_000,
+    maxPools: opts.maxLanePools ?? 10_000,
+  });
   const sending = new Set<Promise<SendResult>>();
 
   async function attempt(req: SendRequest): Promise<SendResult> {
@@ -225,107 +204,6 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       await Promise.all([agent.destroy(), lanes.destroy()]);
     },
   };
-}
-
-/** A lane's pool to one origin, with the lane requests this client is running on it. */
-interface LanePool {
-  /** Map key: origin and lane key. */
-  id: string;
-  pool: Pool;
-  /** The size it was created with; a request with another cap gets a new pool. */
-  connections: number;
-  inFlight: number;
-  /** performance.now() when it last started or finished a request. */
-  lastUsed: number;
-}
-
-/** The lane pools: at most one live pool per (lane key, origin), closed when idle or when over the bound. */
-class LanePools {
-  /** Live pools, least recently used first (a used pool is moved to the end). */
-  private readonly live = new Map<string, LanePool>();
-  /** Pools closing gracefully: replaced, evicted or retired, with requests possibly still running. */
-  private readonly closing = new Set<Pool>();
-  private sweeper: NodeJS.Timeout | null = null;
-  private overCap = 0;
-
-  constructor(
-    private readonly create: (origin: string, connections: number) => Pool,
-    private readonly idleMs: number,
-    private readonly max: number,
-  ) {}
-
-  /** The pool for one lane request to `origin`, counted as in flight until `release`. */
-  acquire(lane: SendLane, origin: string): LanePool {
-    if (!Number.isSafeInteger(lane.connections) || lane.connections < 1) {
-      throw new TypeError(`lane.connections must be a positive integer; got ${lane.connections}`);
-    }
-    const id = `${origin} ${lane.key}`; // origins contain no space, so ids cannot collide
-    let entry = this.live.get(id);
-    if (entry) {
-      this.live.delete(id); // re-inserted below as the most recently used
-      if (entry.connections !== lane.connections) {
-        this.retire(entry); // the cap changed: its running requests finish on it, then it closes
-        entry = undefined;
-      }
-    }
-    if (!entry) {
-      while (this.live.size >= this.max) this.retire(this.leastRecentlyUsed()!);
-      entry = { id, pool: this.create(origin, lane.connections), connections: lane.connections, inFlight: 0, lastUsed: 0 };
-      this.sweeper ??= setInterval(() => this.sweep(), Math.max(this.idleMs / 4, 10)).unref();
-    }
-    this.live.set(id, entry);
-    entry.lastUsed = performance.now();
-    if (++entry.inFlight > entry.connections) this.overCap++;
-    return entry;
-  }
-
-  release(entry: LanePool): void {
-    entry.inFlight--;
-    entry.lastUsed = performance.now();
-  }
-
-  /** Stops giving out the pool and closes it once its running requests have finished. */
-  retire(entry: LanePool): void {
-    if (this.live.get(entry.id) === entry) this.live.delete(entry.id);
-    if (this.live.size === 0 && this.sweeper) {
-      clearInterval(this.sweeper);
-      this.sweeper = null;
-    }
-    if (this.closing.has(entry.pool) || entry.pool.closed || entry.pool.destroyed) return;
-    this.closing.add(entry.pool);
-    entry.pool
-      .close()
-      .catch(() => undefined) // already destroyed by close(): nothing left to release
-      .finally(() => this.closing.delete(entry.pool));
-  }
-
-  stats(): HttpClientStats {
-    return { lanePools: this.live.size, overCap: this.overCap };
-  }
-
-  /** Destroys every pool, live and closing. */
-  async destroy(): Promise<void> {
-    if (this.sweeper) clearInterval(this.sweeper);
-    this.sweeper = null;
-    const pools = [...[...this.live.values()].map((e) => e.pool), ...this.closing];
-    this.live.clear();
-    await Promise.allSettled(pools.map((p) => p.destroy()));
-  }
-
-  /** The idle pool used longest ago, or the oldest busy one when none is idle (it closes when done). */
-  private leastRecentlyUsed(): LanePool | undefined {
-    let oldest: LanePool | undefined;
-    for (const e of this.live.values()) {
-      if (e.inFlight === 0) return e;
-      oldest ??= e;
-    }
-    return oldest;
-  }
-
-  private sweep(): void {
-    const now = performance.now();
-    for (const e of this.live.values()) if (e.inFlight === 0 && now - e.lastUsed >= this.idleMs) this.retire(e);
-  }
 }
 
 type Received = { status: number; headers: Record<string, string>; body: string; bodyTruncated: boolean; bodyLossy: boolean };
