@@ -3,6 +3,7 @@
  * generated (or given) signing secret, rotate, reveal. Secrets are sealed with the endpoint id as
  * associated data, so a ciphertext copied onto another endpoint's row does not open.
  */
+import type { PolicyBounds } from '../core/delivery-policy.js';
 import { HeraldError, type FieldError } from '../core/errors.js';
 import { validateFilterTypes } from '../core/filters.js';
 import { newId } from '../core/ids.js';
@@ -21,7 +22,7 @@ import {
   type EndpointRow,
 } from '../store/endpoints.js';
 import type { Queryable } from '../store/pool.js';
-import { uniqueConflict } from './applications.js';
+import { policyProblems, throwIfAny, uniqueConflict } from './applications.js';
 
 /** Where endpoint URLs may point. */
 export interface UrlPolicy {
@@ -29,6 +30,16 @@ export interface UrlPolicy {
   allowHttp: boolean;
   /** Private networks endpoints may reach anyway. */
   allowedNetworks: Cidr[];
+}
+
+/** What creating or changing an endpoint needs besides its settings. */
+export interface EndpointWriteContext {
+  /** Time of the change. */
+  now: Date;
+  /** Where URLs may point. */
+  policy: UrlPolicy;
+  /** The operator's limits on policy overrides (HERALD_MAX_*); the API passes them, library callers may not. */
+  bounds?: PolicyBounds;
 }
 
 /** Default grace period during which a rotated-out secret still signs. */
@@ -72,12 +83,6 @@ export function validateCustomHeaders(headers: Record<string, string>): Record<s
   return out;
 }
 
-/** Throws one validation error listing every field problem, if there are any. */
-function throwIfAny(fields: FieldError[]): void {
-  if (fields.length === 0) return;
-  throw new HeraldError('validation', fields.map((f) => `${f.path}: ${f.message}`).join('; '), { fields });
-}
-
 /** Every problem with a filter list, one per bad entry. */
 function filterProblems(filterTypes: readonly string[]): FieldError[] {
   try {
@@ -89,15 +94,22 @@ function filterProblems(filterTypes: readonly string[]): FieldError[] {
   }
 }
 
-/** Validates everything about an endpoint's settings that the database cannot, reporting every bad field. */
-export function validateEndpointInput(input: EndpointInput, policy: UrlPolicy): EndpointInput {
+/**
+ * Validates everything about an endpoint's settings that the database cannot, reporting every bad
+ * field. `bounds` are the operator's limits on policy overrides (the API passes them).
+ */
+export function validateEndpointInput(input: EndpointInput, policy: UrlPolicy, bounds?: PolicyBounds): EndpointInput {
   const fields: FieldError[] = [];
   const url = validateEndpointUrl(input.url, policy);
   if (!url.ok) fields.push({ path: 'url', message: url.reason });
   fields.push(...filterProblems(input.filterTypes ?? []));
   if (input.rateLimit != null && (!Number.isInteger(input.rateLimit) || input.rateLimit < 1)) {
-    fields.push({ path: 'rateLimit', message: 'must be a positive whole number of requests per second' });
+    fields.push({ path: 'throttleRate', message: 'must be a positive whole number of requests per second' });
   }
+  if (input.ordering !== undefined && input.ordering !== 'parallel' && input.ordering !== 'strict') {
+    fields.push({ path: 'ordering', message: 'must be "parallel" or "strict"' });
+  }
+  fields.push(...policyProblems(input, bounds));
   fields.push(...customHeaderProblems(input.headers ?? {}));
   throwIfAny(fields);
   return { ...input, url: url.ok ? url.url.toString() : input.url, headers: validateCustomHeaders(input.headers ?? {}) };
@@ -114,9 +126,9 @@ export async function createEndpoint(
   box: SecretBox,
   appId: string,
   input: EndpointInput & { secret?: string | null },
-  ctx: { now: Date; policy: UrlPolicy },
+  ctx: EndpointWriteContext,
 ): Promise<{ endpoint: EndpointRow; secret: string }> {
-  const valid = validateEndpointInput(input, ctx.policy);
+  const valid = validateEndpointInput(input, ctx.policy, ctx.bounds);
   const id = newId('ep', ctx.now.getTime());
   const secret = input.secret ?? generateSecret();
   try {
@@ -159,9 +171,9 @@ export async function updateEndpointSettings(
   appId: string,
   endpointId: string,
   input: EndpointInput,
-  ctx: { now: Date; policy: UrlPolicy },
+  ctx: EndpointWriteContext,
 ): Promise<EndpointRow | null> {
-  const valid = validateEndpointInput(input, ctx.policy);
+  const valid = validateEndpointInput(input, ctx.policy, ctx.bounds);
   try {
     return await updateEndpoint(db, appId, endpointId, valid, ctx.now);
   } catch (e) {

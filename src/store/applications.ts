@@ -14,13 +14,20 @@ export interface ApplicationRow {
   metadata: Record<string, string>;
   /** Default requests/s per endpoint, or null. */
   rateLimit: number | null;
+  /** Default in-flight cap of its endpoints, or null (operator default). */
+  maxInFlight: number | null;
+  /** Default per-attempt deadline of its endpoints in ms, or null (operator default). */
+  timeoutMs: number | null;
+  /** Default retry delays of its endpoints in seconds after the first attempt, or null (operator default). */
+  retryDelays: number[] | null;
   /** When created. */
   createdAt: Date;
   /** Last change. */
   updatedAt: Date;
 }
 
-const COLUMNS = `id, uid, name, metadata, rate_limit as "rateLimit", created_at as "createdAt", updated_at as "updatedAt"`;
+const COLUMNS = `id, uid, name, metadata, rate_limit as "rateLimit", max_in_flight as "maxInFlight", timeout_ms as "timeoutMs",
+  retry_delays as "retryDelays", created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** Fields a caller may set. */
 export interface ApplicationInput {
@@ -30,15 +37,24 @@ export interface ApplicationInput {
   uid?: string | null;
   /** Key/value pairs. */
   metadata?: Record<string, string>;
-  /** Requests/s per endpoint. */
+  /** Requests/s per endpoint; null = none. */
   rateLimit?: number | null;
+  /** In-flight cap per endpoint; null = operator default. */
+  maxInFlight?: number | null;
+  /** Per-attempt deadline in ms; null = operator default. */
+  timeoutMs?: number | null;
+  /** Retry delays in seconds after the first attempt; null = operator default. */
+  retryDelays?: number[] | null;
 }
+
+/** The policy columns of an input, in the order the queries below bind them ($n..$n+2). */
+const policyArgs = (input: ApplicationInput) => [input.maxInFlight ?? null, input.timeoutMs ?? null, input.retryDelays ?? null];
 
 export async function insertApplication(db: Queryable, id: string, input: ApplicationInput, now: Date): Promise<ApplicationRow> {
   const { rows } = await db.query<ApplicationRow>(
-    `insert into application (id, uid, name, metadata, rate_limit, created_at, updated_at)
-     values ($1, $2, $3, $4, $5, $6, $6) returning ${COLUMNS}`,
-    [id, input.uid ?? null, input.name, input.metadata ?? {}, input.rateLimit ?? null, now],
+    `insert into application (id, uid, name, metadata, rate_limit, max_in_flight, timeout_ms, retry_delays, created_at, updated_at)
+     values ($1, $2, $3, $4, $5, $7, $8, $9, $6, $6) returning ${COLUMNS}`,
+    [id, input.uid ?? null, input.name, input.metadata ?? {}, input.rateLimit ?? null, now, ...policyArgs(input)],
   );
   return rows[0]!;
 }
@@ -54,9 +70,10 @@ export async function getApplication(db: Queryable, idOrUid: string): Promise<Ap
 
 export async function updateApplication(db: Queryable, appId: string, input: ApplicationInput, now: Date): Promise<ApplicationRow | null> {
   const { rows } = await db.query<ApplicationRow>(
-    `update application set name = $2, uid = $3, metadata = $4, rate_limit = $5, updated_at = $6
+    `update application set name = $2, uid = $3, metadata = $4, rate_limit = $5, updated_at = $6,
+       max_in_flight = $7, timeout_ms = $8, retry_delays = $9
      where id = $1 returning ${COLUMNS}`,
-    [appId, input.name, input.uid ?? null, input.metadata ?? {}, input.rateLimit ?? null, now],
+    [appId, input.name, input.uid ?? null, input.metadata ?? {}, input.rateLimit ?? null, now, ...policyArgs(input)],
   );
   return rows[0] ?? null;
 }

@@ -30,8 +30,16 @@ export interface EndpointRow {
   headers: Record<string, string>;
   /** Key/value pairs. */
   metadata: Record<string, string>;
-  /** Requests/s limit, or null. */
+  /** Requests/s limit, or null (inherit the application's). */
   rateLimit: number | null;
+  /** Requests in flight at most, or null (inherit). */
+  maxInFlight: number | null;
+  /** Per-attempt deadline in ms, or null (inherit). */
+  timeoutMs: number | null;
+  /** Retry delays in seconds after the first attempt, or null (inherit). */
+  retryDelays: number[] | null;
+  /** parallel, or strict (one at a time, in publish order). */
+  ordering: EndpointOrdering;
   /** Failed attempts in a row. */
   consecutiveFailures: number;
   /** Start of the current run of failures. */
@@ -42,9 +50,13 @@ export interface EndpointRow {
   updatedAt: Date;
 }
 
+/** How an endpoint's deliveries may overlap. */
+export type EndpointOrdering = 'parallel' | 'strict';
+
 export const ENDPOINT_COLUMNS = `id, app_id as "appId", uid, url, description, filter_types as "filterTypes",
   channels, disabled, disabled_by as "disabledBy", disabled_reason as "disabledReason", disabled_at as "disabledAt",
-  headers, metadata, rate_limit as "rateLimit", consecutive_failures as "consecutiveFailures",
+  headers, metadata, rate_limit as "rateLimit", max_in_flight as "maxInFlight", timeout_ms as "timeoutMs",
+  retry_delays as "retryDelays", ordering, consecutive_failures as "consecutiveFailures",
   first_failure_at as "firstFailureAt", created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** Fields a caller sets on create and update. */
@@ -65,8 +77,16 @@ export interface EndpointInput {
   metadata?: Record<string, string>;
   /** Custom headers. */
   headers?: Record<string, string>;
-  /** Requests/s. */
+  /** Requests/s; null = inherit. */
   rateLimit?: number | null;
+  /** Requests in flight at most; null = inherit. */
+  maxInFlight?: number | null;
+  /** Per-attempt deadline in ms; null = inherit. */
+  timeoutMs?: number | null;
+  /** Retry delays in seconds after the first attempt; null = inherit. */
+  retryDelays?: number[] | null;
+  /** Default parallel. */
+  ordering?: EndpointOrdering;
 }
 
 export async function insertEndpoint(
@@ -80,15 +100,15 @@ export async function insertEndpoint(
   const { rows } = await db.query<EndpointRow>(
     `with ep as (
        insert into endpoint (id, app_id, uid, url, description, filter_types, channels, disabled, disabled_by,
-         disabled_at, headers, metadata, rate_limit, created_at, updated_at)
+         disabled_at, headers, metadata, rate_limit, max_in_flight, timeout_ms, retry_delays, ordering, created_at, updated_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8, case when $8 then 'user' end, case when $8 then $12::timestamptz end,
-         $9, $10, $11, $12, $12)
+         $9, $10, $11, $15, $16, $17, $18, $12, $12)
        returning ${ENDPOINT_COLUMNS}
      ), s as (
        insert into endpoint_secret (endpoint_id, sealed, hint, created_at) select id, $13, $14, $12 from ep
      ), lane as (
        -- every endpoint is a scheduling lane; claims lock this row (store/lanes.ts)
-       insert into endpoint_lane (endpoint_id, app_id) select id, app_id from ep
+       insert into endpoint_lane (endpoint_id, app_id) select id, "appId" from ep
      )
      select * from ep`,
     [
@@ -106,6 +126,10 @@ export async function insertEndpoint(
       now,
       secret.sealed,
       secret.hint,
+      input.maxInFlight ?? null,
+      input.timeoutMs ?? null,
+      input.retryDelays ?? null,
+      input.ordering ?? 'parallel',
     ],
   );
   return rows[0]!;
@@ -123,7 +147,9 @@ export async function getEndpoint(db: Queryable, appId: string, idOrUid: string)
 
 /**
  * Replaces an endpoint's settings. Changing `disabled` records who did it; re-enabling clears the
- * reason and the failure run so the auto-disable count starts again.
+ * reason and the failure run so the auto-disable count starts again, and wakes the workers: a paused
+ * endpoint's held deliveries are due at once (all statements of one query see the same snapshot, so
+ * `prev` is the row before the update).
  */
 export async function updateEndpoint(
   db: Queryable,
@@ -133,15 +159,21 @@ export async function updateEndpoint(
   now: Date,
 ): Promise<EndpointRow | null> {
   const { rows } = await db.query<EndpointRow>(
-    `update endpoint e set url = $3, description = $4, filter_types = $5, channels = $6, uid = $7,
-       metadata = $8, headers = $9, rate_limit = $10, updated_at = $11,
-       disabled = $12,
-       disabled_by = case when $12 and not e.disabled then 'user' when $12 then e.disabled_by end,
-       disabled_reason = case when $12 and not e.disabled then null when $12 then e.disabled_reason end,
-       disabled_at = case when $12 and not e.disabled then $11 when $12 then e.disabled_at end,
-       consecutive_failures = case when not $12 and e.disabled then 0 else e.consecutive_failures end,
-       first_failure_at = case when not $12 and e.disabled then null else e.first_failure_at end
-     where app_id = $1 and id = $2 returning ${ENDPOINT_COLUMNS}`,
+    `with prev as (select disabled from endpoint where app_id = $1 and id = $2),
+     upd as (
+       update endpoint e set url = $3, description = $4, filter_types = $5, channels = $6, uid = $7,
+         metadata = $8, headers = $9, rate_limit = $10, updated_at = $11,
+         max_in_flight = $13, timeout_ms = $14, retry_delays = $15, ordering = $16,
+         disabled = $12,
+         disabled_by = case when $12 and not e.disabled then 'user' when $12 then e.disabled_by end,
+         disabled_reason = case when $12 and not e.disabled then null when $12 then e.disabled_reason end,
+         disabled_at = case when $12 and not e.disabled then $11 when $12 then e.disabled_at end,
+         consecutive_failures = case when not $12 and e.disabled then 0 else e.consecutive_failures end,
+         first_failure_at = case when not $12 and e.disabled then null else e.first_failure_at end
+       where app_id = $1 and id = $2 returning ${ENDPOINT_COLUMNS}
+     ),
+     wake as (select pg_notify('herald_due', '') from prev where prev.disabled and not $12)
+     select upd.* from upd cross join (select count(*) from wake) w`,
     [
       appId,
       endpointId,
@@ -155,6 +187,10 @@ export async function updateEndpoint(
       input.rateLimit ?? null,
       now,
       input.disabled ?? false,
+      input.maxInFlight ?? null,
+      input.timeoutMs ?? null,
+      input.retryDelays ?? null,
+      input.ordering ?? 'parallel',
     ],
   );
   return rows[0] ?? null;
@@ -215,8 +251,9 @@ export async function rotateSecret(
 }
 
 /**
- * Disables endpoints with a reason, marks their pending deliveries skipped, and returns the ones
- * that were enabled before (so an operational event is raised once per disable).
+ * Disables endpoints with a reason and returns the ones that were enabled before (so an operational
+ * event is raised once per disable). Disabled automatically (`auto`), their pending deliveries are
+ * marked skipped (recover brings them back); paused by a person (`user`), they are held instead.
  */
 export async function disableEndpoints(
   db: Queryable,
@@ -233,7 +270,7 @@ export async function disableEndpoints(
        returning e.id, e.app_id as "appId", r.reason
      ), skip as (
        update delivery d set state = 'skipped', last_error = 'endpoint disabled: ' || upd.reason, updated_at = $4
-       from upd where d.endpoint_id = upd.id and d.state = 'pending'
+       from upd where $3 = 'auto' and d.endpoint_id = upd.id and d.state = 'pending'
      )
      select * from upd`,
     [items.map((i) => i.endpointId), items.map((i) => i.reason), by, now],
@@ -249,19 +286,33 @@ export interface EndpointView extends EndpointRow {
   lastDeliveryAt: Date | null;
   /** Whether that attempt succeeded, or null. */
   lastDeliverySucceeded: boolean | null;
+  /** Until when its circuit breaker is open (endpoint_lane.breaker_until), or null. */
+  breakerUntil: Date | null;
+  /** Deliveries held while a person has paused it (pending rows); 0 otherwise. */
+  held: number;
+  /** The application's policy overrides, which the endpoint inherits where its own are null. */
+  appPolicy: { maxInFlight: number | null; timeoutMs: number | null; retryDelays: number[] | null; rateLimit: number | null };
 }
 
 /**
  * The latest attempt comes from `attempt` rather than `delivery`: attempt_endpoint_idx
  * (endpoint_id, created_at desc) answers "latest" with one index probe, where delivery would need
- * every row of the endpoint sorted by last_attempt_at.
+ * every row of the endpoint sorted by last_attempt_at. The held count is an index-only range of
+ * delivery_pending_idx, taken only for paused endpoints (everywhere else pending rows are not held).
+ * Joins are lateral subqueries with aliased columns so ENDPOINT_COLUMNS stays unambiguous.
  */
-const VIEW_SELECT = `select ${ENDPOINT_COLUMNS}, s."secretHint", a."lastDeliveryAt", a."lastDeliverySucceeded"
+const VIEW_SELECT = `select ${ENDPOINT_COLUMNS}, s."secretHint", a."lastDeliveryAt", a."lastDeliverySucceeded",
+    l."breakerUntil", h.held, ap."appPolicy"
   from endpoint e
   left join lateral (select hint as "secretHint" from endpoint_secret
     where endpoint_id = e.id and expires_at is null order by id desc limit 1) s on true
   left join lateral (select created_at as "lastDeliveryAt", succeeded as "lastDeliverySucceeded" from attempt
-    where endpoint_id = e.id order by created_at desc limit 1) a on true`;
+    where endpoint_id = e.id order by created_at desc limit 1) a on true
+  left join lateral (select breaker_until as "breakerUntil" from endpoint_lane where endpoint_id = e.id) l on true
+  cross join lateral (select json_build_object('maxInFlight', max_in_flight, 'timeoutMs', timeout_ms,
+    'retryDelays', retry_delays, 'rateLimit', rate_limit) as "appPolicy" from application where id = e.app_id) ap
+  cross join lateral (select case when e.disabled and e.disabled_by = 'user' then
+    (select count(*)::int from delivery where endpoint_id = e.id and state = 'pending') else 0 end as held) h`;
 
 /** Finds an endpoint of an application by id or uid, with its secret hint and latest attempt. */
 export async function getEndpointView(db: Queryable, appId: string, idOrUid: string): Promise<EndpointView | null> {

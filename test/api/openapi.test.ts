@@ -37,6 +37,32 @@ describe('OpenAPI document and reference', () => {
     expect(paths.some((p) => p.startsWith('/docs') || p === '/api/openapi.json')).toBe(false);
   });
 
+  it('describes every delivery-policy field of applications and endpoints, in and out', async () => {
+    const doc = (await api.call('GET', '/api/openapi.json', { token: null })).body;
+    const json = (op: any, status?: string) =>
+      (status ? op.responses[status] : op.requestBody).content['application/json'].schema as { properties: Record<string, any> };
+    const endpoint = doc.paths['/api/v1/app/{app_id}/endpoint/{endpoint_id}'];
+    const application = doc.paths['/api/v1/app/{app_id}'];
+    const policy = ['maxInFlight', 'timeoutMs', 'retrySchedule', 'throttleRate', 'rateLimit'];
+    const schemas: [string, { properties: Record<string, any> }, string[]][] = [
+      ['EndpointIn', json(doc.paths['/api/v1/app/{app_id}/endpoint'].post), [...policy, 'ordering']],
+      ['EndpointUpdate', json(endpoint.put), [...policy, 'ordering']],
+      ['EndpointPatch', json(endpoint.patch), [...policy, 'ordering']],
+      ['EndpointOut', json(endpoint.get, '200'), [...policy, 'ordering', 'breaker', 'paused', 'held', 'effectivePolicy']],
+      ['ApplicationIn', json(application.put), policy],
+      ['ApplicationPatch', json(application.patch), policy],
+      ['ApplicationOut', json(application.get, '200'), [...policy, 'effectivePolicy']],
+    ];
+    for (const [name, schema, fields] of schemas) {
+      for (const f of fields) expect({ name, f, description: typeof schema.properties[f]?.description }).toEqual({ name, f, description: 'string' });
+    }
+    const out = json(endpoint.get, '200').properties;
+    for (const nested of [out.breaker, out.effectivePolicy]) {
+      for (const [f, p] of Object.entries(nested.properties as Record<string, { description?: string }>)) expect({ f, d: typeof p.description }).toEqual({ f, d: 'string' });
+    }
+    expect(out.breaker.properties.state.enum).toEqual(['closed', 'open', 'half-open']);
+  });
+
   it('renders the reference at /docs from local assets only', async () => {
     const page = await api.call('GET', '/docs/', { token: null });
     expect(page.status).toBe(200);

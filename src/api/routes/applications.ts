@@ -2,11 +2,10 @@
  * Applications (tenants), Svix v1 paths and shapes. Creating, listing, changing and deleting
  * applications are operator actions (global tokens); a token scoped to an application can read it.
  */
-import { z } from 'zod';
 import { HeraldError } from '../../core/errors.js';
 import { isId } from '../../core/ids.js';
 import { createApplication, updateApplicationSettings } from '../../engine/applications.js';
-import { deleteApplication, getApplication, listApplicationsPage, type ApplicationInput, type ApplicationRow } from '../../store/applications.js';
+import { deleteApplication, getApplication, listApplicationsPage } from '../../store/applications.js';
 import { toPage } from '../../store/paging.js';
 import { requireApp, requireGlobal, requirePermission } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
@@ -16,40 +15,29 @@ import {
   ApplicationIn,
   ApplicationOut,
   ApplicationPatch,
+  applicationInputOf,
   CreateAppQuery,
-  rateLimitOf,
-  toApplicationOut,
+  patchedApplication,
+  toApplicationOut as toOut,
 } from '../schemas/applications.js';
 import { errorResponses, NoContent } from '../schemas/common.js';
+import { policyBoundsOf, policyViewOf } from '../schemas/policy.js';
 
 const tags = ['Application'];
-
-function inputOf(body: z.output<typeof ApplicationIn>): ApplicationInput {
-  return { name: body.name, uid: body.uid ?? null, metadata: body.metadata ?? {}, rateLimit: rateLimitOf(body) ?? null };
-}
-
-/** Merges a PATCH body onto the stored application: absent fields stay, null clears. */
-function patched(row: ApplicationRow, body: z.output<typeof ApplicationPatch>): ApplicationInput {
-  const rate = rateLimitOf(body);
-  return {
-    name: body.name ?? row.name,
-    uid: body.uid !== undefined ? body.uid : row.uid,
-    metadata: body.metadata ?? row.metadata,
-    rateLimit: rate !== undefined ? rate : row.rateLimit,
-  };
-}
 
 /** List, and create (POST, with get_if_exists). */
 function listAndCreateRoutes(app: Api, deps: ApiDeps): void {
   const { herald } = deps;
   const db = herald.pool;
+  const bounds = policyBoundsOf(herald.config);
 
   app.get('/app', {
     schema: { tags, summary: 'List applications', querystring: ListQuery, response: { 200: listResponse(ApplicationOut), ...errorResponses(422) } },
   }, async (req) => {
     requireGlobal(req, 'read');
     const { rows, ks } = await listApplicationsPage(db, req.query);
-    return toPage(rows, ks, req.query.limit, (r) => r.id, toApplicationOut);
+    const view = policyViewOf(herald);
+    return toPage(rows, ks, req.query.limit, (r) => r.id, (r) => toOut(r, view));
   });
 
   app.post('/app', {
@@ -64,18 +52,19 @@ function listAndCreateRoutes(app: Api, deps: ApiDeps): void {
     },
   }, async (req, reply) => {
     requireGlobal(req, 'create');
-    const input = inputOf(req.body);
+    const input = applicationInputOf(req.body);
+    const view = policyViewOf(herald);
     const existing = input.uid ? await getApplication(db, input.uid) : null;
     if (existing && existing.uid === input.uid) {
       if (!req.query.get_if_exists) throw new HeraldError('conflict', `an application with uid ${input.uid} already exists`);
-      return reply.code(200).send(toApplicationOut(existing));
+      return reply.code(200).send(toOut(existing, view));
     }
     try {
-      return reply.code(201).send(toApplicationOut(await createApplication(db, input, herald.clock.now())));
+      return reply.code(201).send(toOut(await createApplication(db, input, herald.clock.now(), bounds), view));
     } catch (e) {
       // Lost a race with a concurrent create of the same uid: with get_if_exists, that one is the answer.
       const winner = req.query.get_if_exists && input.uid ? await getApplication(db, input.uid) : null;
-      if (winner) return reply.code(200).send(toApplicationOut(winner));
+      if (winner) return reply.code(200).send(toOut(winner, view));
       throw e;
     }
   });
@@ -85,13 +74,14 @@ function listAndCreateRoutes(app: Api, deps: ApiDeps): void {
 function getRoute(app: Api, deps: ApiDeps): void {
   app.get('/app/:app_id', {
     schema: { tags, summary: 'Get an application (by id or uid)', params: AppParams, response: { 200: ApplicationOut, ...errorResponses(404) } },
-  }, async (req) => toApplicationOut(await requireApp(req, deps, req.params.app_id, 'read')));
+  }, async (req) => toOut(await requireApp(req, deps, req.params.app_id, 'read'), policyViewOf(deps.herald)));
 }
 
 /** Update (PUT, which also creates), patch, delete. */
 function changeRoutes(app: Api, deps: ApiDeps): void {
   const { herald } = deps;
   const db = herald.pool;
+  const bounds = policyBoundsOf(herald.config);
 
   app.put('/app/:app_id', {
     schema: {
@@ -104,18 +94,18 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
     },
   }, async (req, reply) => {
     const { app_id } = req.params;
-    const input = inputOf(req.body);
+    const input = applicationInputOf(req.body);
     if (req.principal.appId !== null) await requireApp(req, deps, app_id, 'update'); // 404 outside the scope
     requireGlobal(req, 'update');
     const existing = await getApplication(db, app_id);
     if (existing) {
-      const row = await updateApplicationSettings(db, existing.id, input, herald.clock.now());
+      const row = await updateApplicationSettings(db, existing.id, input, herald.clock.now(), bounds);
       if (!row) throw new HeraldError('not_found', `application ${app_id} not found`);
-      return reply.code(200).send(toApplicationOut(row));
+      return reply.code(200).send(toOut(row, policyViewOf(herald)));
     }
     requirePermission(req, 'create');
-    const created = await createApplication(db, { ...input, uid: input.uid ?? (isId('app', app_id) ? null : app_id) }, herald.clock.now());
-    return reply.code(201).send(toApplicationOut(created));
+    const created = await createApplication(db, { ...input, uid: input.uid ?? (isId('app', app_id) ? null : app_id) }, herald.clock.now(), bounds);
+    return reply.code(201).send(toOut(created, policyViewOf(herald)));
   });
 
   app.patch('/app/:app_id', {
@@ -123,9 +113,9 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   }, async (req) => {
     const current = await requireApp(req, deps, req.params.app_id, 'update');
     requireGlobal(req, 'update');
-    const row = await updateApplicationSettings(db, current.id, patched(current, req.body), herald.clock.now());
+    const row = await updateApplicationSettings(db, current.id, patchedApplication(current, req.body), herald.clock.now(), bounds);
     if (!row) throw new HeraldError('not_found', `application ${req.params.app_id} not found`);
-    return toApplicationOut(row);
+    return toOut(row, policyViewOf(herald));
   });
 
   app.delete('/app/:app_id', {

@@ -17,7 +17,8 @@ import { expirePortalTokens, revokeAuthToken } from '../../store/api-keys.js';
 import { getApplication, type ApplicationRow } from '../../store/applications.js';
 import { canReadSecrets, requireApp, requireGlobal, type Permission } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
-import { AppParams, rateLimitOf } from '../schemas/applications.js';
+import { AppParams, applicationInputOf } from '../schemas/applications.js';
+import { policyBoundsOf } from '../schemas/policy.js';
 import { AppPortalAccessIn, AppPortalAccessOut, ApplicationTokenExpireIn, PORTAL_EXPIRY, WhoamiOut } from '../schemas/auth.js';
 import { errorResponses, iso, NoContent } from '../schemas/common.js';
 import apiKeyRoutes from './api-keys.js';
@@ -51,10 +52,9 @@ function portalPermissions(req: FastifyRequest, body: z.output<typeof AppPortalA
 async function portalApplication(req: FastifyRequest, deps: ApiDeps, appId: string, body: z.output<typeof AppPortalAccessIn>): Promise<ApplicationRow> {
   if (body.application && req.principal.appId === null && !(await getApplication(deps.herald.pool, appId))) {
     requireGlobal(req, 'create');
-    const a = body.application;
-    const uid = a.uid ?? (isId('app', appId) ? null : appId);
-    const input = { name: a.name, uid, metadata: a.metadata ?? {}, rateLimit: rateLimitOf(a) ?? null };
-    return createApplication(deps.herald.pool, input, deps.herald.clock.now());
+    const input = applicationInputOf(body.application);
+    input.uid = input.uid ?? (isId('app', appId) ? null : appId);
+    return createApplication(deps.herald.pool, input, deps.herald.clock.now(), policyBoundsOf(deps.herald.config));
   }
   return requireApp(req, deps, appId, 'create');
 }

@@ -17,6 +17,7 @@ import type { Api, ApiDeps } from '../context.js';
 import { ListQuery, listResponse } from '../pagination.js';
 import { AppParams } from '../schemas/applications.js';
 import { errorResponses, NoContent } from '../schemas/common.js';
+import { policyBoundsOf, policyViewOf, rateOf } from '../schemas/policy.js';
 import {
   EndpointCreatedOut,
   EndpointIn,
@@ -59,7 +60,6 @@ function filtersOf(body: { filterTypes?: string[] | null; eventTypes?: string[] 
   return given.length === 0 ? null : [...new Set(given)];
 }
 
-const rateOf = (b: { rateLimit?: number | null; throttleRate?: number | null }) => (b.throttleRate !== undefined ? b.throttleRate : b.rateLimit);
 const pick = <T>(v: T | undefined, current: T): T => (v !== undefined ? v : current);
 
 /** Settings of a create or update body. */
@@ -73,6 +73,10 @@ function settingsOf(body: z.output<typeof EndpointUpdate>): EndpointInput {
     channels: body.channels?.length ? [...new Set(body.channels)] : null,
     metadata: body.metadata ?? {},
     rateLimit: rateOf(body) ?? null,
+    maxInFlight: body.maxInFlight ?? null,
+    timeoutMs: body.timeoutMs ?? null,
+    retryDelays: body.retrySchedule ?? null,
+    ordering: body.ordering ?? 'parallel',
   };
 }
 
@@ -88,6 +92,10 @@ function patchedSettings(ep: EndpointView, body: z.output<typeof EndpointPatch>)
     channels,
     metadata: body.metadata ?? ep.metadata,
     rateLimit: pick(rateOf(body), ep.rateLimit),
+    maxInFlight: pick(body.maxInFlight, ep.maxInFlight),
+    timeoutMs: pick(body.timeoutMs, ep.timeoutMs),
+    retryDelays: pick(body.retrySchedule, ep.retryDelays),
+    ordering: body.ordering === undefined ? ep.ordering : (body.ordering ?? 'parallel'),
     headers: ep.headers,
   };
 }
@@ -103,7 +111,7 @@ async function validateAll(herald: Herald, input: EndpointInput): Promise<void> 
       else throw e;
     }
   };
-  await collect(() => validateEndpointInput(input, herald.urlPolicy));
+  await collect(() => validateEndpointInput(input, herald.urlPolicy, policyBoundsOf(herald.config)));
   await collect(() => assertEventTypesExist(herald.pool, input.filterTypes));
   if (fields.length > 0) {
     throw new HeraldError('validation', fields.map((f) => `${f.path}: ${f.message}`).join('; '), { fields });
@@ -113,7 +121,7 @@ async function validateAll(herald: Herald, input: EndpointInput): Promise<void> 
 /** Creates an endpoint (validated) and returns its view and secret. */
 async function create(herald: Herald, appId: string, input: EndpointInput, secret: string | null | undefined) {
   await validateAll(herald, input);
-  const ctx = { now: herald.clock.now(), policy: herald.urlPolicy };
+  const ctx = { now: herald.clock.now(), policy: herald.urlPolicy, bounds: policyBoundsOf(herald.config) };
   const created = await createEndpoint(herald.pool, herald.secretBox, appId, { ...input, secret: secret ? normalizeSecret(secret) : null }, ctx);
   return { view: await findEndpointView(herald, appId, created.endpoint.id), secret: created.secret };
 }
@@ -121,7 +129,7 @@ async function create(herald: Herald, appId: string, input: EndpointInput, secre
 /** Replaces an endpoint's settings (validated) and returns its view. */
 async function update(herald: Herald, appId: string, ep: EndpointView, input: EndpointInput): Promise<EndpointView> {
   await validateAll(herald, input);
-  const ctx = { now: herald.clock.now(), policy: herald.urlPolicy };
+  const ctx = { now: herald.clock.now(), policy: herald.urlPolicy, bounds: policyBoundsOf(herald.config) };
   if (!(await updateEndpointSettings(herald.pool, appId, ep.id, input, ctx))) throw endpointNotFound(ep.id);
   return findEndpointView(herald, appId, ep.id);
 }
@@ -135,7 +143,8 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
   }, async (req) => {
     const application = await requireApp(req, deps, req.params.app_id, 'read');
     const { rows, ks } = await listEndpointViews(herald.pool, application.id, req.query);
-    return toPage(rows, ks, req.query.limit, (r) => r.id, toEndpointOut);
+    const view = policyViewOf(herald);
+    return toPage(rows, ks, req.query.limit, (r) => r.id, (r) => toEndpointOut(r, view));
   });
 
   app.post('/app/:app_id/endpoint', {
@@ -152,14 +161,14 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
     const application = await requireApp(req, deps, req.params.app_id, 'create');
     const input = { ...settingsOf(req.body), headers: req.body.headers ?? {} };
     const { view, secret } = await create(herald, application.id, input, req.body.secret);
-    return reply.code(201).send({ ...toEndpointOut(view), secret });
+    return reply.code(201).send({ ...toEndpointOut(view, policyViewOf(herald)), secret });
   });
 
   app.get('/app/:app_id/endpoint/:endpoint_id', {
     schema: { tags, summary: 'Get an endpoint (by id or uid)', params: EndpointParams, response: { 200: EndpointOut, ...errorResponses(404) } },
   }, async (req) => {
     const application = await requireApp(req, deps, req.params.app_id, 'read');
-    return toEndpointOut(await findEndpointView(herald, application.id, req.params.endpoint_id));
+    return toEndpointOut(await findEndpointView(herald, application.id, req.params.endpoint_id), policyViewOf(herald));
   });
 }
 
@@ -180,12 +189,12 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
     const { app_id, endpoint_id } = req.params;
     const application = await requireApp(req, deps, app_id, 'update');
     const ep = await getEndpointView(herald.pool, application.id, endpoint_id);
-    if (ep) return reply.code(200).send(toEndpointOut(await update(herald, application.id, ep, { ...settingsOf(req.body), headers: ep.headers })));
+    if (ep) return reply.code(200).send(toEndpointOut(await update(herald, application.id, ep, { ...settingsOf(req.body), headers: ep.headers }), policyViewOf(herald)));
     requirePermission(req, 'create');
     const input = settingsOf(req.body);
     input.uid = input.uid ?? (isId('ep', endpoint_id) ? null : endpoint_id);
     const { view } = await create(herald, application.id, input, null);
-    return reply.code(201).send(toEndpointOut(view));
+    return reply.code(201).send(toEndpointOut(view, policyViewOf(herald)));
   });
 
   app.patch('/app/:app_id/endpoint/:endpoint_id', {
@@ -199,7 +208,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
       const key = normalizeSecret(req.body.secret);
       await rotateEndpointSecret(herald.pool, herald.secretBox, application.id, ep.id, { key, now: herald.clock.now() });
     }
-    return toEndpointOut(await update(herald, application.id, ep, input));
+    return toEndpointOut(await update(herald, application.id, ep, input), policyViewOf(herald));
   });
 
   app.delete('/app/:app_id/endpoint/:endpoint_id', {

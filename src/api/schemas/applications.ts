@@ -1,29 +1,32 @@
 /** Request and response schemas of applications (Svix ApplicationIn, ApplicationPatch, ApplicationOut). */
 import { z } from 'zod';
-import type { ApplicationRow } from '../../store/applications.js';
+import { resolvePolicy } from '../../core/delivery-policy.js';
+import type { ApplicationInput, ApplicationRow } from '../../store/applications.js';
 import { IdOrUid, iso, Metadata, RateLimit, text, Timestamp, uid } from './common.js';
+import { EffectivePolicyOut, MaxInFlight, rateOf, RetrySchedule, TimeoutMs, toEffectivePolicyOut, type PolicyView } from './policy.js';
 
 /** Display name: required, 1-256 characters. */
 const Name = text(256).min(1, 'name is required').describe('Application name for human consumption.');
 const AppUid = uid('app_').describe('Optional unique identifier for the application (your own id for this tenant).');
 
-/** Body of create (POST) and update (PUT). */
-export const ApplicationIn = z.object({
-  name: Name,
+/** Fields create, update and patch share; absent or null policy fields = the operator default. */
+const Shared = {
   uid: AppUid.nullish(),
   metadata: Metadata.optional(),
-  rateLimit: RateLimit.nullish().describe('Deprecated Svix alias of throttleRate.'),
-  throttleRate: RateLimit.nullish().describe('Default requests per second per endpoint of this application.'),
-});
+  rateLimit: RateLimit.nullish().describe('Deprecated Svix alias of throttleRate; both with different values is a 422.'),
+  throttleRate: RateLimit.nullish().describe('Default requests per second per endpoint of this application, 1-65535 (an endpoint may set its own); null = none.'),
+  maxInFlight: MaxInFlight.nullish().describe('Herald: default in-flight cap of this application\'s endpoints (each may set its own); 1 to HERALD_MAX_IN_FLIGHT_LIMIT. null = HERALD_ENDPOINT_MAX_IN_FLIGHT.'),
+  timeoutMs: TimeoutMs.nullish().describe('Herald: default per-attempt timeout of this application\'s endpoints in ms; 1000 to HERALD_MAX_REQUEST_TIMEOUT. null = HERALD_REQUEST_TIMEOUT.'),
+  retrySchedule: RetrySchedule.nullish().describe(
+    "Herald: default retry delays of this application's endpoints, in seconds after the first attempt ([60, 300, 1800] = 4 attempts); 1 to HERALD_MAX_RETRY_ATTEMPTS - 1 entries, each 1 to HERALD_MAX_RETRY_DELAY. null = HERALD_RETRY_SCHEDULE.",
+  ),
+};
+
+/** Body of create (POST) and update (PUT). */
+export const ApplicationIn = z.object({ name: Name, ...Shared });
 
 /** Body of PATCH: only the fields given change; null clears a nullable one. */
-export const ApplicationPatch = z.object({
-  name: Name.optional(),
-  uid: AppUid.nullish(),
-  metadata: Metadata.optional(),
-  rateLimit: RateLimit.nullish(),
-  throttleRate: RateLimit.nullish(),
-});
+export const ApplicationPatch = z.object({ name: Name.optional(), ...Shared });
 
 /** An application as the API returns it. */
 export const ApplicationOut = z.object({
@@ -31,8 +34,12 @@ export const ApplicationOut = z.object({
   uid: z.string().nullable().describe('Your own id for this application.'),
   name: z.string(),
   metadata: z.record(z.string(), z.string()),
-  rateLimit: z.number().nullable().describe('Deprecated alias of throttleRate.'),
-  throttleRate: z.number().nullable(),
+  rateLimit: z.number().nullable().describe('Deprecated alias of throttleRate (the same value).'),
+  throttleRate: z.number().nullable().describe('Default requests per second per endpoint, or null.'),
+  maxInFlight: z.number().nullable().describe('Herald: default in-flight cap of its endpoints; null = the operator default.'),
+  timeoutMs: z.number().nullable().describe('Herald: default per-attempt timeout of its endpoints in ms; null = the operator default.'),
+  retrySchedule: z.array(z.number()).nullable().describe('Herald: default retry delays of its endpoints in seconds after the first attempt; null = the operator default.'),
+  effectivePolicy: EffectivePolicyOut.describe("Herald: what an endpoint of this application that overrides nothing gets (application -> operator default)."),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -45,8 +52,8 @@ export const CreateAppQuery = z.object({
   get_if_exists: z.stringbool().default(false).describe('Return the existing application with this uid instead of a 409.'),
 });
 
-/** Maps a row to ApplicationOut. */
-export function toApplicationOut(row: ApplicationRow): z.output<typeof ApplicationOut> {
+/** Maps a row to ApplicationOut; `view` gives the operator's defaults and bounds. */
+export function toApplicationOut(row: ApplicationRow, view: PolicyView): z.output<typeof ApplicationOut> {
   return {
     id: row.id,
     uid: row.uid,
@@ -54,12 +61,38 @@ export function toApplicationOut(row: ApplicationRow): z.output<typeof Applicati
     metadata: row.metadata,
     rateLimit: row.rateLimit,
     throttleRate: row.rateLimit,
+    maxInFlight: row.maxInFlight,
+    timeoutMs: row.timeoutMs,
+    retrySchedule: row.retryDelays,
+    effectivePolicy: toEffectivePolicyOut(resolvePolicy(view.defaults, view.bounds, row, null), row.rateLimit),
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };
 }
 
-/** Svix accepts both names for the rate limit; throttleRate wins when both are given. */
-export function rateLimitOf(body: { rateLimit?: number | null; throttleRate?: number | null }): number | null | undefined {
-  return body.throttleRate !== undefined ? body.throttleRate : body.rateLimit;
+/** A create or update (PUT) body as the store's input: fields left out are reset, as in Svix. */
+export function applicationInputOf(body: z.output<typeof ApplicationIn>): ApplicationInput {
+  return {
+    name: body.name,
+    uid: body.uid ?? null,
+    metadata: body.metadata ?? {},
+    rateLimit: rateOf(body) ?? null,
+    maxInFlight: body.maxInFlight ?? null,
+    timeoutMs: body.timeoutMs ?? null,
+    retryDelays: body.retrySchedule ?? null,
+  };
+}
+
+/** Merges a PATCH body onto the stored application: absent fields stay, null clears. */
+export function patchedApplication(row: ApplicationRow, body: z.output<typeof ApplicationPatch>): ApplicationInput {
+  const keep = <T>(v: T | undefined, current: T): T => (v !== undefined ? v : current);
+  return {
+    name: body.name ?? row.name,
+    uid: keep(body.uid, row.uid),
+    metadata: body.metadata ?? row.metadata,
+    rateLimit: keep(rateOf(body), row.rateLimit),
+    maxInFlight: keep(body.maxInFlight, row.maxInFlight),
+    timeoutMs: keep(body.timeoutMs, row.timeoutMs),
+    retryDelays: keep(body.retrySchedule, row.retryDelays),
+  };
 }

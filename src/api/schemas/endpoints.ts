@@ -1,12 +1,15 @@
 /**
  * Request and response schemas of endpoints (Svix EndpointIn/Update/Patch/Out, secrets, headers).
  * Svix accepts `filterTypes` or its newer name `eventTypes`, and `rateLimit` or `throttleRate`; so does
- * Herald, and answers with both. URL, filter and header rules that need the server's settings are
- * checked by src/engine/endpoints.ts, which reports every bad field at once.
+ * Herald, and answers with both. URL, filter, header and policy-bound rules that need the server's
+ * settings are checked by src/engine/endpoints.ts, which reports every bad field at once.
  */
 import { z } from 'zod';
+import { breakerState } from '../../core/breaker.js';
+import { resolvePolicy } from '../../core/delivery-policy.js';
 import type { EndpointView } from '../../store/endpoints.js';
 import { IdOrUid, iso, Metadata, RateLimit, text, Timestamp, uid } from './common.js';
+import { BreakerOut, EffectivePolicyOut, MaxInFlight, Ordering, POLICY_DOCS, RetrySchedule, TimeoutMs, toEffectivePolicyOut, type PolicyView } from './policy.js';
 
 /** Most filter entries per endpoint. */
 export const MAX_FILTER_TYPES = 1000;
@@ -28,6 +31,14 @@ export const Secret = z
   .describe('Signing secret (whsec_…); generated when omitted, which is recommended.');
 const HeaderMap = z.record(z.string(), z.string()).describe('Custom headers sent with every delivery.');
 
+/** Herald's delivery-policy overrides; every one optional, null = inherit. */
+const Policy = {
+  maxInFlight: MaxInFlight.nullish().describe(POLICY_DOCS.maxInFlight),
+  timeoutMs: TimeoutMs.nullish().describe(POLICY_DOCS.timeoutMs),
+  retrySchedule: RetrySchedule.nullish().describe(POLICY_DOCS.retrySchedule),
+  ordering: Ordering.nullish().describe(POLICY_DOCS.ordering),
+};
+
 /** Settings shared by create and update. */
 const Settings = {
   url: Url,
@@ -38,9 +49,10 @@ const Settings = {
   eventTypes: Filters.nullish().describe('Newer Svix name of filterTypes.'),
   channels: Channels.nullish(),
   metadata: Metadata.optional(),
-  rateLimit: RateLimit.nullish().describe('Deprecated Svix alias of throttleRate.'),
-  throttleRate: RateLimit.nullish().describe('Most requests per second to this endpoint.'),
+  rateLimit: RateLimit.nullish().describe('Deprecated Svix alias of throttleRate; both with different values is a 422.'),
+  throttleRate: RateLimit.nullish().describe("Most requests per second to this endpoint, 1-65535; null = the application's throttleRate, if any."),
   version: z.number().int().min(1).nullish().describe('Ignored; kept for Svix compatibility.'),
+  ...Policy,
 };
 
 /** Body of POST /app/{app_id}/endpoint. */
@@ -59,10 +71,11 @@ export const EndpointPatch = z.object({
   eventTypes: Filters.nullish(),
   channels: Channels.nullish(),
   metadata: Metadata.optional(),
-  rateLimit: RateLimit.nullish(),
-  throttleRate: RateLimit.nullish(),
-  version: z.number().int().min(1).nullish(),
+  rateLimit: Settings.rateLimit,
+  throttleRate: Settings.throttleRate,
+  version: Settings.version,
   secret: Secret.nullish().describe('Rotates to this secret; the old one keeps signing for 24 h.'),
+  ...Policy,
 });
 
 /** An endpoint as the API returns it: Svix EndpointOut plus Herald's extras. */
@@ -76,8 +89,8 @@ export const EndpointOut = z.object({
   eventTypes: z.array(z.string()).nullable(),
   channels: z.array(z.string()).nullable(),
   metadata: z.record(z.string(), z.string()),
-  rateLimit: z.number().nullable(),
-  throttleRate: z.number().nullable(),
+  rateLimit: z.number().nullable().describe('Deprecated alias of throttleRate (the same value).'),
+  throttleRate: z.number().nullable().describe("This endpoint's own requests-per-second limit; null = inherited (see effectivePolicy)."),
   version: z.number().describe('Always 1 (Svix compatibility).'),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -89,6 +102,16 @@ export const EndpointOut = z.object({
     .object({ at: Timestamp, succeeded: z.boolean() })
     .nullable()
     .describe('Herald: the latest delivery attempt to this endpoint.'),
+  maxInFlight: z.number().nullable().describe("Herald: this endpoint's own in-flight cap; null = inherited (see effectivePolicy)."),
+  timeoutMs: z.number().nullable().describe("Herald: this endpoint's own per-attempt timeout in ms; null = inherited."),
+  retrySchedule: z.array(z.number()).nullable().describe("Herald: this endpoint's own retry delays in seconds after the first attempt; null = inherited."),
+  ordering: Ordering.describe('Herald: "parallel" or "strict" (one at a time, in publish order).'),
+  paused: z
+    .boolean()
+    .describe('Herald: disabled by a person (disabledBy user). New deliveries are held, not dropped, and sent in publish order when it is enabled again.'),
+  held: z.number().describe('Herald: deliveries held while paused (0 unless paused).'),
+  breaker: BreakerOut,
+  effectivePolicy: EffectivePolicyOut,
 });
 
 /** The create response also carries the signing secret, once (Herald). */
@@ -143,8 +166,11 @@ export function toHeadersOut(headers: Record<string, string>): z.output<typeof E
   return { headers: shown, sensitive: sensitive.sort() };
 }
 
-/** Maps a stored endpoint. */
-export function toEndpointOut(e: EndpointView): z.output<typeof EndpointOut> {
+/** Maps a stored endpoint; `view` gives the server's policy settings and the time. */
+export function toEndpointOut(e: EndpointView, view: PolicyView): z.output<typeof EndpointOut> {
+  const paused = e.disabled && e.disabledBy === 'user';
+  const state = breakerState(view.breaker, { consecutiveFailures: e.consecutiveFailures, breakerUntil: e.breakerUntil }, view.now);
+  const effective = resolvePolicy(view.defaults, view.bounds, e.appPolicy, e);
   return {
     id: e.id,
     uid: e.uid,
@@ -165,5 +191,17 @@ export function toEndpointOut(e: EndpointView): z.output<typeof EndpointOut> {
     disabledAt: e.disabledAt ? iso(e.disabledAt) : null,
     secretHint: e.secretHint,
     lastDelivery: e.lastDeliveryAt ? { at: iso(e.lastDeliveryAt), succeeded: e.lastDeliverySucceeded === true } : null,
+    maxInFlight: e.maxInFlight,
+    timeoutMs: e.timeoutMs,
+    retrySchedule: e.retryDelays,
+    ordering: e.ordering,
+    paused,
+    held: paused ? e.held : 0,
+    breaker: {
+      state,
+      consecutiveFailures: e.consecutiveFailures,
+      openUntil: state === 'open' && e.breakerUntil ? iso(e.breakerUntil) : null,
+    },
+    effectivePolicy: toEffectivePolicyOut(effective, e.rateLimit ?? e.appPolicy.rateLimit),
   };
 }
