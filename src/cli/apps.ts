@@ -1,11 +1,27 @@
-/** `herald apps list|create|delete`: applications (tenants) over the API (Svix `/api/v1/app`). */
+/**
+ * `herald apps list|create|get|update|delete`: applications (tenants) over the API (Svix `/api/v1/app`).
+ * Also the delivery-policy flags and their printing, which `herald endpoints` shares.
+ */
 import type { Command } from 'commander';
+import { parseDuration } from '../config.js';
 import { clientFrom, seg, withApiFlags, type ApiFlags } from './api-client.js';
 import { run, UsageError } from './exit-codes.js';
-import { readJsonArg } from './input.js';
-import { note, printCreated, printList, withListFlags, type Column, type ListFlags } from './output.js';
+import { intArg, readJsonArg } from './input.js';
+import { note, printCreated, printJson, printList, withListFlags, type Column, type ListFlags } from './output.js';
 
-/** The fields of Svix `ApplicationOut` the CLI shows. */
+/** The delivery policy in force after inheritance, as the API answers it. */
+export interface EffectivePolicyOut {
+  /** Requests in flight at most. */
+  maxInFlight: number;
+  /** Per-attempt deadline, ms. */
+  timeoutMs: number;
+  /** Seconds before each retry after the first attempt. */
+  retrySchedule: number[];
+  /** Requests per second at most, or null. */
+  throttleRate: number | null;
+}
+
+/** The fields of Svix `ApplicationOut` (plus Herald's policy) the CLI shows. */
 export interface ApplicationOut {
   /** app_… */
   id: string;
@@ -15,6 +31,16 @@ export interface ApplicationOut {
   name: string;
   /** Free-form string map. */
   metadata?: Record<string, string>;
+  /** Default in-flight cap of its endpoints; null = the server default. */
+  maxInFlight?: number | null;
+  /** Default per-attempt timeout of its endpoints, ms; null = the server default. */
+  timeoutMs?: number | null;
+  /** Default retry delays of its endpoints, seconds; null = the server default. */
+  retrySchedule?: number[] | null;
+  /** Default requests per second per endpoint. */
+  throttleRate?: number | null;
+  /** What its endpoints get when they override nothing. */
+  effectivePolicy?: EffectivePolicyOut;
   /** Creation time (ISO 8601). */
   createdAt: string;
   /** Last change (ISO 8601). */
@@ -38,10 +64,99 @@ export async function metadataArg(value: string | undefined): Promise<Record<str
   return m as Record<string, string>;
 }
 
+/** The word that sends null, i.e. goes back to inheriting the value. */
+const INHERIT = 'inherit';
+
+/** Policy flags as typed. */
+export interface PolicyFlags {
+  /** `--max-in-flight`. */
+  maxInFlight?: string;
+  /** `--timeout`. */
+  timeout?: string;
+  /** `--retry-schedule`. */
+  retrySchedule?: string;
+  /** `--throttle-rate` (or `--rate-limit`). */
+  throttleRate?: string;
+}
+
+/** Adds the delivery-policy flags (`what` = whose default it is, in the help). */
+export function withPolicyFlags(cmd: Command, what: string): Command {
+  return cmd
+    .option('--max-in-flight <n|inherit>', `most requests in flight at once to ${what}`)
+    .option('--timeout <duration|inherit>', `deadline of one attempt to ${what}, e.g. 10s`)
+    .option('--retry-schedule <durations|inherit>', 'delays before each retry after the first attempt, e.g. 1m,5m,30m,2h,24h (= 6 attempts)')
+    .option('--throttle-rate <per-second|inherit>', `most requests per second to ${what}`);
+}
+
+/** A duration with a unit ("10s", "5m"); a bare number is refused (seconds or milliseconds?). */
+function durationMs(value: string, flag: string): number {
+  const ms = /[a-z]\s*$/i.test(value) ? parseDuration(value) : null;
+  if (ms === null) throw new UsageError(`${flag} takes durations with a unit (ms, s, m, h, d), e.g. 10s or 1m,5m,30m; got "${value}"`);
+  return ms;
+}
+
+/** "1m,5m,30m,2h,24h" → [60, 300, 1800, 7200, 86400] (whole seconds, as the API takes them). */
+export function retryScheduleArg(value: string): number[] {
+  const parts = value.split(',').map((s) => s.trim());
+  if (parts.some((p) => p === '')) throw new UsageError(`--retry-schedule is a comma list of durations, e.g. 1m,5m,30m; got "${value}"`);
+  return parts.map((p) => {
+    const ms = durationMs(p, '--retry-schedule');
+    if (ms < 1000 || ms % 1000 !== 0) throw new UsageError(`--retry-schedule delays are whole seconds, at least 1s; got "${p}"`);
+    return ms / 1000;
+  });
+}
+
+/** The API body fields of the policy flags; `inherit` sends null. Bounds are the server's to check. */
+export function policyBody(flags: PolicyFlags): Record<string, number | number[] | null | undefined> {
+  const or = <T>(v: string | undefined, parse: (s: string) => T) => (v === undefined ? undefined : v.trim() === INHERIT ? null : parse(v));
+  return {
+    maxInFlight: or(flags.maxInFlight, (v) => intArg(v, '--max-in-flight', 1, 1_000_000)),
+    timeoutMs: or(flags.timeout, (v) => durationMs(v, '--timeout')),
+    retrySchedule: or(flags.retrySchedule, retryScheduleArg),
+    throttleRate: or(flags.throttleRate, (v) => intArg(v, '--throttle-rate', 1, 65_535)),
+  };
+}
+
+/** Seconds as people write them: 90 → "90s", 300 → "5m", 7200 → "2h", 0.25 → "250ms". */
+export function formatSeconds(s: number): string {
+  if (s < 1) return `${Math.round(s * 1000)}ms`;
+  if (s % 86_400 === 0) return `${s / 86_400}d`;
+  if (s % 3_600 === 0) return `${s / 3_600}h`;
+  if (s % 60 === 0) return `${s / 60}m`;
+  return `${s}s`;
+}
+
+/** Lines describing an effective policy against the object's own overrides ("(inherited)" where it has none). */
+export function policyLines(own: { maxInFlight?: number | null; timeoutMs?: number | null; retrySchedule?: number[] | null; throttleRate?: number | null }, eff: EffectivePolicyOut): [string, string][] {
+  const from = (v: unknown) => (v == null ? ' (inherited)' : '');
+  const attempts = eff.retrySchedule.length + 1;
+  return [
+    ['max in flight', `${eff.maxInFlight}${from(own.maxInFlight)}`],
+    ['timeout', `${formatSeconds(eff.timeoutMs / 1000)}${from(own.timeoutMs)}`],
+    ['retry schedule', `${eff.retrySchedule.map(formatSeconds).join(',') || 'no retries'} (${attempts} attempt${attempts === 1 ? '' : 's'}${own.retrySchedule == null ? ', inherited' : ''})`],
+    ['throttle rate', eff.throttleRate === null ? 'none' : `${eff.throttleRate}/s${from(own.throttleRate)}`],
+  ];
+}
+
+/** Prints label/value lines aligned, for `get` commands. */
+export function printDetails(lines: [string, string][]): void {
+  const width = Math.max(...lines.map(([k]) => k.length));
+  process.stdout.write(lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n');
+}
+
+/** Options of `apps create` and `apps update`. */
+interface AppFlags extends ApiFlags, PolicyFlags {
+  name?: string;
+  uid?: string;
+  metadata?: string;
+  idempotencyKey?: string;
+  json?: boolean;
+}
+
 export function registerApps(program: Command): void {
   const apps = program
     .command('apps')
-    .description('list, create and delete applications (one per customer you send webhooks to)')
+    .description('list, create, show, change and delete applications (one per customer you send webhooks to)')
     .addHelpText('after', '\nExit codes: 0 ok, 1 API or network error, 2 usage error.');
 
   withListFlags(withApiFlags(apps.command('list').description('list applications'))).action(
@@ -51,19 +166,53 @@ export function registerApps(program: Command): void {
   );
 
   withApiFlags(
-    apps
-      .command('create')
-      .description('create an application; prints its id')
-      .argument('<name>', 'display name')
-      .option('--uid <uid>', 'your own id for it (letters, digits, - _ .); usable wherever the id is')
-      .option('--metadata <json|@file>', 'JSON object of string values')
+    withPolicyFlags(
+      apps
+        .command('create')
+        .description('create an application; prints its id')
+        .argument('<name>', 'display name')
+        .option('--uid <uid>', 'your own id for it (letters, digits, - _ .); usable wherever the id is')
+        .option('--metadata <json|@file>', 'JSON object of string values'),
+      'each of its endpoints (their default)',
+    )
       .option('--idempotency-key <key>', 'retrying with the same key creates it once')
       .option('--json', 'print the created application as JSON'),
   ).action(
-    run(async (name: string, flags: ApiFlags & { uid?: string; metadata?: string; idempotencyKey?: string; json?: boolean }) => {
-      const body = { name, uid: flags.uid, metadata: await metadataArg(flags.metadata) };
+    run(async (name: string, flags: AppFlags) => {
+      const body = { name, uid: flags.uid, metadata: await metadataArg(flags.metadata), ...policyBody(flags) };
       const app = await clientFrom(flags).request<ApplicationOut>('POST', '/api/v1/app', { body, idempotencyKey: flags.idempotencyKey });
       printCreated(app as unknown as Record<string, unknown>, flags, `created application ${app.id} "${app.name}"`);
+    }),
+  );
+
+  withApiFlags(apps.command('get').description('show an application and the delivery policy its endpoints inherit').argument('<app>', 'application id or uid').option('--json', 'print it as JSON')).action(
+    run(async (app: string, flags: ApiFlags & { json?: boolean }) => {
+      const a = await clientFrom(flags).request<ApplicationOut>('GET', `/api/v1/app/${seg(app)}`);
+      if (flags.json) return printJson(a);
+      const lines: [string, string][] = [['id', a.id], ['uid', a.uid ?? '-'], ['name', a.name]];
+      if (a.effectivePolicy) lines.push(...policyLines(a, a.effectivePolicy));
+      printDetails(lines);
+    }),
+  );
+
+  withApiFlags(
+    withPolicyFlags(
+      apps
+        .command('update')
+        .description('change the given settings of an application (PATCH); `inherit` puts a policy setting back to the server default')
+        .argument('<app>', 'application id or uid')
+        .option('--name <name>', 'display name')
+        .option('--uid <uid>', 'your own id for it')
+        .option('--metadata <json|@file>', 'JSON object of string values (replaces the old one)'),
+      'each of its endpoints (their default)',
+    ).option('--json', 'print the application as JSON'),
+  ).action(
+    run(async (app: string, flags: AppFlags) => {
+      const body = { name: flags.name, uid: flags.uid, metadata: await metadataArg(flags.metadata), ...policyBody(flags) };
+      if (Object.values(body).every((v) => v === undefined)) throw new UsageError('nothing to change: give at least one setting (see --help)');
+      const a = await clientFrom(flags).request<ApplicationOut>('PATCH', `/api/v1/app/${seg(app)}`, { body });
+      if (flags.json) printJson(a);
+      else note(`updated application ${a.id} "${a.name}"`);
     }),
   );
 

@@ -1,12 +1,13 @@
 /**
- * `herald endpoints list|create|delete|secret`: an application's endpoints over the API (Svix
- * `/api/v1/app/{app}/endpoint`). `secret` prints the signing secret, for `herald listen --secret`.
+ * `herald endpoints list|create|get|update|delete|secret`: an application's endpoints over the API
+ * (Svix `/api/v1/app/{app}/endpoint`). `get` shows the breaker, the pause and the delivery policy in
+ * force; `secret` prints the signing secret, for `herald listen --secret`.
  */
 import type { Command } from 'commander';
 import { clientFrom, seg, withApiFlags, type ApiFlags } from './api-client.js';
-import { metadataArg } from './apps.js';
+import { metadataArg, policyBody, policyLines, printDetails, withPolicyFlags, type EffectivePolicyOut, type PolicyFlags } from './apps.js';
 import { run, UsageError } from './exit-codes.js';
-import { commaList, intArg } from './input.js';
+import { commaList } from './input.js';
 import { note, printCreated, printJson, printList, withListFlags, type Column, type ListFlags } from './output.js';
 
 /** The fields of Svix `EndpointOut` the CLI shows. */
@@ -23,6 +24,28 @@ export interface EndpointOut {
   disabled?: boolean;
   /** Event types it receives; null or absent = all. */
   filterTypes?: string[] | null;
+  /** Who disabled it: a person (paused) or Herald (auto). */
+  disabledBy?: 'user' | 'auto' | null;
+  /** Why Herald disabled it. */
+  disabledReason?: string | null;
+  /** Own in-flight cap; null = inherited. */
+  maxInFlight?: number | null;
+  /** Own per-attempt timeout, ms; null = inherited. */
+  timeoutMs?: number | null;
+  /** Own retry delays, seconds; null = inherited. */
+  retrySchedule?: number[] | null;
+  /** Own requests per second; null = inherited. */
+  throttleRate?: number | null;
+  /** parallel or strict. */
+  ordering?: 'parallel' | 'strict';
+  /** Disabled by a person: deliveries are held. */
+  paused?: boolean;
+  /** Deliveries held while paused. */
+  held?: number;
+  /** Circuit breaker. */
+  breaker?: { state: 'closed' | 'open' | 'half-open'; consecutiveFailures: number; openUntil: string | null };
+  /** The policy in force after inheritance. */
+  effectivePolicy?: EffectivePolicyOut;
   /** Creation time (ISO 8601). */
   createdAt: string;
 }
@@ -36,18 +59,76 @@ const COLUMNS: Column<EndpointOut>[] = [
   { header: 'description', value: (e) => e.description },
 ];
 
-/** Options of `endpoints create`. */
-interface CreateFlags extends ApiFlags {
+/** Options of `endpoints create` and `update`. */
+interface EndpointFlags extends ApiFlags, PolicyFlags {
   description?: string;
   eventTypes?: string;
   uid?: string;
   disabled?: boolean;
   secret?: string;
   rateLimit?: string;
+  ordering?: string;
   metadata?: string;
   header?: string[];
   idempotencyKey?: string;
   json?: boolean;
+}
+
+/** Options of `endpoints update` only. */
+interface UpdateFlags extends EndpointFlags {
+  newUrl?: string;
+  pause?: boolean;
+  resume?: boolean;
+}
+
+/** `--ordering`, checked here so a typo is a usage error. */
+function orderingArg(v: string | undefined): 'parallel' | 'strict' | undefined {
+  if (v === undefined || v === 'parallel' || v === 'strict') return v;
+  throw new UsageError(`--ordering must be "parallel" or "strict" (got "${v}")`);
+}
+
+/** The fields create and update share: the policy flags, with `--rate-limit` kept as the old name of `--throttle-rate`. */
+async function settingsBody(flags: EndpointFlags) {
+  return {
+    description: flags.description,
+    filterTypes: commaList(flags.eventTypes),
+    uid: flags.uid,
+    metadata: await metadataArg(flags.metadata),
+    ordering: orderingArg(flags.ordering),
+    ...policyBody({ ...flags, throttleRate: flags.throttleRate ?? flags.rateLimit }),
+  };
+}
+
+/** The state line of `endpoints get`. */
+function statusOf(ep: EndpointOut): string {
+  if (!ep.disabled) return 'active';
+  const held = ep.held ?? 0;
+  if (ep.paused) return `paused: ${held} ${held === 1 ? 'delivery' : 'deliveries'} held (resuming sends them in publish order)`;
+  return `disabled automatically${ep.disabledReason ? `: ${ep.disabledReason}` : ''} (not sending; enable it, then recover)`;
+}
+
+/** The breaker line of `endpoints get`. */
+function breakerOf(b: NonNullable<EndpointOut['breaker']>): string {
+  const failures = `${b.consecutiveFailures} failed attempt${b.consecutiveFailures === 1 ? '' : 's'} in a row`;
+  if (b.state === 'open') return `open until ${b.openUntil} (${failures}; nothing is attempted until then)`;
+  if (b.state === 'half-open') return `half-open (${failures}; one probe at a time)`;
+  return b.consecutiveFailures > 0 ? `closed (${failures})` : 'closed';
+}
+
+/** Prints one endpoint for people. */
+function printEndpoint(ep: EndpointOut): void {
+  const lines: [string, string][] = [
+    ['id', ep.id],
+    ['uid', ep.uid ?? '-'],
+    ['url', ep.url],
+    ['description', ep.description || '-'],
+    ['event types', ep.filterTypes?.length ? ep.filterTypes.join(',') : 'all'],
+    ['status', statusOf(ep)],
+  ];
+  if (ep.breaker) lines.push(['breaker', breakerOf(ep.breaker)]);
+  if (ep.ordering) lines.push(['ordering', ep.ordering === 'strict' ? 'strict (one at a time, in publish order)' : 'parallel']);
+  if (ep.effectivePolicy) lines.push(...policyLines(ep, ep.effectivePolicy));
+  printDetails(lines);
 }
 
 /** `--header "Name: value"` → { Name: value }. */
@@ -65,7 +146,7 @@ function headersArg(values: string[]): Record<string, string> | undefined {
 export function registerEndpoints(program: Command): void {
   const endpoints = program
     .command('endpoints')
-    .description("list, create and delete an application's endpoints (the URLs webhooks are sent to)")
+    .description("list, create, show, change and delete an application's endpoints (the URLs webhooks are sent to)")
     .addHelpText('after', '\nExit codes: 0 ok, 1 API or network error, 2 usage error.');
 
   withListFlags(withApiFlags(endpoints.command('list').description("list an application's endpoints").argument('<app>', 'application id or uid'))).action(
@@ -76,40 +157,85 @@ export function registerEndpoints(program: Command): void {
 
   const collect = (v: string, all: string[] = []) => [...all, v];
   withApiFlags(
-    endpoints
-      .command('create')
-      .description('create an endpoint; prints its id')
-      .argument('<app>', 'application id or uid')
-      .argument('<url>', 'https:// URL to deliver to (http:// only if the server allows it)')
-      .option('--description <text>', 'free text shown in the dashboard')
-      .option('--event-types <a,b>', 'only these event types (default: all)')
-      .option('--uid <uid>', 'your own id for it')
-      .option('--disabled', 'create it paused')
-      .option('--secret <whsec>', 'signing secret to use (default: Herald generates one)')
-      .option('--rate-limit <per-second>', 'most deliveries per second to it')
+    withPolicyFlags(
+      endpoints
+        .command('create')
+        .description('create an endpoint; prints its id')
+        .argument('<app>', 'application id or uid')
+        .argument('<url>', 'https:// URL to deliver to (http:// only if the server allows it)')
+        .option('--description <text>', 'free text shown in the dashboard')
+        .option('--event-types <a,b>', 'only these event types (default: all)')
+        .option('--uid <uid>', 'your own id for it')
+        .option('--disabled', 'create it paused (deliveries are held until it is resumed)')
+        .option('--secret <whsec>', 'signing secret to use (default: Herald generates one)'),
+      'it',
+    )
+      .option('--rate-limit <per-second>', 'old name of --throttle-rate')
+      .option('--ordering <parallel|strict>', 'strict = one delivery at a time, in publish order (default parallel)')
       .option('--metadata <json|@file>', 'JSON object of string values')
       .option('--header <"Name: value">', 'custom header sent with every delivery; repeatable', collect)
       .option('--idempotency-key <key>', 'retrying with the same key creates it once')
       .option('--json', 'print the created endpoint as JSON')
-      .addHelpText('after', '\nExample:\n  herald endpoints create acme https://acme.example/hooks --event-types order.paid,order.refunded'),
+      .addHelpText(
+        'after',
+        '\nPolicy settings left out (or `inherit`) come from the application, else the server default.\n' +
+          '\nExamples:\n  herald endpoints create acme https://acme.example/hooks --event-types order.paid,order.refunded\n' +
+          '  herald endpoints create acme https://erp.example/in --ordering strict --timeout 30s --retry-schedule 1m,5m,30m,2h,24h',
+      ),
   ).action(
-    run(async (app: string, url: string, flags: CreateFlags) => {
-      const body = {
-        url,
-        description: flags.description,
-        filterTypes: commaList(flags.eventTypes),
-        uid: flags.uid,
-        disabled: flags.disabled,
-        secret: flags.secret,
-        rateLimit: flags.rateLimit === undefined ? undefined : intArg(flags.rateLimit, '--rate-limit', 1, 1_000_000),
-        metadata: await metadataArg(flags.metadata),
-        headers: headersArg(flags.header ?? []),
-      };
+    run(async (app: string, url: string, flags: EndpointFlags) => {
+      const body = { url, ...(await settingsBody(flags)), disabled: flags.disabled, secret: flags.secret, headers: headersArg(flags.header ?? []) };
       const ep = await clientFrom(flags).request<EndpointOut>('POST', `/api/v1/app/${seg(app)}/endpoint`, {
         body,
         idempotencyKey: flags.idempotencyKey,
       });
       printCreated(ep as unknown as Record<string, unknown>, flags, `created endpoint ${ep.id} → ${ep.url}`);
+    }),
+  );
+
+  withApiFlags(
+    endpoints
+      .command('get')
+      .description('show an endpoint: status (paused with deliveries held, or disabled), circuit breaker, and the delivery policy in force')
+      .argument('<app>', 'application id or uid')
+      .argument('<endpoint>', 'endpoint id or uid')
+      .option('--json', 'print the API answer as JSON'),
+  ).action(
+    run(async (app: string, endpoint: string, flags: ApiFlags & { json?: boolean }) => {
+      const ep = await clientFrom(flags).request<EndpointOut>('GET', `/api/v1/app/${seg(app)}/endpoint/${seg(endpoint)}`);
+      if (flags.json) printJson(ep);
+      else printEndpoint(ep);
+    }),
+  );
+
+  withApiFlags(
+    withPolicyFlags(
+      endpoints
+        .command('update')
+        .description('change the given settings of an endpoint (PATCH); `inherit` puts a policy setting back to the inherited value')
+        .argument('<app>', 'application id or uid')
+        .argument('<endpoint>', 'endpoint id or uid')
+        .option('--new-url <url>', 'new URL to deliver to (--url is where Herald is)')
+        .option('--description <text>', 'free text shown in the dashboard')
+        .option('--event-types <a,b>', 'only these event types')
+        .option('--uid <uid>', 'your own id for it')
+        .option('--pause', 'stop sending; new deliveries are held and sent in publish order on --resume')
+        .option('--resume', 'send again, starting with the held deliveries'),
+      'it',
+    )
+      .option('--rate-limit <per-second>', 'old name of --throttle-rate')
+      .option('--ordering <parallel|strict>', 'strict = one delivery at a time, in publish order')
+      .option('--metadata <json|@file>', 'JSON object of string values (replaces the old one)')
+      .option('--json', 'print the endpoint as JSON')
+      .addHelpText('after', '\nExample:\n  herald endpoints update acme ep_2bX... --max-in-flight 4 --timeout 10s --retry-schedule 1m,5m,30m --throttle-rate inherit'),
+  ).action(
+    run(async (app: string, endpoint: string, flags: UpdateFlags) => {
+      if (flags.pause && flags.resume) throw new UsageError('--pause and --resume contradict each other; give one');
+      const body = { url: flags.newUrl, ...(await settingsBody(flags)), disabled: flags.pause ? true : flags.resume ? false : undefined };
+      if (Object.values(body).every((v) => v === undefined)) throw new UsageError('nothing to change: give at least one setting (see --help)');
+      const ep = await clientFrom(flags).request<EndpointOut>('PATCH', `/api/v1/app/${seg(app)}/endpoint/${seg(endpoint)}`, { body });
+      if (flags.json) printJson(ep);
+      else note(`updated endpoint ${ep.id} → ${ep.url}`);
     }),
   );
 

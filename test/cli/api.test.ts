@@ -163,6 +163,55 @@ describe('herald endpoints and publish', () => {
   });
 });
 
+describe('delivery policy flags', () => {
+  it('sets, shows and resets application and endpoint policies; paused endpoints show their held deliveries', async () => {
+    const app = await ok('apps', 'create', 'Policy', '--uid', 'policy', '--max-in-flight', '8', '--timeout', '20s', '--retry-schedule', '1m,5m', '--throttle-rate', '3');
+    const shown = JSON.parse(await ok('apps', 'get', 'policy', '--json'));
+    expect(shown).toMatchObject({ id: app, maxInFlight: 8, timeoutMs: 20_000, retrySchedule: [60, 300], throttleRate: 3 });
+    await ok('apps', 'update', 'policy', '--timeout', 'inherit', '--retry-schedule', '2h');
+    const appText = await ok('apps', 'get', 'policy');
+    expect(appText).toMatch(/max in flight\s+8\n/);
+    expect(appText).toMatch(/timeout\s+5s \(inherited\)/); // the test server's HERALD_REQUEST_TIMEOUT
+    expect(appText).toMatch(/retry schedule\s+2h \(2 attempts\)\n/);
+
+    const ep = await ok('endpoints', 'create', 'policy', 'https://example.com/in', '--disabled', '--ordering', 'strict', '--retry-schedule', '1m,5m,30m,2h,24h', '--timeout', '10s');
+    await ok('publish', 'policy', 'order.paid', '{"n":1}');
+    const text = await ok('endpoints', 'get', 'policy', ep);
+    expect(text).toMatch(/status\s+paused: 1 delivery held \(resuming sends them in publish order\)/);
+    expect(text).toMatch(/breaker\s+closed/);
+    expect(text).toMatch(/ordering\s+strict/);
+    expect(text).toMatch(/max in flight\s+8 \(inherited\)/);
+    expect(text).toMatch(/timeout\s+10s\n/);
+    expect(text).toMatch(/retry schedule\s+1m,5m,30m,2h,1d \(6 attempts\)\n/);
+    expect(text).toMatch(/throttle rate\s+3\/s \(inherited\)/);
+
+    await ok('endpoints', 'update', 'policy', ep, '--max-in-flight', '3', '--ordering', 'parallel', '--timeout', 'inherit', '--throttle-rate', '9');
+    const json = JSON.parse(await ok('endpoints', 'get', 'policy', ep, '--json'));
+    expect(json).toMatchObject({ maxInFlight: 3, ordering: 'parallel', timeoutMs: null, throttleRate: 9, retrySchedule: [60, 300, 1800, 7200, 86400], paused: true, held: 1 });
+  });
+
+  it('refuses malformed policy flags before calling the API, and prints the API bound errors', async () => {
+    await ok('apps', 'create', 'Bounds', '--uid', 'bounds');
+    const usage = await Promise.all([
+      herald('endpoints', 'create', 'bounds', 'https://example.com/x', '--retry-schedule', '1m,5'),
+      herald('endpoints', 'create', 'bounds', 'https://example.com/x', '--timeout', '10'),
+      herald('endpoints', 'create', 'bounds', 'https://example.com/x', '--ordering', 'random'),
+      herald('endpoints', 'create', 'bounds', 'https://example.com/x', '--retry-schedule', '1500ms'),
+      herald('endpoints', 'update', 'bounds', 'ep_x'),
+      herald('apps', 'update', 'bounds'),
+    ]);
+    expect(usage.map((r) => r.code)).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(usage[0]!.stderr).toContain('--retry-schedule takes durations with a unit');
+    expect(usage[2]!.stderr).toContain('--ordering must be "parallel" or "strict"');
+    expect(usage[4]!.stderr).toContain('nothing to change');
+
+    const bound = await herald('endpoints', 'create', 'bounds', 'https://example.com/x', '--max-in-flight', '100000');
+    expect(bound.code).toBe(1);
+    expect(bound.stderr).toContain('HTTP 422');
+    expect(bound.stderr).toContain('body.maxInFlight');
+  });
+});
+
 describe('herald keys', () => {
   it('creates a scoped key shown once, which then works within its permissions, and revokes it', async () => {
     const appId = await ok('apps', 'create', 'Keyed', '--uid', 'keyed');
