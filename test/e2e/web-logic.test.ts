@@ -19,6 +19,7 @@ import {
   zoneLabel,
 } from '../../web/src/lib/format.js';
 import { headerNameProblem, headersPatch } from '../../web/src/lib/headers.js';
+import { breakerBadge, breakerSentence, draftOf, formatSchedule, heldText, parseDurationText, parseRetrySchedule, policyBody, policyProblems } from '../../web/src/lib/policy.js';
 
 describe('format', () => {
   const at = '2026-07-01T17:05:09Z';
@@ -113,5 +114,39 @@ describe('custom headers', () => {
     ];
     expect(headersPatch(loaded, rows)).toEqual({ headers: { 'x-old': null, 'X-Tenant': 'blue', 'X-New': '1' } });
     expect(headersPatch(['authorization'], [{ name: 'authorization', value: 'Bearer 2', hidden: true }])).toEqual({ headers: { authorization: 'Bearer 2' } });
+  });
+});
+
+describe('delivery policy', () => {
+  it('parses retry schedules written with units into seconds, and says what is wrong otherwise', () => {
+    expect(parseRetrySchedule('1m, 5m,30m ,2h,24h')).toEqual({ seconds: [60, 300, 1800, 7200, 86_400] });
+    expect(parseRetrySchedule('  ')).toEqual({ seconds: null });
+    expect(parseRetrySchedule('1m, 5')).toEqual({ error: expect.stringContaining('“5” is not a duration') });
+    expect(parseRetrySchedule('1m,,5m')).toEqual({ error: expect.stringContaining('is not a duration') });
+    expect(parseRetrySchedule('1500ms')).toEqual({ error: expect.stringContaining('whole number of seconds') });
+    expect(parseDurationText('1.5m')).toBe(90_000);
+    expect(parseDurationText('10')).toBeNull();
+    expect(formatSchedule([30, 60, 7200, 86_400, 90])).toBe('30s, 1m, 2h, 1d, 90s');
+  });
+
+  it('turns stored overrides into a draft and back; empty fields inherit (null)', () => {
+    const draft = draftOf({ maxInFlight: 4, timeoutMs: 10_000, retrySchedule: [60, 300], throttleRate: null, ordering: 'strict' });
+    expect(draft).toEqual({ maxInFlight: '4', timeout: '10s', retrySchedule: '1m, 5m', throttleRate: '', ordering: 'strict' });
+    expect(policyBody(draft, true)).toEqual({ maxInFlight: 4, timeoutMs: 10_000, retrySchedule: [60, 300], throttleRate: null, ordering: 'strict' });
+    expect(policyBody(draftOf({}), false)).toEqual({ maxInFlight: null, timeoutMs: null, retrySchedule: null, throttleRate: null });
+    expect(policyProblems({ ...draftOf({}), maxInFlight: '0', timeout: '500ms', throttleRate: '1.5', retrySchedule: 'soon' })).toEqual({
+      maxInFlight: expect.any(String),
+      timeout: 'At least 1s.',
+      throttleRate: expect.any(String),
+      retrySchedule: expect.stringContaining('not a duration'),
+    });
+  });
+
+  it('words the pause and the breaker', () => {
+    expect(heldText(1)).toBe('Paused — 1 delivery held');
+    expect(heldText(3)).toBe('Paused — 3 deliveries held');
+    expect(breakerBadge('half-open')).toEqual({ label: 'Half-open', tone: 'warn' });
+    expect(breakerSentence({ state: 'open', consecutiveFailures: 5 }, '12:00')).toMatch(/^5 failed attempts in a row\. Nothing is attempted until 12:00/);
+    expect(breakerSentence({ state: 'closed', consecutiveFailures: 0 }, null)).toBe('Sending normally.');
   });
 });

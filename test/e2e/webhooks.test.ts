@@ -160,11 +160,16 @@ describe('dashboard: one webhook from creation to deletion', { timeout: 60_000 }
     expect((await e.api<{ disabled: boolean }>('GET', `/api/v1/app/${appId}/endpoint/${endpointId}`)).disabled).toBe(true);
     const before = e.receiver.requests.length;
     await publish(e, appId, 'order.paid', { orderId: 'ord_3' });
+    await page.reload();
+    await row().getByText('1 held').waitFor(); // kept for the webhook, not sent
+    expect(e.receiver.requests.length).toBe(before);
     await screenshot(page, '09-webhook-paused');
     await row().getByRole('button', { name: `Resume ${WEBHOOK}` }).click();
     await row().getByText('Active').waitFor();
     expect((await e.api<{ disabled: boolean }>('GET', `/api/v1/app/${appId}/endpoint/${endpointId}`)).disabled).toBe(false);
-    expect(e.receiver.requests.length).toBe(before); // nothing was sent while paused
+    // Resuming sends what was held.
+    const got = await e.receiver.waitFor(before + 1);
+    expect(JSON.parse(got.at(-1)!.body.toString('utf8'))).toEqual({ orderId: 'ord_3' });
   });
 
   it('rotates the secret with the grace-period warning and shows the new one once', async () => {

@@ -12,8 +12,8 @@ import { Badge } from './Badge';
 import { CopyableId } from './CopyButton';
 import { Empty, ErrorState, Loading } from './States';
 
-/** Pending and sending messages of an endpoint, newest first, polled. */
-export function PendingDeliveries({ appId, endpointId, eventType, full }: { appId: string; endpointId: string; eventType: string; full: boolean }) {
+/** Pending and sending messages of an endpoint, newest first, polled; while `paused`, pending ones are held. */
+export function PendingDeliveries({ appId, endpointId, eventType, full, paused = false }: { appId: string; endpointId: string; eventType: string; full: boolean; paused?: boolean }) {
   const { client } = useApp();
   const path = `/api/v1/app/${seg(appId)}/endpoint/${seg(endpointId)}/msg`;
   const limit = full ? 100 : 10;
@@ -45,7 +45,7 @@ export function PendingDeliveries({ appId, endpointId, eventType, full }: { appI
             <CopyableId id={m.id} />
             <span className="muted">
               {m.attempts ? `${m.attempts} attempt${m.attempts === 1 ? '' : 's'} so far` : 'not tried yet'}
-              {m.nextAttempt ? ` · next ${formatDateTime(m.nextAttempt)}` : ''}
+              {paused && m.status === 1 ? ' · held until the webhook is resumed' : m.nextAttempt ? ` · next ${formatDateTime(m.nextAttempt)}` : ''}
             </span>
             {m.lastError && <span className="reason">{m.lastError}</span>}
           </li>

@@ -8,14 +8,19 @@ import { ApiError, errorMessage } from './api';
 /** Form errors by field; '' holds what belongs to no field. */
 export type FormErrors = Record<string, string>;
 
+/** API field names that forms call otherwise. */
+const RENAMED: Record<string, string> = { filterTypes: 'eventTypes', description: 'name', timeoutMs: 'timeout', rateLimit: 'throttleRate' };
+/** Fields forms show errors beside. */
+const KNOWN_FIELDS = ['url', 'name', 'uid', 'eventTypes', 'headers', 'maxInFlight', 'timeout', 'retrySchedule', 'throttleRate', 'ordering'];
+
 /** Maps API field names onto the form fields (unknown fields go to ''). */
 export function formFieldErrors(error: unknown): FormErrors {
   if (!(error instanceof ApiError)) return { '': errorMessage(error) };
   const raw = error.fieldErrors();
   const out: FormErrors = {};
   for (const [key, msg] of Object.entries(raw)) {
-    const field = key === 'filterTypes' ? 'eventTypes' : key === 'description' ? 'name' : key;
-    const known = ['url', 'name', 'eventTypes', 'headers'].includes(field);
+    const field = RENAMED[key] ?? key;
+    const known = KNOWN_FIELDS.includes(field);
     out[known ? field : ''] = out[known ? field : ''] ? `${out[known ? field : '']}; ${msg}` : msg;
   }
   if (Object.keys(out).length === 0) out[''] = error.message;

@@ -44,6 +44,38 @@ export interface ApplicationOut {
   updatedAt: string;
   /** Free-form metadata. */
   metadata?: Record<string, string>;
+  /** Default requests per second per endpoint. */
+  throttleRate?: number | null;
+  /** Default in-flight cap of its endpoints; null = the server default. */
+  maxInFlight?: number | null;
+  /** Default per-attempt timeout of its endpoints, ms; null = the server default. */
+  timeoutMs?: number | null;
+  /** Default retry delays of its endpoints, seconds after the first attempt; null = the server default. */
+  retrySchedule?: number[] | null;
+  /** What its endpoints get when they override nothing. */
+  effectivePolicy?: EffectivePolicy;
+}
+
+/** The delivery policy in force after inheritance (endpoint → application → server default). */
+export interface EffectivePolicy {
+  /** Requests in flight at most. */
+  maxInFlight: number;
+  /** Deadline of one attempt, ms. */
+  timeoutMs: number;
+  /** Seconds before each retry after the first attempt. */
+  retrySchedule: number[];
+  /** Requests per second at most; null = no limit. */
+  throttleRate: number | null;
+}
+
+/** An endpoint's circuit breaker. */
+export interface BreakerOut {
+  /** closed: sending; open: nothing attempted until openUntil; half-open: one probe at a time. */
+  state: 'closed' | 'open' | 'half-open';
+  /** Failed attempts in a row. */
+  consecutiveFailures: number;
+  /** While open: when the next probe may go. */
+  openUntil: string | null;
 }
 
 /** A webhook endpoint, with Herald's extras. */
@@ -74,6 +106,24 @@ export interface EndpointOut {
   secretHint?: string | null;
   /** The latest attempt. */
   lastDelivery?: { at: string; succeeded: boolean } | null;
+  /** Own in-flight cap; null = inherited. */
+  maxInFlight?: number | null;
+  /** Own per-attempt timeout, ms; null = inherited. */
+  timeoutMs?: number | null;
+  /** Own retry delays, seconds after the first attempt; null = inherited. */
+  retrySchedule?: number[] | null;
+  /** Own requests per second; null = inherited. */
+  throttleRate?: number | null;
+  /** parallel, or strict (one at a time, in publish order). */
+  ordering?: 'parallel' | 'strict';
+  /** Paused by a person: new deliveries are held and sent in order on resume. */
+  paused?: boolean;
+  /** Deliveries held while paused. */
+  held?: number;
+  /** Circuit breaker. */
+  breaker?: BreakerOut;
+  /** The policy in force. */
+  effectivePolicy?: EffectivePolicy;
 }
 
 /** Body of create/update endpoint. */
@@ -88,6 +138,16 @@ export interface EndpointIn {
   disabled?: boolean;
   /** A given signing secret (`whsec_…`). */
   secret?: string;
+  /** In-flight cap; null = inherit. */
+  maxInFlight?: number | null;
+  /** Per-attempt timeout, ms; null = inherit. */
+  timeoutMs?: number | null;
+  /** Retry delays, seconds; null = inherit. */
+  retrySchedule?: number[] | null;
+  /** Requests per second; null = inherit. */
+  throttleRate?: number | null;
+  /** parallel or strict. */
+  ordering?: 'parallel' | 'strict';
 }
 
 /** An entry of the event type catalogue. */

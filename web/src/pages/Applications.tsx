@@ -1,8 +1,9 @@
 /**
- * Operator: every application (tenant), a way into each one's webhooks, a new application form, and
- * the customer-portal link (with an iframe snippet) for one application (issue 4).
+ * Operator: every application (tenant), a way into each one's webhooks, a new application form, its
+ * settings (name, delivery policy), and the customer-portal link (with an iframe snippet) for one application (issue 4).
  */
 import { useState } from 'react';
+import { ApplicationSettingsDialog } from '../components/ApplicationSettingsDialog';
 import { CopyableId, CopyButton } from '../components/CopyButton';
 import { DataTable } from '../components/DataTable';
 import { Dialog } from '../components/Dialog';
@@ -30,6 +31,7 @@ export function Applications() {
   const apps = useAsync(() => client.get<ListResponse<ApplicationOut>>('/api/v1/app', { limit: 100, iterator }), [iterator]);
   const [creating, setCreating] = useState(false);
   const [portalFor, setPortalFor] = useState<ApplicationOut | null>(null);
+  const [settingsFor, setSettingsFor] = useState<ApplicationOut | null>(null);
 
   return (
     <section>
@@ -69,6 +71,11 @@ export function Applications() {
                         Portal link
                       </button>
                     )}
+                    {isOperator && can('update') && (
+                      <button type="button" className="button button-small" onClick={() => setSettingsFor(app)} aria-label={`Settings of ${app.name}`}>
+                        Settings
+                      </button>
+                    )}
                   </div>
                 </td>
               </tr>
@@ -88,6 +95,7 @@ export function Applications() {
       )}
       {creating && <CreateApplicationDialog onClose={() => setCreating(false)} onCreated={() => (setCreating(false), apps.reload())} />}
       {portalFor && <PortalLinkDialog app={portalFor} onClose={() => setPortalFor(null)} />}
+      {settingsFor && <ApplicationSettingsDialog app={settingsFor} onClose={() => setSettingsFor(null)} onSaved={() => (setSettingsFor(null), apps.reload())} />}
     </section>
   );
 }

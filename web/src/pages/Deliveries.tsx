@@ -8,6 +8,7 @@ import { AttemptDialog } from '../components/AttemptDialog';
 import { AttemptTable } from '../components/AttemptTable';
 import { Badge } from '../components/Badge';
 import { CopyableId } from '../components/CopyButton';
+import { DeliveryState, PauseNotice } from '../components/DeliveryState';
 import { ExportCsvButton, RecoverDialog, SendTestDialog } from '../components/DeliveryActions';
 import { PageHeader } from '../components/PageHeader';
 import { PendingDeliveries } from '../components/PendingDeliveries';
@@ -112,11 +113,8 @@ export function Deliveries({ appId, endpointId }: { appId: string; endpointId: s
           </>
         }
       />
-      {ep.disabled && can('update') && (
-        <p className="notice" role="status">
-          This webhook receives nothing while it is {epStatus.label === 'Paused' ? 'paused' : 'disabled'}. Resume it (Edit, or Resume in the list) to send a test event, resend or recover.
-        </p>
-      )}
+      <PauseNotice endpoint={ep} canUpdate={can('update')} />
+      <DeliveryState endpoint={ep} />
       <h2 className="section-title">Delivery history</h2>
       <div className="filters" role="group" aria-label="Filter deliveries">
         <div className="field field-inline">
@@ -141,10 +139,10 @@ export function Deliveries({ appId, endpointId }: { appId: string; endpointId: s
         </div>
       </div>
       {status === 'pending' ? (
-        <PendingDeliveries appId={appId} endpointId={endpointId} eventType={eventType} full />
+        <PendingDeliveries appId={appId} endpointId={endpointId} eventType={eventType} full paused={!!ep.paused} />
       ) : (
         <>
-          {cursors.length === 0 && <PendingDeliveries appId={appId} endpointId={endpointId} eventType={eventType} full={false} />}
+          {cursors.length === 0 && <PendingDeliveries appId={appId} endpointId={endpointId} eventType={eventType} full={false} paused={!!ep.paused} />}
           {attempts.loading && !attempts.data ? (
             <Loading what="Loading deliveries…" />
           ) : attempts.error && !attempts.data ? (

@@ -1,5 +1,6 @@
 /**
- * Add a webhook: name, URL, event types (checkboxes grouped by prefix), Active toggle. The submit
+ * Add a webhook: name, URL, event types (checkboxes grouped by prefix), Active toggle, delivery
+ * policy (in-flight cap, timeout, retry schedule, throttle rate, ordering; empty = inherited). The submit
  * button stays disabled until the form is valid; API errors show beside their field; on success the
  * signing secret is shown once (issue 4).
  */
@@ -7,6 +8,7 @@ import { useState } from 'react';
 import { EventTypePicker, selectionValid, type EventSelection } from '../components/EventTypePicker';
 import { Field, FormError, FormActions } from '../components/Field';
 import { PageHeader } from '../components/PageHeader';
+import { PolicyFields, policyValid, useInheritedPolicy } from '../components/PolicyFields';
 import { SecretDialog } from '../components/SecretDialog';
 import { ErrorState, Loading } from '../components/States';
 import { ActiveSwitch, useCatalogue, webhookBody } from '../components/WebhookFields';
@@ -14,6 +16,7 @@ import { seg } from '../lib/api';
 import { useApp } from '../lib/context';
 import { useFormSubmit } from '../lib/form';
 import { urlProblem } from '../lib/format';
+import { draftOf, policyBody } from '../lib/policy';
 import { navigate } from '../lib/router';
 import type { EndpointOut } from '../lib/types';
 
@@ -27,6 +30,8 @@ export function WebhookCreate({ appId }: { appId: string }) {
   const [touched, setTouched] = useState<Record<string, boolean>>({});
   const [events, setEvents] = useState<EventSelection>({ all: false, names: [] });
   const [active, setActive] = useState(true);
+  const [policy, setPolicy] = useState(() => draftOf({}));
+  const inherited = useInheritedPolicy(appId);
   const { busy, errors, onSubmit } = useFormSubmit();
   const [created, setCreated] = useState<{ endpoint: EndpointOut; secret: string } | null>(null);
 
@@ -34,11 +39,12 @@ export function WebhookCreate({ appId }: { appId: string }) {
   const effectiveEvents: EventSelection = catalogueEmpty ? { all: true } : events;
   const urlError = urlProblem(url);
   const nameError = name.trim() ? null : 'Give the webhook a name, e.g. "Fulfilment CRM sync".';
-  const valid = !urlError && !nameError && selectionValid(effectiveEvents) && !busy;
+  const valid = !urlError && !nameError && selectionValid(effectiveEvents) && policyValid(policy) && !busy;
 
   const submit = onSubmit(valid, async () => {
     // Herald answers with the new secret (its `secret` extra); older servers need a second request.
-    const endpoint = await client.post<EndpointOut & { secret?: string }>(`/api/v1/app/${seg(appId)}/endpoint`, webhookBody({ name, url, events: effectiveEvents, active }));
+    const body = { ...webhookBody({ name, url, events: effectiveEvents, active }), ...policyBody(policy, true) };
+    const endpoint = await client.post<EndpointOut & { secret?: string }>(`/api/v1/app/${seg(appId)}/endpoint`, body);
     const secret = endpoint.secret ?? (await client.get<{ key: string }>(`/api/v1/app/${seg(appId)}/endpoint/${seg(endpoint.id)}/secret`)).key;
     setCreated({ endpoint, secret });
   });
@@ -61,7 +67,8 @@ export function WebhookCreate({ appId }: { appId: string }) {
         ) : (
           <EventTypePicker catalogue={catalogue.data ?? []} value={events} onChange={setEvents} error={errors.eventTypes} />
         )}
-        <ActiveSwitch active={active} onChange={setActive} onText="Deliveries start at once." offText="Created paused: nothing is sent until you resume it." />
+        <ActiveSwitch active={active} onChange={setActive} onText="Deliveries start at once." offText="Created paused: events are kept and sent, in publish order, when you resume it." />
+        <PolicyFields idPrefix="wh-policy" value={policy} onChange={setPolicy} inherited={inherited} subject="this webhook" inheritsFrom="the application (or the server default)" errors={errors} ordering />
         <FormError message={errors['']} />
         <FormActions submit={busy ? 'Creating…' : 'Create webhook'} disabled={!valid} onCancel={() => navigate(base)} />
       </form>

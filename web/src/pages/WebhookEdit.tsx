@@ -1,5 +1,5 @@
 /**
- * Edit a webhook: name, URL, event types and pause; custom headers; the signing secret (reveal where
+ * Edit a webhook: name, URL, event types, pause and delivery policy; custom headers; the signing secret (reveal where
  * allowed, rotate with the grace-period warning); delete with a confirmation naming it (issue 4).
  */
 import { useEffect, useState } from 'react';
@@ -10,6 +10,7 @@ import { EventTypePicker, fromFilterTypes, selectionValid, type EventSelection }
 import { Field, FormError, FormActions } from '../components/Field';
 import { HeadersEditor } from '../components/HeadersEditor';
 import { PageHeader } from '../components/PageHeader';
+import { PolicyFields, policyValid, useInheritedPolicy } from '../components/PolicyFields';
 import { SecretPanel } from '../components/SecretPanel';
 import { ErrorState, Loading } from '../components/States';
 import { ActiveSwitch, useCatalogue, webhookBody } from '../components/WebhookFields';
@@ -17,6 +18,7 @@ import { seg } from '../lib/api';
 import { useApp } from '../lib/context';
 import { useFormSubmit } from '../lib/form';
 import { endpointStatus, urlProblem } from '../lib/format';
+import { draftOf, policyBody } from '../lib/policy';
 import { navigate } from '../lib/router';
 import type { EndpointOut } from '../lib/types';
 import { useAsync } from '../lib/use-async';
@@ -72,15 +74,19 @@ function SettingsForm({ appId, endpoint, catalogue, onSaved }: { appId: string; 
   const [url, setUrl] = useState(endpoint.url);
   const [events, setEvents] = useState<EventSelection>(fromFilterTypes(endpoint.filterTypes));
   const [active, setActive] = useState(!endpoint.disabled);
+  const [policy, setPolicy] = useState(() => draftOf(endpoint));
+  const inherited = useInheritedPolicy(appId);
   const { busy, errors, onSubmit } = useFormSubmit();
 
   // A pause from the list (or auto-disable) while this page is open shows here too.
   useEffect(() => setActive(!endpoint.disabled), [endpoint.disabled]);
+  // After a save, show the policy as the server stored it ("24h" comes back as "1d").
+  useEffect(() => setPolicy(draftOf(endpoint)), [endpoint.updatedAt]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const urlError = urlProblem(url);
-  const valid = !urlError && name.trim() !== '' && selectionValid(events) && !busy;
+  const valid = !urlError && name.trim() !== '' && selectionValid(events) && policyValid(policy) && !busy;
   const submit = onSubmit(valid, async () => {
-    await client.patch(`/api/v1/app/${seg(appId)}/endpoint/${seg(endpoint.id)}`, webhookBody({ name, url, events, active }));
+    await client.patch(`/api/v1/app/${seg(appId)}/endpoint/${seg(endpoint.id)}`, { ...webhookBody({ name, url, events, active }), ...policyBody(policy, true) });
     toast('Webhook saved');
     onSaved();
   });
@@ -95,7 +101,8 @@ function SettingsForm({ appId, endpoint, catalogue, onSaved }: { appId: string; 
         <input type="url" value={url} inputMode="url" spellCheck={false} onChange={(e) => setUrl(e.target.value)} />
       </Field>
       <EventTypePicker catalogue={catalogue} value={events} onChange={setEvents} error={errors.eventTypes} idPrefix="edit-et" />
-      <ActiveSwitch active={active} onChange={setActive} onText="Receives deliveries." offText="Paused: events are not sent while paused." />
+      <ActiveSwitch active={active} onChange={setActive} onText="Receives deliveries." offText="Paused: events are kept and sent, in publish order, when you resume it." />
+      <PolicyFields idPrefix="edit-policy" value={policy} onChange={setPolicy} inherited={inherited} subject="this webhook" inheritsFrom="the application (or the server default)" errors={errors} ordering />
       <FormError message={errors['']} />
       <FormActions submit={busy ? 'Saving…' : 'Save changes'} disabled={!valid} />
     </form>

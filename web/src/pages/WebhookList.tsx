@@ -135,6 +135,7 @@ function WebhookRow({ ep, base, busy, onTogglePause, onDelete }: { ep: EndpointO
       </td>
       <td data-label="Status">
         <Badge tone={status.tone}>{status.label}</Badge>
+        {ep.paused && !!ep.held && <div className="cell-sub">{ep.held} held</div>}
         {status.reason && <div className="cell-sub reason">{status.reason}</div>}
       </td>
       <td data-label="Last delivery">

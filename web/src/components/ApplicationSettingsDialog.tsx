@@ -1,0 +1,63 @@
+/**
+ * An application's settings (operators): its name and the delivery policy its webhooks inherit
+ * unless they set their own. Empty policy fields use the server's defaults.
+ */
+import { useState } from 'react';
+import { seg } from '../lib/api';
+import { useApp } from '../lib/context';
+import { useFormSubmit } from '../lib/form';
+import { draftOf, policyBody } from '../lib/policy';
+import type { ApplicationOut, EffectivePolicy } from '../lib/types';
+import { Dialog } from './Dialog';
+import { Field, FormActions, FormError } from './Field';
+import { PolicyFields, policyValid } from './PolicyFields';
+
+/**
+ * The server defaults, field by field: where the application sets nothing, its effective policy is
+ * the server's; where it sets a value, the default is not known here. Applications have no
+ * inherited throttle rate: without one, there is no limit.
+ */
+function serverDefaults(app: ApplicationOut): Partial<EffectivePolicy> | undefined {
+  const eff = app.effectivePolicy;
+  if (!eff) return undefined;
+  return {
+    maxInFlight: app.maxInFlight == null ? eff.maxInFlight : undefined,
+    timeoutMs: app.timeoutMs == null ? eff.timeoutMs : undefined,
+    retrySchedule: app.retrySchedule == null ? eff.retrySchedule : undefined,
+    throttleRate: null,
+  };
+}
+
+/** Settings dialog of one application. */
+export function ApplicationSettingsDialog({ app, onClose, onSaved }: { app: ApplicationOut; onClose: () => void; onSaved: () => void }) {
+  const { client, toast } = useApp();
+  const [name, setName] = useState(app.name);
+  const [policy, setPolicy] = useState(() => draftOf(app));
+  const { busy, errors, onSubmit } = useFormSubmit();
+  const valid = name.trim() !== '' && policyValid(policy) && !busy;
+  const submit = onSubmit(valid, async () => {
+    await client.patch(`/api/v1/app/${seg(app.id)}`, { name: name.trim(), ...policyBody(policy, false) });
+    toast(`Settings of “${name.trim()}” saved`);
+    onSaved();
+  });
+  return (
+    <Dialog title={`Settings of ${app.name}`} onClose={onClose} wide>
+      <form className="form" onSubmit={submit} noValidate>
+        <Field id="app-settings-name" label="Name" error={errors.name ?? (name.trim() ? null : 'Give the application a name.')}>
+          <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" />
+        </Field>
+        <PolicyFields
+          idPrefix="app-policy"
+          value={policy}
+          onChange={setPolicy}
+          inherited={serverDefaults(app)}
+          subject="this application's webhooks (each may set its own)"
+          inheritsFrom="the server default"
+          errors={errors}
+        />
+        <FormError message={errors['']} />
+        <FormActions submit={busy ? 'Saving…' : 'Save settings'} disabled={!valid} onCancel={onClose} />
+      </form>
+    </Dialog>
+  );
+}
