@@ -1,0 +1,183 @@
+/**
+ * What every benchmark scenario shares: the receiver process, the database each scenario gets to
+ * itself, Herald opened the way `herald serve` opens it, percentiles, and the bare undici limit.
+ */
+import { type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { Pool } from 'undici';
+import { loadConfig } from '../src/config.js';
+import { openHerald, type Herald } from '../src/engine/herald.js';
+import { generateSecret, parseSecret, signatureHeader } from '../src/core/signing.js';
+import { createLogger } from '../src/logger.js';
+
+/** Epoch milliseconds with sub-millisecond precision; the receiver uses the same clock. */
+export const now = () => performance.timeOrigin + performance.now();
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** What a scenario is given by the runner. */
+export interface BenchContext {
+  /** The receiver process. */
+  rx: ChildProcess;
+  /** Base URL of the receiver's main server, e.g. http://127.0.0.1:40123. */
+  url: string;
+  /** The bare undici limit measured at the start of this run, requests/s. */
+  bare: number;
+  /** Names of the scenarios selected for this run (some size themselves by it). */
+  selected: string[];
+}
+
+/** Receiver counters (see receiver.ts). */
+export interface ReceiverCounts {
+  /** Healthy requests, answered 200 at once. */
+  count: number;
+  /** Requests to hanging paths and ports, never answered. */
+  hung: number;
+  /** Requests answered 500. */
+  failed: number;
+  /** Requests answered 200 after a delay. */
+  slow: number;
+}
+
+/** Sends one command to a child and resolves with its answer (one command at a time). */
+export function ask<T>(child: ChildProcess, cmd: string, extra: Record<string, unknown> = {}): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`child process exited (${code}) before answering ${cmd}`));
+    child.once('exit', onExit);
+    child.once('message', (m) => {
+      child.off('exit', onExit);
+      resolve(m as T);
+    });
+    child.send({ cmd, ...extra });
+  });
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Waits until the receiver's counter `key` reaches n; throws after timeoutMs. */
+export async function waitForCount(rx: ChildProcess, n: number, timeoutMs: number, key: keyof ReceiverCounts = 'count'): Promise<void> {
+  if (!(await reachCount(rx, n, timeoutMs, key))) {
+    const got = (await ask<ReceiverCounts>(rx, 'count'))[key];
+    throw new Error(`only ${got}/${n} deliveries arrived within ${timeoutMs} ms`);
+  }
+}
+
+/** Like waitForCount, but answers whether the count was reached instead of throwing. */
+export async function reachCount(rx: ChildProcess, n: number, timeoutMs: number, key: keyof ReceiverCounts = 'count'): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const counts = await ask<ReceiverCounts>(rx, 'count');
+    if (counts[key] >= n) return true;
+    if (Date.now() > until) return false;
+    await sleep(20);
+  }
+}
+
+/** The machine's limit: the same signed requests, sent by a bare undici loop. */
+export async function bareLimit(url: string, n: number, concurrency = 256): Promise<number> {
+  const key = parseSecret(generateSecret());
+  const pool = new Pool(url, { connections: 16, pipelining: 1 });
+  let next = 0;
+  const start = now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        const body = JSON.stringify({ t: now(), i, orderId: `ord_${i}`, total: 4900 });
+        const ts = Math.floor(Date.now() / 1000);
+        const res = await pool.request({
+          path: '/bare',
+          method: 'POST',
+          body,
+          headers: {
+            'content-type': 'application/json',
+            'webhook-id': `msg_${i}`,
+            'webhook-timestamp': String(ts),
+            'webhook-signature': signatureHeader([key], `msg_${i}`, ts, body),
+          },
+        });
+        await res.body.dump();
+      }
+    }),
+  );
+  const seconds = (now() - start) / 1000;
+  await pool.close();
+  return n / seconds;
+}
+
+/** A database of the scenario's own: a fresh one on DATABASE_URL's server, or a new embedded one. */
+export async function openDatabase(scenario = ''): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }> {
+  const server = process.env.DATABASE_URL;
+  if (server) {
+    const name = `herald_bench_${process.pid}${scenario ? `_${scenario}` : ''}`;
+    const admin = new pg.Client({ connectionString: server });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    const u = new URL(server);
+    u.pathname = `/${name}`;
+    return {
+      env: { DATABASE_URL: u.toString(), HERALD_SECRET_KEY: randomBytes(32).toString('base64') },
+      cleanup: async () => {
+        const c = new pg.Client({ connectionString: server });
+        await c.connect();
+        await c.query(`drop database if exists ${name} with (force)`);
+        await c.end();
+      },
+    };
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'herald-bench-'));
+  return { env: { HERALD_DATA_DIR: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Settings every scenario uses: plain HTTP to loopback receivers, a short poll, quiet logs. */
+export const BENCH_SETTINGS = {
+  HERALD_ALLOW_HTTP: 'true',
+  HERALD_ALLOWED_NETWORKS: '127.0.0.0/8',
+  HERALD_POLL_INTERVAL: '200ms',
+  HERALD_LOG_LEVEL: 'warn',
+} as const;
+
+/**
+ * Opens a database and Herald on it, with an explicit secret key so that a worker in another
+ * process (memory scenario) can open the same endpoint secrets. `env` is what that process needs.
+ */
+export async function openBenchHerald(
+  scenario: string,
+  settings: Record<string, string> = {},
+): Promise<{ herald: Herald; env: Record<string, string>; close: () => Promise<void> }> {
+  const db = await openDatabase(scenario);
+  const env: Record<string, string> = {
+    HERALD_SECRET_KEY: randomBytes(32).toString('base64'),
+    ...db.env,
+    ...BENCH_SETTINGS,
+    ...settings,
+  };
+  let herald: Herald;
+  try {
+    herald = await openHerald({ config: loadConfig(env), log: createLogger('warn') });
+  } catch (e) {
+    await db.cleanup();
+    throw e;
+  }
+  return {
+    herald,
+    env: { ...env, DATABASE_URL: herald.databaseUrl },
+    close: async () => {
+      await herald.close();
+      await db.cleanup();
+    },
+  };
+}
+
+/** A fixed-width figure with its target and whether it was met. */
+export function verdict(met: boolean): string {
+  return met ? 'PASS' : 'MISS';
+}
