@@ -6,22 +6,39 @@
 export class PayloadCache {
   private readonly entries = new Map<string, { payload: Buffer; refs: number }>();
 
-  /** Message ids among `msgIds` whose body is not held yet (each once). */
-  missing(msgIds: string[]): string[] {
-    return [...new Set(msgIds)].filter((id) => !this.entries.has(id));
-  }
-
-  /** Takes a reference to a message's body, from the cache or from `loaded`. */
-  acquire(msgId: string, loaded: Map<string, Buffer>): Buffer {
-    let entry = this.entries.get(msgId);
-    if (!entry) {
-      const payload = loaded.get(msgId);
-      if (!payload) throw new Error(`message ${msgId} has no stored payload`);
-      entry = { payload, refs: 0 };
-      this.entries.set(msgId, entry);
+  /**
+   * One body per id of `msgIds` (one id per claimed delivery, repeats allowed), each with a reference
+   * taken. References on bodies already held are taken before waiting for `load`, so a delivery that
+   * finishes meanwhile cannot drop a body this batch still needs. If `load` fails, every reference
+   * taken here is given back and the error is thrown.
+   */
+  async acquireAll(msgIds: string[], load: (missing: string[]) => Promise<Map<string, Buffer>>): Promise<Buffer[]> {
+    const held: string[] = [];
+    const missing = new Set<string>();
+    for (const id of msgIds) {
+      const entry = this.entries.get(id);
+      if (entry) {
+        entry.refs += 1;
+        held.push(id);
+      } else missing.add(id);
     }
-    entry.refs += 1;
-    return entry.payload;
+    try {
+      const loaded = missing.size > 0 ? await load([...missing]) : new Map<string, Buffer>();
+      for (const id of missing) if (!loaded.has(id)) throw new Error(`message ${id} has no stored payload`);
+      return msgIds.map((id) => {
+        if (!missing.has(id)) return this.entries.get(id)!.payload;
+        let entry = this.entries.get(id);
+        if (!entry) {
+          entry = { payload: loaded.get(id)!, refs: 0 };
+          this.entries.set(id, entry);
+        }
+        entry.refs += 1;
+        return entry.payload;
+      });
+    } catch (e) {
+      for (const id of held) this.release(id);
+      throw e;
+    }
   }
 
   /** Gives a reference back; the body is dropped with its last reference. */

@@ -75,6 +75,8 @@ export interface WorkerOptions {
  * latency buy batches, which is what keeps statements per delivery low at moderate rates.
  */
 const LINGER_MS = 4;
+/** How long a worker with only a few free slots waits for more before claiming anyway. */
+const SMALL_CLAIM_WAIT_MS = 20;
 /** How long stop() keeps trying to write the last results. */
 const FINAL_FLUSH_MS = 5_000;
 /** Results that make a write go at once. */
@@ -171,15 +173,24 @@ export class DeliveryWorker {
   }
 
   private async loop(): Promise<void> {
+    let deferred = false;
     while (this.running) {
       try {
         const free = this.opts.concurrency - this.held.size;
-        // Claim when a useful batch fits; tiny claims would cost a statement for one or two rows.
         const want = Math.min(this.batchSize, free);
-        if (want <= 0 || (want < this.batchSize / 4 && this.held.size > 0)) {
+        if (want <= 0) {
           await this.sleep(this.opts.pollIntervalMs);
           continue;
         }
+        // A tiny claim costs a transaction for a row or two: wait once, briefly, for more slots to free
+        // up, then claim whatever fits. Never wait longer, or a worker whose slots are mostly held by
+        // hanging requests would stop serving every other endpoint until those time out.
+        if (!deferred && want < this.batchSize / 4 && this.held.size > 0) {
+          deferred = true;
+          await this.sleep(SMALL_CLAIM_WAIT_MS);
+          continue;
+        }
+        deferred = false;
         const batch = await this.claim(want);
         for (const d of batch) this.track(this.process(d));
         if (batch.length < want) await this.sleep(this.opts.pollIntervalMs);
@@ -209,15 +220,16 @@ export class DeliveryWorker {
     for (const d of batch) this.held.set(d.id, d);
     if (batch.length === 0) return [];
     try {
-      const [secrets, payloads] = await Promise.all([
+      const msgIds = batch.map((d) => d.msgId);
+      const [secrets, payloads] = await Promise.allSettled([
         validSecretsByEndpoint(this.opts.pool, [...new Set(batch.map((d) => d.endpointId))], now),
-        loadPayloads(this.opts.pool, this.payloads.missing(batch.map((d) => d.msgId))),
+        this.payloads.acquireAll(msgIds, (missing) => loadPayloads(this.opts.pool, missing)),
       ]);
-      return batch.map((d) => ({
-        ...d,
-        secrets: secrets.get(d.endpointId) ?? [],
-        payload: this.payloads.acquire(d.msgId, payloads),
-      }));
+      if (secrets.status === 'rejected' || payloads.status === 'rejected') {
+        if (payloads.status === 'fulfilled') for (const id of msgIds) this.payloads.release(id);
+        throw secrets.status === 'rejected' ? secrets.reason : (payloads as PromiseRejectedResult).reason;
+      }
+      return batch.map((d, i) => ({ ...d, secrets: secrets.value.get(d.endpointId) ?? [], payload: payloads.value[i]! }));
     } catch (e) {
       // Let go of the rows: another claim (ours or another worker's) takes them when the lease expires.
       this.opts.log.error({ err: e }, 'loading endpoint secrets or payloads failed');

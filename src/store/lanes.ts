@@ -137,7 +137,7 @@ const CLAIM_FROM_LANES = `
   ), lane_upd as (
     update endpoint_lane l set last_claimed_at = $1,
       tokens = case when k.rate is null then null else k.tokens - c.n end,
-      tokens_at = case when k.rate is null then null else $1::timestamptz end
+      tokens_at = case when k.rate is null then null else greatest(l.tokens_at, $1::timestamptz) end
     from counts c join locked k on k.endpoint_id = c.endpoint_id
     where l.endpoint_id = c.endpoint_id
   )
