@@ -145,6 +145,11 @@ export const BENCH_SETTINGS = {
   HERALD_LOG_LEVEL: 'warn',
 } as const;
 
+/** Herald settings from the bench's own environment: they win, so any setting can be measured. */
+export function heraldSettingsFromEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('HERALD_') && e[1] !== undefined));
+}
+
 /**
  * Opens a database and Herald on it, with an explicit secret key so that a worker in another
  * process (memory scenario) can open the same endpoint secrets. `env` is what that process needs.
@@ -159,6 +164,7 @@ export async function openBenchHerald(
     ...db.env,
     ...BENCH_SETTINGS,
     ...settings,
+    ...heraldSettingsFromEnv(),
   };
   let herald: Herald;
   try {

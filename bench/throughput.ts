@@ -14,7 +14,7 @@ import { createApplication } from '../src/engine/applications.js';
 import { createEndpoint } from '../src/engine/endpoints.js';
 import { publishMany } from '../src/engine/publish.js';
 import { createLogger } from '../src/logger.js';
-import { ask, BENCH_SETTINGS, now, openDatabase, percentile, waitForCount, type BenchContext } from './harness.js';
+import { ask, BENCH_SETTINGS, heraldSettingsFromEnv, now, openDatabase, percentile, waitForCount, type BenchContext } from './harness.js';
 
 export const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
 export const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 4);
@@ -98,7 +98,7 @@ export async function runThroughput({ rx, url, bare }: BenchContext): Promise<vo
   let publisher: pg.Pool | undefined;
   try {
     await ask(rx, 'reset');
-    herald = await openHerald({ config: loadConfig({ ...db.env, ...BENCH_SETTINGS }), log: createLogger('warn') });
+    herald = await openHerald({ config: loadConfig({ ...db.env, ...BENCH_SETTINGS, ...heraldSettingsFromEnv() }), log: createLogger('warn') });
     const statements = countStatements(herald.pool);
     const app = await createApplication(herald.pool, { name: 'bench' }, new Date());
     for (let i = 0; i < ENDPOINTS; i++) {

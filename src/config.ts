@@ -141,7 +141,7 @@ export const ConfigSchema = z.object({
     .default(512)
     .describe('Requests one worker process keeps in flight at most.'),
   HERALD_ENDPOINT_MAX_IN_FLIGHT: intInRange(1, 10_000)
-    .default(16)
+    .default(64)
     .describe('Requests in flight to one endpoint at most, across all workers (applications and endpoints may override it).'),
   HERALD_MAX_IN_FLIGHT_LIMIT: intInRange(1, 10_000)
     .default(256)

@@ -96,12 +96,15 @@ export class DeliveryWorker {
   private readonly held = new Map<number, ClaimedDelivery>();
   /** Decided, waiting for the next group commit. */
   private finished: FinishedDelivery[] = [];
+  /** Decided and being written by the current group commit. */
+  private writing: FinishedDelivery[] = [];
   private flushing: Promise<void> | null = null;
   private running = false;
   /** Set at the end of stop(): nothing is claimed or written any more. */
   private closed = false;
   private loopDone: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  private wakePending = false;
   private listener: pg.PoolClient | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private readonly sends = new Set<Promise<void>>();
@@ -208,6 +211,7 @@ export class DeliveryWorker {
 
   private async claim(limit: number): Promise<Claim[]> {
     const now = this.opts.clock.now();
+    const done = new Set([...this.finished, ...this.writing].map((f) => f.delivery.id));
     const batch = await claimFromLanes(
       this.opts.pool,
       {
@@ -215,7 +219,15 @@ export class DeliveryWorker {
         maxInFlightBound: this.opts.bounds.maxInFlight,
         breakerFailures: this.opts.breaker.failures,
       },
-      { owner: this.id, limit, now, leaseUntil: new Date(now.getTime() + this.leaseMs) },
+      {
+        owner: this.id,
+        limit,
+        now,
+        leaseUntil: new Date(now.getTime() + this.leaseMs),
+        finished: [...done],
+        heldByApp: this.heldByApp(done),
+        slots: this.opts.concurrency,
+      },
     );
     for (const d of batch) this.held.set(d.id, d);
     if (batch.length === 0) return [];
@@ -238,6 +250,13 @@ export class DeliveryWorker {
     }
   }
 
+  /** Requests in flight per application (finished ones excluded): the worker's fair-share input. */
+  private heldByApp(finished: Set<number>): Map<string, number> {
+    const byApp = new Map<string, number>();
+    for (const d of this.held.values()) if (!finished.has(d.id)) byApp.set(d.appId, (byApp.get(d.appId) ?? 0) + 1);
+    return byApp;
+  }
+
   /** Sends one delivery and queues its decided outcome; never throws. */
   private async process(d: Claim): Promise<void> {
     let done: FinishedDelivery;
@@ -253,6 +272,9 @@ export class DeliveryWorker {
     this.payloads.release(d.msgId);
     this.finished.push(done);
     this.scheduleFlush();
+    // Its lane has a free connection now: let the loop claim (lingering, so a burst of completions
+    // becomes one claim) without waiting for the result to be written.
+    this.wakeSoon();
   }
 
   private async attempt(d: Claim): Promise<FinishedDelivery> {
@@ -300,6 +322,7 @@ export class DeliveryWorker {
   private async flushNow(): Promise<void> {
     const batch = this.finished;
     this.finished = [];
+    this.writing = batch;
     try {
       await persistResults(this.opts.pool, batch, {
         now: this.opts.clock.now(),
@@ -314,6 +337,7 @@ export class DeliveryWorker {
       this.finished = batch.concat(this.finished);
       await new Promise((r) => setTimeout(r, 500));
     } finally {
+      this.writing = [];
       this.flushing = null;
       if (this.finished.length > 0 && !this.closed) this.scheduleFlush();
       this.wake?.();
@@ -340,7 +364,7 @@ export class DeliveryWorker {
     try {
       client = await this.opts.pool.connect();
       // Linger before claiming, so a burst of publishes becomes one claim rather than one each.
-      client.on('notification', () => setTimeout(() => this.wake?.(), LINGER_MS));
+      client.on('notification', () => this.wakeSoon());
       client.on('error', (e) => {
         this.opts.log.warn({ err: e }, 'notification connection lost; polling until it is back');
         if (this.listener === client) this.listener = null;
@@ -361,6 +385,16 @@ export class DeliveryWorker {
     if (!this.running) return;
     const delay = Math.min(30_000, 250 * 2 ** attempt);
     setTimeout(() => void this.listen(attempt), delay).unref();
+  }
+
+  /** Wakes the claim loop after a short linger; wake-ups within the linger become one. */
+  private wakeSoon(): void {
+    if (this.wakePending) return;
+    this.wakePending = true;
+    setTimeout(() => {
+      this.wakePending = false;
+      this.wake?.();
+    }, LINGER_MS);
   }
 
   private sleep(ms: number): Promise<void> {

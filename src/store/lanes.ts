@@ -43,7 +43,8 @@ const LANE_POLICY = `
   (e.ordering = 'strict' and not e.disabled) as strict,
   e.disabled,
   (select count(*) from delivery s
-   where s.state = 'sending' and s.endpoint_id = l.endpoint_id and s.next_attempt_at > $1::timestamptz)::int as in_flight`;
+   where s.state = 'sending' and s.endpoint_id = l.endpoint_id and s.next_attempt_at > $1::timestamptz
+     and s.id <> all($6::bigint[]))::int as in_flight`;
 
 /**
  * Statement 1: lanes with due work, round-robin within each application (least recently claimed
@@ -83,7 +84,7 @@ const LOCK_LANES = `
   for update of l skip locked`;
 
 /**
- * Statement 2: on the locked lanes ($6), each application gets an equal share of the batch ($5),
+ * Statement 2: on the locked lanes ($7), each application gets an equal share of the batch ($5),
  * split equally over its lanes and capped by what each lane may run; rows are then interleaved
  * (first row of every lane of every application, then the second, ...) and the batch is cut there.
  * Expired leases of a lane are taken before its pending rows: they were in flight when their worker
@@ -94,14 +95,25 @@ const CLAIM_FROM_LANES = `
   with locked as (
     select l.endpoint_id, l.app_id, l.last_claimed_at, l.hold_until, ${LANE_POLICY}
     from endpoint_lane l join endpoint e on e.id = l.endpoint_id join application a on a.id = e.app_id
-    where l.endpoint_id = any($6::text[])
+    where l.endpoint_id = any($7::text[])
+  ), held as (
+    select * from unnest($10::text[], $11::int[]) as h(app_id, n)
+  ), apps as (
+    select app_id from locked union select app_id from held
+  ), room as (
+    -- This worker's slots are shared fairly too. An eighth of them is kept for applications that
+    -- become active (they find slots free at once, whatever the others hold); the rest is split
+    -- equally among the active ones (due work here, or requests in flight in this worker). So an
+    -- application with a thousand endpoints on a dead host never takes the whole worker.
+    select a.app_id, greatest(0, ceil(($12::numeric - ceil($12::numeric / 8)) / (select count(*) from apps)) - coalesce(h.n, 0)) as room
+    from (select distinct app_id from locked) a left join held h on h.app_id = a.app_id
   ), shared as (
-    select *, ceil($5::numeric / (select count(distinct app_id) from locked)
-                   / count(*) over (partition by app_id)) as share,
-      row_number() over (partition by app_id order by last_claimed_at, endpoint_id) as lane_rank,
-      count(*) over (partition by app_id) as app_lanes,
-      min(last_claimed_at) over (partition by app_id) as app_served
-    from locked
+    select locked.*, ceil(least($5::numeric / greatest(1, (select count(*) from room where room > 0)), r.room)
+                   / count(*) over (partition by locked.app_id)) as share, r.room,
+      row_number() over (partition by locked.app_id order by last_claimed_at, endpoint_id) as lane_rank,
+      count(*) over (partition by locked.app_id) as app_lanes,
+      min(last_claimed_at) over (partition by locked.app_id) as app_served
+    from locked join room r on r.app_id = locked.app_id
   ), quota as (
     select *, greatest(0, case when disabled then share else least(
       share,
@@ -109,7 +121,7 @@ const CLAIM_FROM_LANES = `
       coalesce(floor(tokens), 2147483647)) end)::int as q
     from shared
   ), picked as (
-    select x.id, q.endpoint_id, (x.rn - 1) * q.app_lanes + q.lane_rank as slot, q.app_served
+    select x.id, q.endpoint_id, q.app_id, q.room, (x.rn - 1) * q.app_lanes + q.lane_rank as slot, q.app_served
     from quota q cross join lateral (
       select u.id, row_number() over (order by u.expired desc, u.next_attempt_at, u.id) as rn from (
         (select d.id, true as expired, d.next_attempt_at from delivery d
@@ -123,10 +135,15 @@ const CLAIM_FROM_LANES = `
       ) u order by u.expired desc, u.next_attempt_at, u.id limit q.q
     ) x where q.q > 0
   ), chosen as (
-    select id from picked order by slot, app_served, endpoint_id limit $5
+    select id from (
+      select id, slot, app_served, endpoint_id, room,
+        row_number() over (partition by app_id order by slot, endpoint_id) as app_pos
+      from picked) p
+    where app_pos <= room  -- per-lane shares are rounded up; the application's room is exact
+    order by slot, app_served, endpoint_id limit $5
   ), claimed as (
-    update delivery d set state = 'sending', lease_owner = $7, lease_version = d.lease_version + 1,
-      next_attempt_at = $8, updated_at = $1
+    update delivery d set state = 'sending', lease_owner = $8, lease_version = d.lease_version + 1,
+      next_attempt_at = $9, updated_at = $1
     from chosen c
     -- re-checked on the newest row version: a result or a resend committed meanwhile wins
     where d.id = c.id and d.state in ('pending', 'sending') and d.next_attempt_at <= $1::timestamptz
@@ -162,23 +179,47 @@ const CLAIM_FROM_LANES = `
 export async function claimFromLanes(
   pool: pg.Pool,
   s: ClaimSettings,
-  opts: { owner: string; limit: number; now: Date; leaseUntil: Date },
+  opts: {
+    owner: string;
+    limit: number;
+    now: Date;
+    leaseUntil: Date;
+    /**
+     * Deliveries of this claimer whose request is over but whose result is not written yet: they
+     * hold no connection any more, so they do not count against their lane's cap. This lets a worker
+     * claim the next requests while the previous results are still being written.
+     */
+    finished?: number[];
+    /** What this claimer has in flight per application, for its fair share of `slots`. */
+    heldByApp?: Map<string, number>;
+    /** This claimer's slots (its concurrency); default: `limit`. */
+    slots?: number;
+  },
 ): Promise<ClaimedDelivery[]> {
   const client = await pool.connect();
   try {
     await client.query('begin');
-    const base = [opts.now, s.defaultMaxInFlight, s.maxInFlightBound, s.breakerFailures, opts.limit];
-    const lanes = await client.query<{ endpointId: string }>(LOCK_LANES, base);
+    const base = [opts.now, s.defaultMaxInFlight, s.maxInFlightBound, s.breakerFailures, opts.limit, opts.finished ?? []];
+    // Named statements: both are parsed and planned once per connection, not at every claim
+    // (planning the lane statement took longer than running it on a small queue).
+    const lanes = await client.query<{ endpointId: string }>({ name: 'herald-lock-lanes', text: LOCK_LANES, values: base });
     if (lanes.rows.length === 0) {
       await client.query('commit');
       return [];
     }
-    const { rows } = await client.query<ClaimedDelivery>(CLAIM_FROM_LANES, [
-      ...base,
-      lanes.rows.map((r) => r.endpointId),
-      opts.owner,
-      opts.leaseUntil,
-    ]);
+    const { rows } = await client.query<ClaimedDelivery>({
+      name: 'herald-claim-from-lanes',
+      text: CLAIM_FROM_LANES,
+      values: [
+        ...base,
+        lanes.rows.map((r) => r.endpointId),
+        opts.owner,
+        opts.leaseUntil,
+        [...(opts.heldByApp?.keys() ?? [])],
+        [...(opts.heldByApp?.values() ?? [])],
+        opts.slots ?? opts.limit,
+      ],
+    });
     await client.query('commit');
     return rows;
   } catch (e) {

@@ -55,9 +55,10 @@ describe('endpoint isolation with a running worker', () => {
   it('delivers to a healthy host while another host hangs, and the hanging endpoints stay within their caps', async () => {
     // Old design: the worker's 10 slots all go to A's oldest rows, which hang for the full 3 s
     // deadline; B is not sent until they time out, so A's attempts are recorded before B's successes
-    // (and the hanging receiver sees 10 open requests, not 8). It also needs the worker to claim
-    // into its last 2 free slots while 8 are held: a worker that waits for a bigger batch to fit
-    // does not send B until A's deadlines free its slots.
+    // (and the hanging receiver sees 10 open requests). Now A's lanes hold 8 (2 x cap 4), which is
+    // also all A may hold while it is the only active application (an eighth of the slots, 2, is
+    // kept for newcomers), so B finds slots free the moment it publishes. It also needs the worker to claim into a few free slots while
+    // most are held: a worker that waits for a bigger batch does not send B until A's deadlines pass.
     const t = await herald({ HERALD_REQUEST_TIMEOUT: '3s' });
     const hanging = await receiver({ host: '127.0.0.2', answer: () => 'hang' });
     const healthy = await receiver();
@@ -129,7 +130,7 @@ describe('endpoint isolation with a running worker', () => {
     // everything from round 10 on (about 90 requests) timed out at 2 s. (120 messages, 8 rounds =
     // 1.6 s, would have passed on the old design too.) Lanes claim no more than the cap, so every
     // request has a connection the moment it is sent.
-    const t = await herald({ HERALD_REQUEST_TIMEOUT: '2s' });
+    const t = await herald({ HERALD_REQUEST_TIMEOUT: '2s', HERALD_ENDPOINT_MAX_IN_FLIGHT: '16' });
     const rx = await receiver({ answer: () => ({ status: 200, delayMs: 200 }) });
     const app = await t.makeApp();
     await t.makeEndpoint(app.id, { url: `${rx.url}/backlog` });

@@ -30,7 +30,8 @@ beforeEach(async () => {
 const settings: ClaimSettings = { defaultMaxInFlight: 16, maxInFlightBound: 256, breakerFailures: 5 };
 const claim = (limit: number, owner = 'test') => {
   const now = t.clock.now();
-  return claimFromLanes(t.herald.pool, settings, { owner, limit, now, leaseUntil: new Date(now.getTime() + 30_000) });
+  // slots: a worker's default concurrency, so the application share is not what bounds these claims
+  return claimFromLanes(t.herald.pool, settings, { owner, limit, now, leaseUntil: new Date(now.getTime() + 30_000), slots: 512 });
 };
 const events = (appId: string, n: number, type = 'order.paid') =>
   publishMany(t.herald.pool, appId, Array.from({ length: n }, (_, i) => ({ eventType: type, payload: { i } })), { now: t.clock.now() });
@@ -88,6 +89,24 @@ describe('fair claims', () => {
     expect(new Set(ids).size).toBe(ids.length);
     for (const n of countBy([...x, ...y], (d) => d.endpointId).values()) expect(n).toBeLessThanOrEqual(16);
     expect(ids.length).toBe(6 * 16);
+  });
+
+  it("keeps a worker's slots shared: one application's many endpoints never take them all", async () => {
+    const big = await t.makeApp('many-endpoints');
+    const late = await t.makeApp('late');
+    for (let i = 0; i < 60; i++) await t.makeEndpoint(big.id, { url: `${rx.url}/many/${i}` });
+    await t.makeEndpoint(late.id, { url: `${rx.url}/late` });
+    await events(big.id, 10); // 600 due, on 60 lanes whose caps would allow all of them
+    const now = t.clock.now();
+    const leaseUntil = new Date(now.getTime() + 30_000);
+    const worker = { owner: 'w', now, leaseUntil, slots: 80 };
+    // Alone, it gets all but the eighth kept for newcomers: 70 of 80 slots.
+    const first = await claimFromLanes(t.herald.pool, settings, { ...worker, limit: 80 });
+    expect(first).toHaveLength(70);
+    // The late application finds the free slots; the big one, already over its half, gets none.
+    await events(late.id, 20);
+    const second = await claimFromLanes(t.herald.pool, settings, { ...worker, limit: 10, heldByApp: new Map([[big.id, 70]]) });
+    expect(second.map((d) => d.appId)).toEqual(Array(10).fill(late.id));
   });
 
   it('serves the least recently claimed lanes first across successive claims', async () => {

@@ -27,7 +27,7 @@ export const Ordering = z.enum(['parallel', 'strict']);
 /** What each endpoint policy field means, for the OpenAPI document (applications word theirs in ./applications.ts). */
 export const POLICY_DOCS = {
   maxInFlight:
-    'Herald: most requests in flight to this endpoint at once, across every worker; 1 to HERALD_MAX_IN_FLIGHT_LIMIT (256 by default). null = inherit: the application\'s maxInFlight, else HERALD_ENDPOINT_MAX_IN_FLIGHT (16 by default).',
+    'Herald: most requests in flight to this endpoint at once, across every worker; 1 to HERALD_MAX_IN_FLIGHT_LIMIT (256 by default). null = inherit: the application\'s maxInFlight, else HERALD_ENDPOINT_MAX_IN_FLIGHT (64 by default).',
   timeoutMs: `Herald: deadline of one delivery attempt in milliseconds (DNS, connect, TLS, headers and body); ${MIN_TIMEOUT_MS} to HERALD_MAX_REQUEST_TIMEOUT (60000 by default). null = inherit: the application's timeoutMs, else HERALD_REQUEST_TIMEOUT.`,
   retrySchedule:
     "Herald: seconds to wait before each retry; the first attempt is always immediate, so [60, 300, 1800, 7200, 86400] means 6 attempts (at once, then after 1 min, 5 min, 30 min, 2 h, 24 h). 1 to HERALD_MAX_RETRY_ATTEMPTS - 1 entries (19 by default), each 1 to HERALD_MAX_RETRY_DELAY in seconds (3 days by default). null = inherit: the application's retrySchedule, else HERALD_RETRY_SCHEDULE.",
