@@ -68,8 +68,6 @@ async function main(): Promise<void> {
     console.log(`bare undici limit      : ${bare.toFixed(0)} signed requests/s`);
     for (const name of selected) await SCENARIOS[name]!({ rx, url, bare, selected });
     const s = Math.round((Date.now() - started) / 1000);
-    const stat = (a: number[][], name: string) => { if (!a) return; const ms = a.map((x) => x[0]!).sort((x, y) => x - y); const rows = a.reduce((t, x) => t + x[1]!, 0); console.log(`${name}: n=${a.length} rows/call=${(rows / a.length).toFixed(1)} p50=${ms[Math.floor(ms.length / 2)]!.toFixed(1)}ms p90=${ms[Math.floor(ms.length * 0.9)]!.toFixed(1)}ms total=${ms.reduce((t, x) => t + x, 0).toFixed(0)}ms empty=${a.filter((x) => x[1] === 0).length}`); };
-    stat((globalThis as any).__claims, 'claims'); stat((globalThis as any).__flushes, 'flushes');
     console.log(`finished in ${Math.floor(s / 60)} min ${s % 60} s; load average ${loadavg()[0]!.toFixed(2)} at the end`);
   } finally {
     rx.send({ cmd: 'exit' });
