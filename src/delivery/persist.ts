@@ -22,6 +22,7 @@ import {
 } from '../store/deliveries.js';
 import { lockLanes, setLaneHolds, updateBreakers } from '../store/lanes.js';
 import { disableEndpoints } from '../store/endpoints.js';
+import { inTransaction } from '../store/pool.js';
 import type { Logger } from '../logger.js';
 
 /** A delivery whose attempt is over and whose next state is decided. */
@@ -115,9 +116,7 @@ async function writeUnstorable(pool: pg.Pool, f: FinishedDelivery, err: unknown,
 }
 
 async function writeGroup(pool: pg.Pool, batch: FinishedDelivery[], ctx: PersistContext): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  const disabled = await inTransaction(pool, async (client) => {
     // Lanes first, as claims do (lane, then its deliveries): a claim holding a lane while it waits for
     // a delivery row this write holds would otherwise deadlock with it.
     await lockLanes(client, laneEndpoints(batch));
@@ -177,14 +176,9 @@ async function writeGroup(pool: pg.Pool, batch: FinishedDelivery[], ctx: Persist
       ],
       ctx.now,
     );
-    await client.query('commit');
-    for (const d of disabled) ctx.log.warn({ endpointId: d.id, appId: d.appId, reason: d.reason }, 'endpoint disabled');
-  } catch (e) {
-    await client.query('rollback').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+    return disabled;
+  });
+  for (const d of disabled) ctx.log.warn({ endpointId: d.id, appId: d.appId, reason: d.reason }, 'endpoint disabled');
 }
 
 /** Lanes this write may change: strictly ordered ones (holds) and ones with a failure (breaker). */

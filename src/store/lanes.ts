@@ -18,7 +18,7 @@
  */
 import type pg from 'pg';
 import type { ClaimedDelivery } from './deliveries.js';
-import type { Queryable } from './pool.js';
+import { inTransaction, type Queryable } from './pool.js';
 
 /** Settings the claim needs from the operator's configuration. */
 export interface ClaimSettings {
@@ -196,17 +196,12 @@ export async function claimFromLanes(
     slots?: number;
   },
 ): Promise<ClaimedDelivery[]> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return inTransaction(pool, async (client) => {
     const base = [opts.now, s.defaultMaxInFlight, s.maxInFlightBound, s.breakerFailures, opts.limit, opts.finished ?? []];
     // Named statements: both are parsed and planned once per connection, not at every claim
     // (planning the lane statement took longer than running it on a small queue).
     const lanes = await client.query<{ endpointId: string }>({ name: 'herald-lock-lanes', text: LOCK_LANES, values: base });
-    if (lanes.rows.length === 0) {
-      await client.query('commit');
-      return [];
-    }
+    if (lanes.rows.length === 0) return [];
     const { rows } = await client.query<ClaimedDelivery>({
       name: 'herald-claim-from-lanes',
       text: CLAIM_FROM_LANES,
@@ -220,14 +215,8 @@ export async function claimFromLanes(
         opts.slots ?? opts.limit,
       ],
     });
-    await client.query('commit');
     return rows;
-  } catch (e) {
-    await client.query('rollback').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Exact bodies of messages, one row per message however many deliveries it has. */

@@ -28,3 +28,28 @@ export function createPool(opts: PoolOptions, onError: (e: Error) => void = () =
 
 /** Anything that can run a query: the pool, or a client inside the caller's transaction. */
 export type Queryable = Pick<pg.ClientBase, 'query'>;
+
+/**
+ * Runs `fn` in a transaction on a client of its own. A connection lost between statements emits an
+ * 'error' on the checked-out client, which would crash the process without a listener; here it is
+ * absorbed (the next statement fails and the transaction is rolled back) and the broken client is
+ * discarded instead of going back to the pool.
+ */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let lost: Error | undefined;
+  const onError = (e: Error) => (lost = e);
+  client.on('error', onError);
+  try {
+    await client.query('begin');
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (e) {
+    await client.query('rollback').catch((r: unknown) => (lost ??= r as Error));
+    throw e;
+  } finally {
+    client.off('error', onError);
+    client.release(lost);
+  }
+}

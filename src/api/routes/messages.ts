@@ -9,6 +9,7 @@ import { HeraldError } from '../../core/errors.js';
 import { publish, type PublishedMessage } from '../../engine/publish.js';
 import type { Herald } from '../../engine/herald.js';
 import { getMessage, listMessages, setMessageChannels } from '../../store/messages.js';
+import { inTransaction } from '../../store/pool.js';
 import { requireApp } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
 import { listResponse } from '../pagination.js';
@@ -125,18 +126,12 @@ async function createMessage(herald: Herald, appId: string, body: z.output<typeo
   if (!channels) {
     msg = await publish(herald.pool, appId, input, opts);
   } else {
-    const client = await herald.pool.connect();
-    try {
-      await client.query('begin');
-      msg = await publish(client, appId, input, opts);
-      if (!msg.duplicate) await setMessageChannels(client, appId, msg.id, channels);
-      await client.query('commit');
-    } catch (e) {
-      await client.query('rollback').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+    const withChannels = channels;
+    msg = await inTransaction(herald.pool, async (client) => {
+      const m = await publish(client, appId, input, opts);
+      if (!m.duplicate) await setMessageChannels(client, appId, m.id, withChannels);
+      return m;
+    });
   }
   if (msg.duplicate) channels = (await getMessage(herald.pool, appId, msg.id))?.channels ?? null;
   return {
