@@ -1,30 +1,37 @@
-/** Turns a claimed delivery into the signed HTTP request Herald sends (Standard Webhooks headers). */
-import { parseSecret, signatureHeader } from '../core/signing.js';
+/**
+ * Turns a claimed delivery into the signed HTTP request Herald sends: the endpoint's signature
+ * profile (Standard Webhooks by default), the platform's delivery header names, and its User-Agent.
+ */
+import { deliveryId } from '../core/delivery-headers.js';
 import type { SecretBox } from '../core/secret-box.js';
+import { signatureHeaders, signingKeyOf, STANDARD_PROFILE, type SignatureProfile, type SigningKey } from '../core/signature-profile.js';
 import type { ClaimedDelivery } from '../store/deliveries.js';
 import { HERALD_VERSION } from '../version.js';
 
-/** Sent as user-agent so receivers can allow-list and debug Herald's traffic. */
+/** Sent as user-agent unless the platform set its own, so receivers can allow-list and debug Herald's traffic. */
 export const USER_AGENT = `Herald-Webhooks/${HERALD_VERSION}`;
 
 /**
- * Opens sealed secrets once and keeps the raw keys: decrypting on every attempt would cost an
- * AES-GCM open per request on the hot path. Bounded so a huge endpoint count cannot grow it forever.
+ * Opens sealed secrets once and keeps the keys: decrypting on every attempt would cost an AES-GCM
+ * open per request on the hot path. Keyed by secret and profile kind (the same secret is a
+ * different key under `key: "hex"`). Bounded so a huge endpoint count cannot grow it forever.
  */
 export class SecretKeyCache {
-  private readonly keys = new Map<string, Buffer>();
+  private readonly keys = new Map<string, SigningKey>();
   constructor(
     private readonly box: SecretBox,
     private readonly max = 50_000,
   ) {}
 
-  /** The HMAC key of a sealed `whsec_` secret. */
-  keyOf(sealed: string, endpointId: string): Buffer {
-    let key = this.keys.get(sealed);
+  /** The signing key of a sealed secret under a profile; throws when the secret does not fit it. */
+  keyOf(sealed: string, endpointId: string, profile: SignatureProfile = STANDARD_PROFILE): SigningKey {
+    const kind = profile.scheme === 'hmac-sha256' ? `hmac-${profile.key}` : profile.scheme;
+    const id = `${kind}:${sealed}`;
+    let key = this.keys.get(id);
     if (!key) {
-      key = parseSecret(this.box.open(sealed, endpointId));
+      key = signingKeyOf(profile, this.box.open(sealed, endpointId));
       if (this.keys.size >= this.max) this.keys.clear();
-      this.keys.set(sealed, key);
+      this.keys.set(id, key);
     }
     return key;
   }
@@ -40,20 +47,19 @@ export interface SignedRequest {
 
 /**
  * Builds the request: custom headers first, then Herald's own, so a custom header can never replace
- * a signature header (the API also refuses such names). One signature per valid secret, so a
- * receiver that has either the old or the new secret during rotation verifies the request.
+ * a signature or delivery header (the API also refuses such names). `keys` are the valid keys,
+ * newest first.
  */
-export function buildSignedRequest(d: ClaimedDelivery & { payload: Buffer }, keys: Buffer[], now: Date): SignedRequest {
+export function buildSignedRequest(d: ClaimedDelivery & { payload: Buffer }, keys: SigningKey[], now: Date): SignedRequest {
   const timestamp = Math.floor(now.getTime() / 1000);
-  return {
-    headers: {
-      ...d.headers,
-      'content-type': 'application/json',
-      'user-agent': USER_AGENT,
-      'webhook-id': d.msgId,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': signatureHeader(keys, d.msgId, timestamp, d.payload),
-    },
-    body: d.payload,
+  const names = d.deliveryHeaders ?? {};
+  const headers: Record<string, string> = {
+    ...d.headers,
+    'content-type': 'application/json',
+    'user-agent': names.userAgent ?? USER_AGENT,
   };
+  if (names.eventType) headers[names.eventType] = d.eventType;
+  if (names.deliveryId) headers[names.deliveryId] = deliveryId(d.msgId, d.endpointId);
+  Object.assign(headers, signatureHeaders(d.signature ?? STANDARD_PROFILE, keys, d.msgId, timestamp, d.payload));
+  return { headers, body: d.payload };
 }

@@ -278,7 +278,7 @@ export class DeliveryWorker {
   }
 
   private async attempt(d: Claim): Promise<FinishedDelivery> {
-    const keys = d.secrets.map((s) => this.keys.keyOf(s, d.endpointId));
+    const keys = d.secrets.map((s) => this.keys.keyOf(s, d.endpointId, d.signature ?? undefined));
     if (keys.length === 0) {
       return withoutAttempt(d, 'failed', 'the endpoint has no valid signing secret; rotate it to create one', this.opts.clock.now());
     }

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { HeraldError } from '../core/errors.js';
 import { validateEventTypeName } from '../core/filters.js';
 import { newOrderedId } from '../core/ids.js';
-import { getApplication } from '../store/applications.js';
-import { insertMessages, type MessageRow } from '../store/messages.js';
+import { renderEnvelope } from '../core/envelope.js';
+import { getPublishTarget, insertMessages, type MessageRow, type PublishTarget } from '../store/messages.js';
 import type { Queryable } from '../store/pool.js';
 
 /** Default payload limit; HERALD_MAX_PAYLOAD_BYTES changes it. */
@@ -53,8 +53,8 @@ export interface PublishOptions {
   maxPayloadBytes?: number;
 }
 
-/** Validates and serialises one input; throws a HeraldError naming the bad field. */
-function prepare(input: PublishInput, index: number, maxBytes: number, now: Date) {
+/** Checks one input; throws a HeraldError naming the bad field. */
+function validate(input: PublishInput, index: number): { eventType: string; payload: Record<string, unknown>; eventId: string | null } {
   const at = (field: string) => (index >= 0 ? `[${index}].${field}` : field);
   if (typeof input?.eventType !== 'string') {
     throw new HeraldError('validation', 'eventType is required', { fields: [{ path: at('eventType'), message: 'required' }] });
@@ -72,18 +72,31 @@ function prepare(input: PublishInput, index: number, maxBytes: number, now: Date
       fields: [{ path: at('eventId'), message: 'invalid characters or length' }],
     });
   }
-  const body = Buffer.from(JSON.stringify(p), 'utf8');
+  return { eventType: input.eventType, payload: p as Record<string, unknown>, eventId };
+}
+
+/**
+ * Serialises one message: its payload, or the payload wrapped in the event type's (else the
+ * application's) envelope. These bytes are stored, sent to every endpoint and signed.
+ */
+function serialise(m: ReturnType<typeof validate>, target: PublishTarget, maxBytes: number, now: Date) {
+  const id = newOrderedId('msg', now.getTime());
+  const template = target.typeEnvelopes[m.eventType] ?? target.envelope;
+  const body = Buffer.from(
+    JSON.stringify(
+      template
+        ? renderEnvelope(template, { payload: m.payload, msgId: id, eventId: m.eventId, eventType: m.eventType, createdAt: now, appId: target.id, appUid: target.uid })
+        : m.payload,
+    ),
+    'utf8',
+  );
   if (body.length > maxBytes) {
     throw new HeraldError('payload_too_large', `payload is ${body.length} bytes; the limit is ${maxBytes} bytes (HERALD_MAX_PAYLOAD_BYTES)`);
   }
-  return {
-    id: newOrderedId('msg', now.getTime()),
-    eventType: input.eventType,
-    eventId,
-    payload: body,
-    payloadHash: createHash('sha256').update(body).digest(),
-    createdAt: now,
-  };
+  // The hash is of what the publisher sent, not of the envelope (which holds this message's own id),
+  // so publishing the same eventId and payload again is recognised as the same event.
+  const published = template ? JSON.stringify(m.payload) : body;
+  return { id, eventType: m.eventType, eventId: m.eventId, payload: body, payloadHash: createHash('sha256').update(published).digest(), createdAt: now };
 }
 
 function toPublished(row: MessageRow, deliveries: number, duplicate: boolean): PublishedMessage {
@@ -111,9 +124,10 @@ export async function publishMany(
 ): Promise<PublishedMessage[]> {
   const now = opts.now ?? new Date();
   const maxBytes = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-  const prepared = inputs.map((input, i) => prepare(input, inputs.length > 1 ? i : -1, maxBytes, now));
-  const application = await getApplication(db, app);
+  const valid = inputs.map((input, i) => validate(input, inputs.length > 1 ? i : -1));
+  const application = await getPublishTarget(db, app, [...new Set(valid.map((m) => m.eventType))]);
   if (!application) throw new HeraldError('not_found', `application ${app} not found`);
+  const prepared = valid.map((m) => serialise(m, application, maxBytes, now));
   const results = await insertMessages(db, application.id, prepared);
   return results.map((r, i) => {
     const mine = prepared[i]!;

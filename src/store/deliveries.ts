@@ -5,6 +5,8 @@
  * taken over cannot overwrite the newer result (every write checks it).
  */
 import type { Queryable } from './pool.js';
+import type { SignatureProfile } from '../core/signature-profile.js';
+import type { DeliveryHeaders } from '../core/delivery-headers.js';
 
 /** Policy overrides as the claim returns them (null = inherit). */
 export interface ClaimedPolicy {
@@ -52,6 +54,10 @@ export interface ClaimedDelivery {
   endpointPolicy: ClaimedPolicy;
   /** The application's policy overrides. */
   appPolicy: ClaimedPolicy;
+  /** Signature profile (endpoint's, else the application's); null = standard. */
+  signature: SignatureProfile | null;
+  /** Delivery header names (endpoint's, else the application's); null = none. */
+  deliveryHeaders: DeliveryHeaders | null;
 }
 
 /**

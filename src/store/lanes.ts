@@ -164,12 +164,14 @@ const CLAIM_FROM_LANES = `
     m.event_type as "eventType", e.url, e.headers, e.disabled as "endpointDisabled",
     e.ordering = 'strict' as strict,
     json_build_object('retryDelays', e.retry_delays, 'timeoutMs', e.timeout_ms, 'maxInFlight', e.max_in_flight) as "endpointPolicy",
-    json_build_object('retryDelays', a.retry_delays, 'timeoutMs', a.timeout_ms, 'maxInFlight', a.max_in_flight) as "appPolicy"
+    json_build_object('retryDelays', a.retry_delays, 'timeoutMs', a.timeout_ms, 'maxInFlight', a.max_in_flight) as "appPolicy",
+    coalesce(e.signature, a.signature) as signature, coalesce(e.delivery_headers, a.delivery_headers) as "deliveryHeaders"
   from claimed c
   cross join lateral (select event_type from message where id = c.msg_id) m
-  cross join lateral (select url, headers, disabled, ordering, retry_delays, timeout_ms, max_in_flight, app_id
-                      from endpoint where id = c.endpoint_id) e
-  cross join lateral (select retry_delays, timeout_ms, max_in_flight from application where id = e.app_id) a
+  cross join lateral (select url, headers, disabled, ordering, retry_delays, timeout_ms, max_in_flight, app_id,
+                        signature, delivery_headers from endpoint where id = c.endpoint_id) e
+  cross join lateral (select retry_delays, timeout_ms, max_in_flight, signature, delivery_headers
+                      from application where id = e.app_id) a
   order by c.created_at, c.id`;
 
 /**

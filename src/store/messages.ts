@@ -119,6 +119,33 @@ export async function insertMessages(db: Queryable, appId: string, batch: NewMes
   });
 }
 
+/** The application a publish goes to, with the envelopes that shape its bodies. */
+export interface PublishTarget {
+  /** Application id. */
+  id: string;
+  /** Application uid. */
+  uid: string | null;
+  /** The application's envelope template, or null. */
+  envelope: Record<string, unknown> | null;
+  /** Envelope templates of the published event types that have one (they win over the application's). */
+  typeEnvelopes: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * Finds the application by id or uid and, in the same round trip, the envelopes of the event types
+ * being published: the publish path pays no extra query for envelopes.
+ */
+export async function getPublishTarget(db: Queryable, idOrUid: string, eventTypes: string[]): Promise<PublishTarget | null> {
+  const { rows } = await db.query<PublishTarget>(
+    `select a.id, a.uid, a.envelope,
+       coalesce((select jsonb_object_agg(name, envelope) from event_type
+                 where name = any($2::text[]) and envelope is not null), '{}'::jsonb) as "typeEnvelopes"
+     from application a where a.id = $1 or a.uid = $1 order by (a.id = $1) desc limit 1`,
+    [idOrUid, eventTypes],
+  );
+  return rows[0] ?? null;
+}
+
 /** One message of an application. */
 export async function getMessage(db: Queryable, appId: string, msgId: string): Promise<MessageRow | null> {
   const { rows } = await db.query<MessageRow>(
