@@ -1,19 +1,20 @@
 /**
  * `herald listen`: a webhook receiver for local development. Prints every request it gets (method, path,
- * headers, pretty body), checks its signature against the given secret(s) with a ✓/✗ and the reason,
- * and answers with the chosen status. Point an endpoint at it directly, or at a tunnel to it (the
+ * headers, pretty body), checks its signature against the given secret(s) or Ed25519 public key(s)
+ * under the endpoint's signature profile (--signature ...) with a ✓/✗ and the reason, and answers with
+ * the chosen status. Point an endpoint at it directly, or at a tunnel to it (the
  * reference platforms tell users to tunnel to localhost; this is the piece on their side).
  * Needs no server and no token. Runs until SIGINT/SIGTERM, then exits 0.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
-import { DEFAULT_TOLERANCE_SECONDS, parseSecret } from '../core/signing.js';
-import { HeraldError } from '../core/errors.js';
-import { diagnose, type Diagnosis } from './diagnose.js';
+import type { SignatureProfile } from '../core/signature-profile.js';
+import { DEFAULT_TOLERANCE_SECONDS } from '../core/signing.js';
+import { diagnoseAny, type ProfileDiagnosis } from './diagnose-profile.js';
 import { CommandFailed, run, UsageError } from './exit-codes.js';
 import { intArg } from './input.js';
-import { renderDiagnosis } from './verify.js';
+import { addProfileOptions, profileFromFlags, renderDiagnosis, verifiersFromFlags, type ProfileFlags } from './verify.js';
 
 /** Largest body read; beyond it the request is answered 413 (Herald's own payload limit defaults to 1 MiB). */
 const MAX_BODY_BYTES = 16 * 1_048_576;
@@ -21,10 +22,9 @@ const MAX_BODY_BYTES = 16 * 1_048_576;
 const MAX_PRINTED_CHARS = 64 * 1024;
 
 /** Options of `herald listen`, as commander passes them. */
-interface ListenFlags {
+interface ListenFlags extends ProfileFlags {
   port: string;
   host: string;
-  secret?: string[];
   status: string;
   tolerance: string;
   rejectInvalid?: boolean;
@@ -45,8 +45,8 @@ export interface ListenRecord {
   body: string;
   /** The body as base64, only when it is not valid UTF-8. */
   bodyBase64?: string;
-  /** The signature verdict; absent when no `--secret` was given. */
-  signature?: Diagnosis;
+  /** The signature verdict; absent when no `--secret` (or `--public-key`) was given. */
+  signature?: ProfileDiagnosis;
   /** The status answered. */
   status: number;
 }
@@ -76,7 +76,7 @@ function renderRequest(r: ListenRecord, body: Buffer): string {
     for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${v ?? ''}`);
   }
   lines.push('', prettyBody(body), '');
-  const verdict = r.signature ? renderDiagnosis(r.signature).trimEnd() : '· signature not checked (pass --secret whsec_... to verify)';
+  const verdict = r.signature ? renderDiagnosis(r.signature).trimEnd() : '· signature not checked (pass --secret, or --public-key for ed25519, to verify)';
   lines.push(verdict, `→ answered ${r.status}`, '');
   return lines.join('\n') + '\n';
 }
@@ -85,19 +85,25 @@ function parseFlags(flags: ListenFlags) {
   const port = intArg(flags.port, '--port', 0, 65535);
   const status = intArg(flags.status, '--status', 200, 599);
   const tolerance = intArg(flags.tolerance, '--tolerance', 0, 10 * 365 * 86_400);
-  const secrets = flags.secret ?? [];
-  for (const [i, s] of secrets.entries()) {
-    try {
-      parseSecret(s);
-    } catch (e) {
-      throw new UsageError(`--secret #${i + 1}: ${e instanceof HeraldError ? e.detail : String(e)}`);
-    }
-  }
-  if (flags.rejectInvalid && secrets.length === 0) throw new UsageError('--reject-invalid needs --secret');
-  return { port, status, tolerance, secrets };
+  const profile = profileFromFlags(flags);
+  const secrets = verifiersFromFlags(profile, flags, false);
+  if (flags.rejectInvalid && secrets.length === 0) throw new UsageError(`--reject-invalid needs ${profile.scheme === 'ed25519' ? '--public-key' : '--secret'}`);
+  return { port, status, tolerance, secrets, profile };
 }
 
-async function handle(req: http.IncomingMessage, res: http.ServerResponse, flags: ListenFlags, opts: { status: number; tolerance: number; secrets: string[] }) {
+/** The banner's description of what is checked. */
+function checking(opts: ReturnType<typeof parseFlags>): string {
+  const p = opts.profile;
+  const scheme = p.scheme === 'hmac-sha256' ? `hmac-sha256 in ${p.header}` : p.scheme;
+  return `checking ${scheme} signatures with ${opts.secrets.length} ${p.scheme === 'ed25519' ? 'public key' : 'secret'}(s)`;
+}
+
+async function handle(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  flags: ListenFlags,
+  opts: { status: number; tolerance: number; secrets: string[]; profile: SignatureProfile },
+) {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -113,7 +119,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, flags
   const body = Buffer.concat(chunks);
   const signature =
     opts.secrets.length > 0
-      ? diagnose({
+      ? diagnoseAny({
+          profile: opts.profile,
           secrets: opts.secrets,
           headers: req.headers,
           body,
@@ -139,13 +146,10 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, flags
 }
 
 export function registerListen(program: Command): void {
-  const collect = (v: string, all: string[] = []) => [...all, v];
-  program
-    .command('listen')
-    .description('run a local webhook receiver that prints each delivery and checks its signature')
+  const cmd = program.command('listen').description('run a local webhook receiver that prints each delivery and checks its signature');
+  addProfileOptions(cmd, 'endpoint secret to verify signatures with (whsec_... for standard); repeat during a rotation')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8081')
     .option('--host <address>', 'address to listen on; 0.0.0.0 exposes it to the network', '127.0.0.1')
-    .option('--secret <whsec>', 'endpoint secret to verify signatures with; repeat during a rotation', collect)
     .option('--status <code>', 'HTTP status to answer with (200-599)', '200')
     .option('--tolerance <seconds>', 'allowed clock difference for the signature timestamp', String(DEFAULT_TOLERANCE_SECONDS))
     .option('--reject-invalid', 'answer 401 instead of --status when the signature does not verify')
@@ -158,7 +162,9 @@ Exit codes: 0 after Ctrl-C, 1 when the port cannot be opened, 2 usage error.
 Examples:
   herald listen --secret whsec_...                 # then create an endpoint with url http://127.0.0.1:8081/
   herald listen --port 9000 --status 503           # watch Herald retry
-  herald listen --json --secret "$S" | jq .signature.reason`,
+  herald listen --json --secret "$S" | jq .signature.reason
+  herald listen --signature hmac-sha256 --signature-header X-Signature --timestamp-header X-Timestamp --secret "$S"
+  herald listen --signature ed25519 --public-key whpk_...`,
     )
     .action(
       run(async (flags: ListenFlags) => {
@@ -187,8 +193,8 @@ Examples:
         const banner = [
           `listening on http://${host}:${port}`,
           opts.secrets.length
-            ? `checking signatures with ${opts.secrets.length} secret(s); answering ${opts.status}${flags.rejectInvalid ? ' (401 when invalid)' : ''}`
-            : `not checking signatures (no --secret); answering ${opts.status}`,
+            ? `${checking(opts)}; answering ${opts.status}${flags.rejectInvalid ? ' (401 when invalid)' : ''}`
+            : `not checking signatures (no --secret or --public-key); answering ${opts.status}`,
           'press Ctrl-C to stop',
         ].join('\n');
         // With --json, stdout is data only.

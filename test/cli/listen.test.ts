@@ -1,5 +1,6 @@
-/** `herald listen`: prints each signed delivery, verifies it, answers with the chosen status. */
+/** `herald listen`: prints each signed delivery, verifies it under the given profile, answers with the chosen status. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { generateProfileSecret, signatureHeaders, signingKeyOf, type SignatureProfile } from '../../src/core/signature-profile.js';
 import { generateSecret, parseSecret, webhookHeaders } from '../../src/core/signing.js';
 import { runCli, startCli, type CliProcess } from './cli-process.js';
 
@@ -107,5 +108,73 @@ describe('herald listen', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--secret #1');
     expect((await runCli(['listen', '--reject-invalid'])).code).toBe(2);
+  });
+});
+
+/** Posts `body` signed now under `profile` with `key` (a secret, or a whsk_ key for ed25519). */
+function postSigned(url: string, profile: SignatureProfile, key: string, text = body) {
+  const signed = signatureHeaders(profile, [signingKeyOf(profile, key)], 'msg_cli_profile', Math.floor(Date.now() / 1000), Buffer.from(text));
+  return fetch(`${url}/hooks`, { method: 'POST', headers: { ...signed, 'content-type': 'application/json' }, body: text });
+}
+
+describe('herald listen with a signature profile', () => {
+  const hex = { scheme: 'hmac-sha256', header: 'X-Turris-Signature', timestampHeader: 'X-Turris-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' } as const;
+  const hexFlags = ['--signature', 'hmac-sha256', '--signature-header', 'X-Turris-Signature', '--timestamp-header', 'X-Turris-Timestamp', '--signed-content', 'timestamp.body'];
+
+  it('verifies hex HMAC of "{timestamp}.{body}", and says so in the banner', async () => {
+    const s = generateProfileSecret(hex).secret;
+    const { proc, url } = await listen(...hexFlags, '--signature-key', 'hex', '--secret', s);
+    expect(proc.stdout).toContain('checking hmac-sha256 in X-Turris-Signature signatures with 1 secret(s)');
+    const res = await postSigned(url, hex, s);
+    expect(await res.json()).toEqual({ receiver: 'herald listen', signature: 'valid' });
+    await proc.waitFor(/→ answered 200/);
+    expect(proc.stdout).toContain('✓ valid signature (X-Turris-Signature, signed');
+  });
+
+  it('asks "did you hex-decode the secret?" when the key is used as text', async () => {
+    const s = generateProfileSecret(hex).secret;
+    const { proc, url } = await listen(...hexFlags, '--secret', s, '--reject-invalid');
+    const res = await postSigned(url, hex, s);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ receiver: 'herald listen', signature: 'profile_mismatch' });
+    await proc.waitFor(/→ answered 401/);
+    expect(proc.stdout).toContain('did you hex-decode the secret?');
+  });
+
+  it('says when an hmac-sha256 body was re-serialised', async () => {
+    const utf8 = { ...hex, key: 'utf8' } as const;
+    const s = 'comps_secret_2f9d8c7b6a5e4d3c';
+    const { proc, url } = await listen(...hexFlags, '--secret', s);
+    const signed = signatureHeaders(utf8, [signingKeyOf(utf8, s)], 'msg_x', Math.floor(Date.now() / 1000), Buffer.from(body));
+    await fetch(`${url}/hooks`, { method: 'POST', headers: signed, body: JSON.stringify(payload, null, 2) });
+    await proc.waitFor(/→ answered/);
+    expect(proc.stdout).toContain('body altered (the secret is right)');
+  });
+
+  it('ed25519 with --public-key: valid and invalid, with --json and --reject-invalid', async () => {
+    const ed = generateProfileSecret({ scheme: 'ed25519' });
+    const { proc, url } = await listen('--signature', 'ed25519', '--public-key', ed.publicKey!, '--reject-invalid', '--status', '204', '--json');
+    expect(proc.stderr).toContain('checking ed25519 signatures with 1 public key(s)');
+    expect((await postSigned(url, { scheme: 'ed25519' }, ed.secret)).status).toBe(204);
+    expect((await postSigned(url, { scheme: 'ed25519' }, generateProfileSecret({ scheme: 'ed25519' }).secret)).status).toBe(401);
+    await proc.waitFor(/\n.*\n/);
+    const [first, second] = proc.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(first.signature).toMatchObject({ valid: true, scheme: 'ed25519', msgId: 'msg_cli_profile' });
+    expect(second.signature).toMatchObject({ valid: false, reason: 'wrong_secret', summary: expect.stringContaining('wrong public key') });
+  });
+
+  it('exits 2 on profile flag errors', async () => {
+    const ed = generateProfileSecret({ scheme: 'ed25519' });
+    const cases: [string[], string][] = [
+      [['--public-key', ed.publicKey!], '--public-key is for --signature ed25519'],
+      [['--signature', 'ed25519', '--reject-invalid'], '--reject-invalid needs --public-key'],
+      [['--signature', 'ed25519', '--secret', ed.secret], '--public-key whpk_'],
+      [['--signature', 'hmac-sha256', '--secret', 'comps_secret_2f9d8c7b6a5e4d3c'], '--signature-header'],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await runCli(['listen', '--port', '0', ...flags]);
+      expect(r.code, flags.join(' ')).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
   });
 });
