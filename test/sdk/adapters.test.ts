@@ -169,6 +169,20 @@ describe.each(HARNESSES.map((h) => [h.name, h] as const))('%s adapter', (_name, 
     expect(sink).toHaveLength(0);
   });
 
+  it('answers 413 to a chunked body (no Content-Length) once it passes maxBodyBytes', async () => {
+    const chunks = ['{"pad":"', 'x'.repeat(50), 'y'.repeat(50), '"}'];
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(next));
+      },
+    });
+    const res = await fetch(`${server.url}/small`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(sink).toHaveLength(0);
+  });
+
   it('a rotation: the receiver holding only the old secret keeps verifying during the grace period', async () => {
     const old = STANDARD.secret;
     const app = await t.makeApp();
