@@ -3,11 +3,8 @@
  * timeout, retry schedule, throttle rate and (webhooks only) ordering. An empty field inherits; its
  * placeholder says what it would inherit. Errors, the form's own or the API's, show beside each field.
  */
-import { seg } from '../lib/api';
-import { useApp } from '../lib/context';
 import { formatMs, formatSchedule, policyProblems, type PolicyDraft } from '../lib/policy';
-import type { ApplicationOut, EffectivePolicy } from '../lib/types';
-import { useAsync } from '../lib/use-async';
+import type { EffectivePolicy } from '../lib/types';
 import { Field } from './Field';
 
 /** Props of PolicyFields. */
@@ -84,14 +81,4 @@ export function PolicyFields({ idPrefix, value, onChange, inherited, subject, in
 /** Whether a draft can be sent (no form problems). */
 export function policyValid(value: PolicyDraft): boolean {
   return Object.keys(policyProblems(value)).length === 0;
-}
-
-/**
- * What a webhook of the application inherits: the application's own policy over the server defaults.
- * Undefined until loaded, or when the token may not read the application (placeholders then just say "Inherited").
- */
-export function useInheritedPolicy(appId: string): EffectivePolicy | undefined {
-  const { client } = useApp();
-  const app = useAsync(() => client.get<ApplicationOut>(`/api/v1/app/${seg(appId)}`), [appId]);
-  return app.data?.effectivePolicy;
 }

@@ -3,6 +3,11 @@
  * with a copy button and the warning that it will not be shown again (issue 4; the compliance
  * platform's "Webhook Created" modal). Closing needs the button, not Esc, so it is not lost by accident.
  */
+import { errorMessage } from '../lib/api';
+import { useApp } from '../lib/context';
+import { publicKeysUrl } from '../lib/receiver-snippet';
+import type { PublicKeysOut } from '../lib/types';
+import { useAsync } from '../lib/use-async';
 import { CopyButton } from './CopyButton';
 import { Dialog } from './Dialog';
 
@@ -44,6 +49,46 @@ export function SecretDialog({ title, secret, intro, onDone }: SecretDialogProps
       <p className="warning" role="note">
         <strong>Store this secret in a safe place now.</strong> It will only be shown once and cannot be retrieved later; lists show only its last four characters.
       </p>
+    </Dialog>
+  );
+}
+
+/**
+ * After an Ed25519 webhook is created or gets a new key: its public key, which receivers verify with.
+ * Herald keeps the private key (whsk_…) and never shows it: no receiver needs it. The public key is
+ * not secret and stays on the edit page.
+ */
+export function PublicKeyDialog({ title, intro, endpointPath, endpointId, onDone }: { title: string; intro: string; endpointPath: string; endpointId: string; onDone: () => void }) {
+  const { client } = useApp();
+  const keys = useAsync(() => client.get<PublicKeysOut>(`${endpointPath}/public-key`), [endpointPath]);
+  const key = keys.data?.keys[0]?.key;
+  return (
+    <Dialog
+      title={title}
+      onClose={onDone}
+      footer={
+        <button type="button" className="button button-primary" onClick={onDone}>
+          Done
+        </button>
+      }
+    >
+      <p>{intro}</p>
+      <p className="label-like" id="public-key-label">
+        Public key
+      </p>
+      {key ? (
+        <div className="secret-box">
+          <code aria-labelledby="public-key-label" data-testid="public-key">
+            {key}
+          </code>
+          <CopyButton value={key} label="Copy public key" />
+        </div>
+      ) : keys.error ? (
+        <p className="field-error">The public key could not be loaded: {errorMessage(keys.error)}. It is shown on the webhook’s edit page.</p>
+      ) : (
+        <p className="muted">Loading the public key…</p>
+      )}
+      <p className="field-hint">It is public, not secret: it is shown on the webhook’s edit page at any time and published at {publicKeysUrl(window.location.origin, endpointId)}.</p>
     </Dialog>
   );
 }

@@ -1,17 +1,19 @@
 /**
  * The signing secret of a webhook: only `•••• abcd` by default; "Reveal" where the operator allows
  * reading secrets and the token may update (issue 3); "Rotate" with the warning that the old secret
- * stops working after its grace period (issue 4). The new secret is made here and shown once.
+ * stops working after its grace period (issue 4). The new secret is made here, in the form the
+ * webhook's signature profile signs with, and shown once. An Ed25519 webhook's private key is never
+ * shown (Herald makes it; receivers need only the public key, shown after the rotation).
  */
 import { useState } from 'react';
 import { errorMessage } from '../lib/api';
 import { useApp } from '../lib/context';
 import { maskedSecret } from '../lib/format';
-import { generateSecret } from '../lib/secret';
-import type { EndpointOut } from '../lib/types';
+import { secretForProfile } from '../lib/secret';
+import type { EndpointOut, SignatureProfile } from '../lib/types';
 import { CopyButton } from './CopyButton';
 import { Dialog } from './Dialog';
-import { SecretDialog } from './SecretDialog';
+import { PublicKeyDialog, SecretDialog } from './SecretDialog';
 
 /** Grace periods offered, in seconds (24 h is Herald's default; 0 = at once). */
 const GRACE_OPTIONS: { seconds: number; label: string }[] = [
@@ -20,12 +22,19 @@ const GRACE_OPTIONS: { seconds: number; label: string }[] = [
   { seconds: 0, label: 'Immediately' },
 ];
 
-/** The warning shown before a rotation. */
-export function rotationWarning(graceSeconds: number): string {
+/** The warning shown before a rotation; an HMAC-SHA256 header holds one digest, so the switch there is at the end of the grace period. */
+export function rotationWarning(graceSeconds: number, scheme: SignatureProfile['scheme'] = 'standard'): string {
+  const what = scheme === 'ed25519' ? 'key' : 'secret';
   if (graceSeconds === 0) {
-    return 'The current secret stops working immediately: deliveries fail verification until your receiver uses the new secret.';
+    return `The current ${what} stops working immediately: deliveries fail verification until your receiver uses the new ${scheme === 'ed25519' ? 'public key' : 'secret'}.`;
   }
   const label = GRACE_OPTIONS.find((o) => o.seconds === graceSeconds)?.label.replace(' (recommended)', '') ?? `${graceSeconds} seconds`;
+  if (scheme === 'hmac-sha256') {
+    return `Deliveries stay signed with the current secret for ${label}, then with the new one only. Let your receiver accept both secrets before then.`;
+  }
+  if (scheme === 'ed25519') {
+    return `The current key keeps signing deliveries (as a second signature) for ${label}, then stops working. Give your receiver the new public key before then.`;
+  }
   return `The current secret keeps signing deliveries (as a second signature) for ${label}, then stops working. Update your receiver with the new secret before then.`;
 }
 
@@ -38,17 +47,22 @@ export function SecretPanel({ endpointPath, endpoint, onRotated }: { endpointPat
   const [error, setError] = useState<string | null>(null);
   const [newSecret, setNewSecret] = useState<string | null>(null);
   const [revealed, setRevealed] = useState<string | null>(null);
-  const canReveal = who.canReadSecrets && can('update');
+  const [newKey, setNewKey] = useState(false);
+  const scheme = endpoint.effectiveSignature?.scheme ?? 'standard';
+  // An Ed25519 private key is Herald's alone: nobody needs to read it back.
+  const canReveal = who.canReadSecrets && can('update') && scheme !== 'ed25519';
 
   const rotate = async () => {
     setBusy(true);
     setError(null);
-    const key = generateSecret();
     try {
-      await client.post(`${endpointPath}/secret/rotate`, { key, gracePeriodSeconds: grace });
+      // Ed25519: Herald makes the pair, and the public key is what gets shown.
+      const key = scheme === 'ed25519' ? null : await secretForProfile(endpoint.effectiveSignature ?? { scheme: 'standard' });
+      await client.post(`${endpointPath}/secret/rotate`, { ...(key ? { key } : {}), gracePeriodSeconds: grace });
       setConfirming(false);
-      setNewSecret(key);
-      toast('Signing secret rotated');
+      if (key) setNewSecret(key);
+      else setNewKey(true);
+      toast(scheme === 'ed25519' ? 'Signing key rotated' : 'Signing secret rotated');
     } catch (e) {
       setError(errorMessage(e));
     } finally {
@@ -77,7 +91,11 @@ export function SecretPanel({ endpointPath, endpoint, onRotated }: { endpointPat
           </button>
         )}
       </p>
-      {!who.canReadSecrets && <p className="muted">Secrets are shown once, when created or rotated, and cannot be read again.</p>}
+      {scheme === 'ed25519' ? (
+        <p className="muted">Herald keeps this webhook’s Ed25519 private key and never shows it; receivers verify with the public key under Signature.</p>
+      ) : (
+        !who.canReadSecrets && <p className="muted">Secrets are shown once, when created or rotated, and cannot be read again.</p>
+      )}
       {can('update') && (
         <>
           <div className="field">
@@ -89,7 +107,7 @@ export function SecretPanel({ endpointPath, endpoint, onRotated }: { endpointPat
                 </option>
               ))}
             </select>
-            <p className="field-hint">{rotationWarning(grace)}</p>
+            <p className="field-hint">{rotationWarning(grace, scheme)}</p>
           </div>
           <button type="button" className="button" onClick={() => setConfirming(true)}>
             Rotate secret
@@ -112,7 +130,7 @@ export function SecretPanel({ endpointPath, endpoint, onRotated }: { endpointPat
           }
         >
           <p>A new signing secret replaces the current one for “{endpoint.description || endpoint.url}”.</p>
-          <p className="warning">{rotationWarning(grace)}</p>
+          <p className="warning">{rotationWarning(grace, scheme)}</p>
           {error && (
             <p className="field-error" role="alert">
               {error}
@@ -124,9 +142,21 @@ export function SecretPanel({ endpointPath, endpoint, onRotated }: { endpointPat
         <SecretDialog
           title="New signing secret"
           secret={newSecret}
-          intro={rotationWarning(grace)}
+          intro={rotationWarning(grace, scheme)}
           onDone={() => {
             setNewSecret(null);
+            onRotated();
+          }}
+        />
+      )}
+      {newKey && (
+        <PublicKeyDialog
+          title="New signing key"
+          intro={rotationWarning(grace, scheme)}
+          endpointPath={endpointPath}
+          endpointId={endpoint.id}
+          onDone={() => {
+            setNewKey(false);
             onRotated();
           }}
         />

@@ -1,16 +1,34 @@
 /**
  * What the add-webhook and edit-webhook forms share: the event type catalogue they pick from, the
- * Active switch, and the request body they send.
+ * application whose settings a webhook inherits, the Active switch, and the request body they send.
  */
+import { seg } from '../lib/api';
 import { useApp } from '../lib/context';
-import type { EventTypeOut, ListResponse } from '../lib/types';
+import type { ApplicationOut, EventTypeOut, ListResponse } from '../lib/types';
 import { useAsync } from '../lib/use-async';
 import { toFilterTypes, type EventSelection } from './EventTypePicker';
+import type { InheritedContract } from './SignatureFields';
 
 /** Loads the non-archived event type catalogue (one page of 250 is plenty for a picker). */
 export function useCatalogue() {
   const { client } = useApp();
   return useAsync(async () => (await client.get<ListResponse<EventTypeOut>>('/api/v1/event-type', { limit: 250 })).data.filter((t) => !t.archived), []);
+}
+
+/**
+ * The application a webhook inherits from, loaded once for both the delivery policy placeholders and
+ * the signature it would inherit. Undefined until loaded, or when the token may not read it (the
+ * fields then just say "Inherited").
+ */
+export function useApplication(appId: string): ApplicationOut | undefined {
+  const { client } = useApp();
+  return useAsync(() => client.get<ApplicationOut>(`/api/v1/app/${seg(appId)}`), [appId]).data;
+}
+
+/** What a webhook of `app` inherits: its profile and delivery headers; undefined while unknown. */
+export function inheritedContract(app: ApplicationOut | undefined): InheritedContract | undefined {
+  if (!app) return undefined;
+  return { signature: app.signature ?? null, deliveryHeaders: app.deliveryHeaders ?? null };
 }
 
 /** The fields of a webhook as the form holds them. */

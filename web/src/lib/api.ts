@@ -29,10 +29,11 @@ export class ApiError extends Error {
   }
 
   /**
-   * Messages keyed by field name (the last path element that is not `body`/`query`), so a form can
-   * show each one beside its field; errors without a field go under `''`.
+   * Messages keyed by field name (the first path element that is not `body`/`query`), so a form can
+   * show each one beside its field; errors without a field go under `''`. Fields named in `nested`
+   * are objects whose parts have fields of their own: `signature.header` is keyed as such.
    */
-  fieldErrors(): Record<string, string> {
+  fieldErrors(nested: readonly string[] = []): Record<string, string> {
     const out: Record<string, string> = {};
     if (typeof this.detail === 'string') {
       out[''] = this.detail;
@@ -40,7 +41,7 @@ export class ApiError extends Error {
     }
     for (const item of this.detail) {
       const path = item.loc.filter((p) => p !== 'body' && p !== 'query' && p !== 'params' && typeof p === 'string');
-      const key = String(path[0] ?? '');
+      const key = String(path[0] ?? '') + (nested.includes(String(path[0])) && path[1] !== undefined ? `.${String(path[1])}` : '');
       out[key] = out[key] ? `${out[key]}; ${item.msg}` : item.msg;
     }
     return out;

@@ -10,13 +10,19 @@ export type FormErrors = Record<string, string>;
 
 /** API field names that forms call otherwise. */
 const RENAMED: Record<string, string> = { filterTypes: 'eventTypes', description: 'name', timeoutMs: 'timeout', rateLimit: 'throttleRate' };
+/** Object fields whose parts show their errors beside their own controls (`signature.header`). */
+const NESTED = ['signature', 'deliveryHeaders'];
 /** Fields forms show errors beside. */
-const KNOWN_FIELDS = ['url', 'name', 'uid', 'eventTypes', 'headers', 'maxInFlight', 'timeout', 'retrySchedule', 'throttleRate', 'ordering'];
+const KNOWN_FIELDS = [
+  'url', 'name', 'uid', 'eventTypes', 'headers', 'maxInFlight', 'timeout', 'retrySchedule', 'throttleRate', 'ordering', 'secret',
+  'signature', 'signature.scheme', 'signature.header', 'signature.timestampHeader', 'signature.content', 'signature.encoding', 'signature.key',
+  'deliveryHeaders', 'deliveryHeaders.eventType', 'deliveryHeaders.deliveryId', 'deliveryHeaders.userAgent',
+];
 
 /** Maps API field names onto the form fields (unknown fields go to ''). */
 export function formFieldErrors(error: unknown): FormErrors {
   if (!(error instanceof ApiError)) return { '': errorMessage(error) };
-  const raw = error.fieldErrors();
+  const raw = error.fieldErrors(NESTED);
   const out: FormErrors = {};
   for (const [key, msg] of Object.entries(raw)) {
     const field = RENAMED[key] ?? key;

@@ -3,6 +3,10 @@
  * (issue 3). Optional fields are ones an older or Svix-only server may leave out; the UI copes.
  */
 
+import type { DeliveryHeaders, SignatureProfile } from './signature.js';
+
+export type { DeliveryHeaders, SignatureProfile };
+
 /** What a token may do (the reference compliance platform's model). */
 export type Permission = 'read' | 'create' | 'update' | 'delete';
 
@@ -54,6 +58,10 @@ export interface ApplicationOut {
   retrySchedule?: number[] | null;
   /** What its endpoints get when they override nothing. */
   effectivePolicy?: EffectivePolicy;
+  /** Signature profile of its endpoints; null = Standard Webhooks. */
+  signature?: SignatureProfile | null;
+  /** Delivery header names and User-Agent of its endpoints; null = none (Herald's User-Agent). */
+  deliveryHeaders?: DeliveryHeaders | null;
 }
 
 /** The delivery policy in force after inheritance (endpoint → application → server default). */
@@ -124,6 +132,14 @@ export interface EndpointOut {
   breaker?: BreakerOut;
   /** The policy in force. */
   effectivePolicy?: EffectivePolicy;
+  /** Own signature profile; null = inherited from the application. */
+  signature?: SignatureProfile | null;
+  /** Own delivery headers; null = inherited from the application. */
+  deliveryHeaders?: DeliveryHeaders | null;
+  /** The profile in force (own, the application's, or Standard Webhooks). */
+  effectiveSignature?: SignatureProfile;
+  /** The delivery headers in force. */
+  effectiveDeliveryHeaders?: DeliveryHeaders | null;
 }
 
 /** Body of create/update endpoint. */
@@ -136,8 +152,12 @@ export interface EndpointIn {
   filterTypes?: string[] | null;
   /** Create paused. */
   disabled?: boolean;
-  /** A given signing secret (`whsec_…`). */
+  /** An existing secret to import, in the profile's form (`whsec_…`, text, hex or `whsk_…`). */
   secret?: string;
+  /** Signature profile; null = inherit. */
+  signature?: SignatureProfile | null;
+  /** Delivery headers; null = inherit. */
+  deliveryHeaders?: DeliveryHeaders | null;
   /** In-flight cap; null = inherit. */
   maxInFlight?: number | null;
   /** Per-attempt timeout, ms; null = inherit. */
@@ -148,6 +168,12 @@ export interface EndpointIn {
   throttleRate?: number | null;
   /** parallel or strict. */
   ordering?: 'parallel' | 'strict';
+}
+
+/** `GET …/endpoint/{ep}/public-key` and `GET /api/v1/public/endpoint/{ep}/keys`: an ed25519 endpoint's public keys. */
+export interface PublicKeysOut {
+  /** Newest first; more than one during a rotation's grace period. */
+  keys: { key: string; expiresAt: string | null }[];
 }
 
 /** An entry of the event type catalogue. */

@@ -1,28 +1,33 @@
 /**
  * Add a webhook: name, URL, event types (checkboxes grouped by prefix), Active toggle, delivery
- * policy (in-flight cap, timeout, retry schedule, throttle rate, ordering; empty = inherited). The submit
- * button stays disabled until the form is valid; API errors show beside their field; on success the
- * signing secret is shown once (issue 4).
+ * policy (in-flight cap, timeout, retry schedule, throttle rate, ordering; empty = inherited), the
+ * signature profile and delivery headers (or the application's) with receiver code that follows the
+ * choice, and optionally an existing secret to import. The submit button stays disabled until the
+ * form is valid; API errors show beside their field; on success the signing secret is shown once
+ * (issue 4) — for Ed25519 the public key instead, and nothing when the secret was imported.
  */
 import { useState } from 'react';
 import { EventTypePicker, selectionValid, type EventSelection } from '../components/EventTypePicker';
 import { Field, FormError, FormActions } from '../components/Field';
 import { PageHeader } from '../components/PageHeader';
-import { PolicyFields, policyValid, useInheritedPolicy } from '../components/PolicyFields';
-import { SecretDialog } from '../components/SecretDialog';
+import { PolicyFields, policyValid } from '../components/PolicyFields';
+import { ReceiverSnippet } from '../components/ReceiverSnippet';
+import { PublicKeyDialog, SecretDialog } from '../components/SecretDialog';
+import { SignatureFields, useSignatureForm } from '../components/SignatureFields';
 import { ErrorState, Loading } from '../components/States';
-import { ActiveSwitch, useCatalogue, webhookBody } from '../components/WebhookFields';
+import { ActiveSwitch, inheritedContract, useApplication, useCatalogue, webhookBody } from '../components/WebhookFields';
 import { seg } from '../lib/api';
 import { useApp } from '../lib/context';
 import { useFormSubmit } from '../lib/form';
 import { urlProblem } from '../lib/format';
 import { draftOf, policyBody } from '../lib/policy';
 import { navigate } from '../lib/router';
+import { importedSecretProblem } from '../lib/signature';
 import type { EndpointOut } from '../lib/types';
 
 /** Add webhook page. */
 export function WebhookCreate({ appId }: { appId: string }) {
-  const { client, appBase } = useApp();
+  const { client, appBase, toast } = useApp();
   const base = appBase(appId);
   const catalogue = useCatalogue();
   const [name, setName] = useState('');
@@ -31,21 +36,37 @@ export function WebhookCreate({ appId }: { appId: string }) {
   const [events, setEvents] = useState<EventSelection>({ all: false, names: [] });
   const [active, setActive] = useState(true);
   const [policy, setPolicy] = useState(() => draftOf({}));
-  const inherited = useInheritedPolicy(appId);
+  const [importSecret, setImportSecret] = useState('');
+  const app = useApplication(appId);
+  const sig = useSignatureForm({}, inheritedContract(app));
   const { busy, errors, onSubmit } = useFormSubmit();
-  const [created, setCreated] = useState<{ endpoint: EndpointOut; secret: string } | null>(null);
+  const [created, setCreated] = useState<{ endpoint: EndpointOut; secret: string | null } | null>(null);
 
   const catalogueEmpty = catalogue.data?.length === 0;
   const effectiveEvents: EventSelection = catalogueEmpty ? { all: true } : events;
   const urlError = urlProblem(url);
   const nameError = name.trim() ? null : 'Give the webhook a name, e.g. "Fulfilment CRM sync".';
-  const valid = !urlError && !nameError && selectionValid(effectiveEvents) && policyValid(policy) && !busy;
+  const profile = sig.profile;
+  const secretError = profile ? importedSecretProblem(importSecret.trim(), profile) : null;
+  const valid = !urlError && !nameError && selectionValid(effectiveEvents) && policyValid(policy) && sig.valid && !secretError && !busy;
 
   const submit = onSubmit(valid, async () => {
-    // Herald answers with the new secret (its `secret` extra); older servers need a second request.
-    const body = { ...webhookBody({ name, url, events: effectiveEvents, active }), ...policyBody(policy, true) };
+    const body = {
+      ...webhookBody({ name, url, events: effectiveEvents, active }),
+      ...policyBody(policy, true),
+      ...sig.body(),
+      ...(importSecret.trim() ? { secret: importSecret.trim() } : {}),
+    };
     const endpoint = await client.post<EndpointOut & { secret?: string }>(`/api/v1/app/${seg(appId)}/endpoint`, body);
-    const secret = endpoint.secret ?? (await client.get<{ key: string }>(`/api/v1/app/${seg(appId)}/endpoint/${seg(endpoint.id)}/secret`)).key;
+    if (importSecret.trim()) {
+      toast('Webhook created with your existing secret');
+      navigate(base);
+      return;
+    }
+    // Herald answers with the new secret (its `secret` extra); older servers need a second request.
+    // An Ed25519 webhook shows its public key instead: the private key stays with Herald.
+    const ed25519 = endpoint.effectiveSignature?.scheme === 'ed25519';
+    const secret = ed25519 ? null : (endpoint.secret ?? (await client.get<{ key: string }>(`/api/v1/app/${seg(appId)}/endpoint/${seg(endpoint.id)}/secret`)).key);
     setCreated({ endpoint, secret });
   });
 
@@ -68,18 +89,49 @@ export function WebhookCreate({ appId }: { appId: string }) {
           <EventTypePicker catalogue={catalogue.data ?? []} value={events} onChange={setEvents} error={errors.eventTypes} />
         )}
         <ActiveSwitch active={active} onChange={setActive} onText="Deliveries start at once." offText="Created paused: events are kept and sent, in publish order, when you resume it." />
-        <PolicyFields idPrefix="wh-policy" value={policy} onChange={setPolicy} inherited={inherited} subject="this webhook" inheritsFrom="the application (or the server default)" errors={errors} ordering />
+        <PolicyFields idPrefix="wh-policy" value={policy} onChange={setPolicy} inherited={app?.effectivePolicy} subject="this webhook" inheritsFrom="the application (or the server default)" errors={errors} ordering />
+        <SignatureFields idPrefix="wh-sig" {...sig.fields} errors={errors} />
+        <ImportSecretField value={importSecret} onChange={setImportSecret} ed25519={profile?.scheme === 'ed25519'} error={errors.secret ?? secretError} />
+        <ReceiverSnippet profile={profile} deliveryHeaders={sig.deliveryHeaders} unavailable={sig.valid ? undefined : 'Fix the signature fields above to see the code.'} />
         <FormError message={errors['']} />
         <FormActions submit={busy ? 'Creating…' : 'Create webhook'} disabled={!valid} onCancel={() => navigate(base)} />
       </form>
-      {created && (
-        <SecretDialog
-          title="Webhook created"
-          secret={created.secret}
-          intro={`“${created.endpoint.description || created.endpoint.url}” is ready. Use this secret to verify the signature of every delivery.`}
-          onDone={() => navigate(base)}
-        />
-      )}
+      {created && <CreatedDialog appId={appId} {...created} onDone={() => navigate(base)} />}
     </section>
   );
+}
+
+/** The optional secret to import, so a platform's receivers keep the secret they verify with. */
+function ImportSecretField({ value, onChange, ed25519, error }: { value: string; onChange: (v: string) => void; ed25519: boolean; error: string | null | undefined }) {
+  return (
+    <Field
+      id="wh-secret"
+      label="Import existing secret (optional)"
+      hint={
+        ed25519
+          ? 'An Ed25519 signing key (whsk_…) whose public key your receivers already hold. Leave empty to have Herald make one.'
+          : 'A secret your receivers already verify with, so they need no change. Leave empty to have Herald make one (recommended).'
+      }
+      error={error}
+    >
+      <input type="text" value={value} autoComplete="off" spellCheck={false} onChange={(e) => onChange(e.target.value)} />
+    </Field>
+  );
+}
+
+/** "Webhook created": the secret, once; for Ed25519 (secret null) the public key receivers verify with. */
+function CreatedDialog({ appId, endpoint, secret, onDone }: { appId: string; endpoint: EndpointOut; secret: string | null; onDone: () => void }) {
+  const name = endpoint.description || endpoint.url;
+  if (secret === null) {
+    return (
+      <PublicKeyDialog
+        title="Webhook created"
+        intro={`“${name}” is ready. Its deliveries are signed with Ed25519: receivers verify them with this public key and hold no secret.`}
+        endpointPath={`/api/v1/app/${seg(appId)}/endpoint/${seg(endpoint.id)}`}
+        endpointId={endpoint.id}
+        onDone={onDone}
+      />
+    );
+  }
+  return <SecretDialog title="Webhook created" secret={secret} intro={`“${name}” is ready. Use this secret to verify the signature of every delivery: it replaces YOUR_SECRET in the receiver code.`} onDone={onDone} />;
 }
