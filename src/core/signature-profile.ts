@@ -178,6 +178,8 @@ function standardContent(msgId: string, timestamp: number, body: Buffer): Buffer
  */
 export function signatureHeaders(p: SignatureProfile, keys: SigningKey[], msgId: string, timestamp: number, body: Buffer): Record<string, string> {
   if (keys.length === 0) throw new Error('no valid signing key');
+  // A fractional timestamp would be sent as "1.5" and fail every receiver's integer parse.
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new Error(`signature timestamp must be integer Unix seconds; got ${timestamp}`);
   if (p.scheme === 'standard') {
     const hmacKeys = keys.map((k) => (k.kind === 'hmac' ? k.bytes : unusable(p)));
     return {
@@ -272,16 +274,19 @@ export function verifyWithProfile(input: ProfileVerifyInput): ProfileVerifyResul
     }
     if (p.content === 'timestamp.body' && ts === null) return { ok: false, reason: 'missing_headers', detail: 'this profile signs the timestamp, but no timestamp header is configured' };
     const given = Buffer.from(sig!, 'utf8');
+    let unusableSecret: string | null = null;
     for (const [i, secret] of input.secrets.entries()) {
       let key: SigningKey;
       try {
         key = signingKeyOf(p, secret);
       } catch (e) {
-        return { ok: false, reason: 'bad_secret', detail: `secret #${i + 1} is unusable: ${(e as Error).message}` };
+        unusableSecret ??= `secret #${i + 1} is unusable: ${(e as Error).message}`;
+        continue; // another secret (a rotation's other half) may still match
       }
       const expected = Buffer.from(hmacDigest(p, (key as { bytes: Buffer }).bytes, ts ?? 0, body), 'utf8');
       if (given.length === expected.length && timingSafeEqual(given, expected)) return { ok: true, timestamp: ts, msgId: null };
     }
+    if (unusableSecret) return { ok: false, reason: 'bad_secret', detail: unusableSecret };
     return { ok: false, reason: 'no_matching_signature', detail: MISMATCH };
   }
 
@@ -299,6 +304,7 @@ export function verifyWithProfile(input: ProfileVerifyInput): ProfileVerifyResul
   const version = p.scheme === 'ed25519' ? 'v1a,' : 'v1,';
   const offered = rawSig.split(/\s+/).map((s) => s.replace(/,$/, '')).filter((s) => s.startsWith(version)).map((s) => s.slice(version.length));
   if (offered.length === 0) return { ok: false, reason: 'no_matching_signature', detail: `webhook-signature holds no ${version} signature; is the profile right (${p.scheme})?` };
+  let unusableKey: string | null = null;
   for (const [i, secret] of input.secrets.entries()) {
     try {
       if (p.scheme === 'ed25519') {
@@ -309,8 +315,15 @@ export function verifyWithProfile(input: ProfileVerifyInput): ProfileVerifyResul
         if (offered.some((s) => Buffer.byteLength(s) === expected.length && timingSafeEqual(Buffer.from(s), expected))) return { ok: true, timestamp: ts, msgId };
       }
     } catch (e) {
-      return { ok: false, reason: 'bad_secret', detail: `${p.scheme === 'ed25519' ? 'public key' : 'secret'} #${i + 1} is unusable: ${(e as Error).message}` };
+      unusableKey ??= `${p.scheme === 'ed25519' ? 'public key' : 'secret'} #${i + 1} is unusable: ${(e as Error).message}`;
     }
   }
-  return { ok: false, reason: 'no_matching_signature', detail: MISMATCH };
+  if (unusableKey) return { ok: false, reason: 'bad_secret', detail: unusableKey };
+  return {
+    ok: false,
+    reason: 'no_matching_signature',
+    detail: p.scheme === 'ed25519'
+      ? "the signature did not match any public key: check you use the endpoint's current public key (GET /api/v1/public/endpoint/{endpoint_id}/keys) and that the body is the raw bytes received, not re-serialised JSON"
+      : MISMATCH,
+  };
 }
