@@ -328,6 +328,8 @@ describe('signature profile in the dashboard', { timeout: 90_000 }, () => {
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(shown);
     await page.getByTestId('receiver-snippet').getByText(`const KEYS_URL = '${e.server.url}/api/v1/public/endpoint/${id}/keys';`).waitFor();
     expect(await page.getByRole('button', { name: 'Reveal' }).count()).toBe(0);
+    expect(await page.getByTestId('secret-hint').count()).toBe(0); // not even the end of the private key
+    await page.getByRole('heading', { name: 'Signing key' }).waitFor();
     await screenshot(page, '53-webhook-ed25519-edit');
   });
 

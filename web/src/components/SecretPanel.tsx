@@ -80,17 +80,20 @@ export function SecretPanel({ endpointPath, endpoint, onRotated }: { endpointPat
 
   return (
     <section className="card" aria-labelledby="secret-title">
-      <h2 id="secret-title">Signing secret</h2>
-      <p>
-        <code className="secret-hint" data-testid="secret-hint">
-          {maskedSecret(endpoint.secretHint)}
-        </code>{' '}
-        {canReveal && (
-          <button type="button" className="button button-small" onClick={reveal}>
-            Reveal
-          </button>
-        )}
-      </p>
+      <h2 id="secret-title">{scheme === 'ed25519' ? 'Signing key' : 'Signing secret'}</h2>
+      {/* Not even the end of an Ed25519 private key is shown: the public key identifies it. */}
+      {scheme !== 'ed25519' && (
+        <p>
+          <code className="secret-hint" data-testid="secret-hint">
+            {maskedSecret(endpoint.secretHint)}
+          </code>{' '}
+          {canReveal && (
+            <button type="button" className="button button-small" onClick={reveal}>
+              Reveal
+            </button>
+          )}
+        </p>
+      )}
       {scheme === 'ed25519' ? (
         <p className="muted">Herald keeps this webhook’s Ed25519 private key and never shows it; receivers verify with the public key under Signature.</p>
       ) : (
@@ -110,13 +113,13 @@ export function SecretPanel({ endpointPath, endpoint, onRotated }: { endpointPat
             <p className="field-hint">{rotationWarning(grace, scheme)}</p>
           </div>
           <button type="button" className="button" onClick={() => setConfirming(true)}>
-            Rotate secret
+            {scheme === 'ed25519' ? 'Rotate key' : 'Rotate secret'}
           </button>
         </>
       )}
       {confirming && (
         <Dialog
-          title="Rotate signing secret"
+          title={scheme === 'ed25519' ? 'Rotate signing key' : 'Rotate signing secret'}
           onClose={() => setConfirming(false)}
           footer={
             <>
@@ -124,12 +127,14 @@ export function SecretPanel({ endpointPath, endpoint, onRotated }: { endpointPat
                 Cancel
               </button>
               <button type="button" className="button button-primary" onClick={rotate} disabled={busy}>
-                {busy ? 'Rotating…' : 'Rotate secret'}
+                {busy ? 'Rotating…' : scheme === 'ed25519' ? 'Rotate key' : 'Rotate secret'}
               </button>
             </>
           }
         >
-          <p>A new signing secret replaces the current one for “{endpoint.description || endpoint.url}”.</p>
+          <p>
+            A new signing {scheme === 'ed25519' ? 'key' : 'secret'} replaces the current one for “{endpoint.description || endpoint.url}”.
+          </p>
           <p className="warning">{rotationWarning(grace, scheme)}</p>
           {error && (
             <p className="field-error" role="alert">

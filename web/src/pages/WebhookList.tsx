@@ -131,7 +131,8 @@ function WebhookRow({ ep, base, busy, onTogglePause, onDelete }: { ep: EndpointO
         )}
       </td>
       <td data-label="Signing secret">
-        <code className="secret-hint">{maskedSecret(ep.secretHint)}</code>
+        {/* An Ed25519 webhook's key is private to Herald: its profile says how it signs instead. */}
+        {ep.effectiveSignature?.scheme === 'ed25519' ? <span className="muted">Ed25519 key pair</span> : <code className="secret-hint">{maskedSecret(ep.secretHint)}</code>}
       </td>
       <td data-label="Status">
         <Badge tone={status.tone}>{status.label}</Badge>
