@@ -23,6 +23,14 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string; deta
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'bad_request', detail: 'the body is not valid JSON' },
 };
 
+/**
+ * A field path's segments: split on dots, except that an envelope's spread key `...` stays one
+ * segment (`envelope....` is ["envelope", "..."]).
+ */
+export function pathSegments(path: string): string[] {
+  return path.match(/\.\.\.(?=\.|$)|[^.]+/g) ?? [];
+}
+
 export function errorHandler(err: FastifyError | HeraldError | Error, req: FastifyRequest, reply: FastifyReply): void {
   if (hasZodFastifySchemaValidationErrors(err)) {
     const where = (err as FastifyError).validationContext ?? 'body';
@@ -39,7 +47,7 @@ export function errorHandler(err: FastifyError | HeraldError | Error, req: Fasti
   if (err instanceof HeraldError) {
     const body: ErrorBody =
       err.code === 'validation' && err.fields?.length
-        ? { code: err.code, detail: err.fields.map((f) => ({ loc: ['body', ...f.path.split('.')], msg: f.message, type: 'value_error' })) }
+        ? { code: err.code, detail: err.fields.map((f) => ({ loc: ['body', ...pathSegments(f.path)], msg: f.message, type: 'value_error' })) }
         : { code: err.code, detail: err.detail };
     if (err.code === 'validation' && err.fields?.length) {
       // Keep the sentence too: Svix clients print `detail`, people read it.

@@ -2,15 +2,24 @@
  * Endpoint operations that involve secrets or validation beyond a row write: create with a
  * generated (or given) signing secret, rotate, reveal. Secrets are sealed with the endpoint id as
  * associated data, so a ciphertext copied onto another endpoint's row does not open.
+ *
+ * Secrets follow the endpoint's effective signature profile (its own, else its application's, else
+ * standard): generated in the form its receivers use (whsec_, 64 hex characters for a hex key, an
+ * Ed25519 pair), and a given one must fit it (platforms import their customers' existing secrets).
+ * A profile change that the current secrets do not fit is refused unless a fitting secret comes
+ * with it, which then replaces them at once: they could not sign under the new profile anyway.
  */
+import type { DeliveryHeaders } from '../core/delivery-headers.js';
 import type { PolicyBounds } from '../core/delivery-policy.js';
 import { HeraldError, type FieldError } from '../core/errors.js';
 import { validateFilterTypes } from '../core/filters.js';
 import { newId } from '../core/ids.js';
 import type { SecretBox } from '../core/secret-box.js';
-import { generateSecret, parseSecret } from '../core/signing.js';
+import { ed25519PublicKeyOf, generateProfileSecret, type SignatureProfile } from '../core/signature-profile.js';
+import { SECRET_PREFIX } from '../core/signing.js';
 import { validateEndpointUrl } from '../delivery/endpoint-url.js';
 import type { Cidr } from '../delivery/address-policy.js';
+import { getApplication, type ApplicationRow } from '../store/applications.js';
 import {
   getEndpoint,
   insertEndpoint,
@@ -20,9 +29,21 @@ import {
   updateEndpoint,
   type EndpointInput,
   type EndpointRow,
+  type SecretToStore,
 } from '../store/endpoints.js';
 import type { Queryable } from '../store/pool.js';
-import { policyProblems, throwIfAny, uniqueConflict } from './applications.js';
+import {
+  canonicalProfile,
+  contractProblems,
+  effectiveSignature,
+  policyProblems,
+  resolvedDeliveryHeaders,
+  sameSettings,
+  secretMisfit,
+  throwIfAny,
+  uniqueConflict,
+  type ContractDefaults,
+} from './applications.js';
 
 /** Where endpoint URLs may point. */
 export interface UrlPolicy {
@@ -94,11 +115,17 @@ function filterProblems(filterTypes: readonly string[]): FieldError[] {
   }
 }
 
+/** What an endpoint inherits from its application (nothing for none). */
+export function contractDefaultsOf(app: Pick<ApplicationRow, 'signature' | 'deliveryHeaders'> | null): ContractDefaults {
+  return { signature: app?.signature ?? null, deliveryHeaders: app?.deliveryHeaders ?? null };
+}
+
 /**
- * Validates everything about an endpoint's settings that the database cannot, reporting every bad
- * field. `bounds` are the operator's limits on policy overrides (the API passes them).
+ * Every problem with an endpoint's settings that the database cannot check, one per bad field.
+ * `bounds` are the operator's limits on policy overrides (the API passes them); `inherited` is what
+ * the application gives its endpoints, which the profile and header names are checked against.
  */
-export function validateEndpointInput(input: EndpointInput, policy: UrlPolicy, bounds?: PolicyBounds): EndpointInput {
+export function endpointProblems(input: EndpointInput, policy: UrlPolicy, bounds?: PolicyBounds, inherited: ContractDefaults = contractDefaultsOf(null)): FieldError[] {
   const fields: FieldError[] = [];
   const url = validateEndpointUrl(input.url, policy);
   if (!url.ok) fields.push({ path: 'url', message: url.reason });
@@ -111,16 +138,61 @@ export function validateEndpointInput(input: EndpointInput, policy: UrlPolicy, b
   }
   fields.push(...policyProblems(input, bounds));
   fields.push(...customHeaderProblems(input.headers ?? {}));
-  throwIfAny(fields);
-  return { ...input, url: url.ok ? url.url.toString() : input.url, headers: validateCustomHeaders(input.headers ?? {}) };
+  fields.push(...contractProblems(input, inherited));
+  return fields;
 }
 
-function sealSecret(box: SecretBox, endpointId: string, secret: string) {
-  parseSecret(secret);
-  return { sealed: box.seal(secret, endpointId), hint: secret.slice(-4) };
+/** Validates an endpoint's settings (see endpointProblems), throwing one 422 listing every bad field; returns them normalised. */
+export function validateEndpointInput(input: EndpointInput, policy: UrlPolicy, bounds?: PolicyBounds, inherited?: ContractDefaults): EndpointInput {
+  throwIfAny(endpointProblems(input, policy, bounds, inherited));
+  const url = validateEndpointUrl(input.url, policy);
+  return {
+    ...input,
+    url: url.ok ? url.url.toString() : input.url,
+    headers: validateCustomHeaders(input.headers ?? {}),
+    signature: input.signature == null ? null : canonicalProfile(input.signature),
+    deliveryHeaders: input.deliveryHeaders == null ? null : (resolvedDeliveryHeaders(input.deliveryHeaders) as DeliveryHeaders),
+  };
 }
 
-/** Creates an endpoint with a new signing secret (or the one given); returns the secret once. */
+/** A secret in the form it is stored and signed with, and its Ed25519 public key. */
+export interface ProfileSecret {
+  /** The secret (whsec_…, whsk_…, hex, or a platform's own string). */
+  secret: string;
+  /** `whpk_…` for Ed25519, else null. */
+  publicKey: string | null;
+}
+
+/**
+ * The secret of a create or rotation under `profile`: generated when none is given, else checked to
+ * fit (422 at `path` saying why). A standard secret given without its whsec_ prefix gets it, as Svix
+ * accepts; any other is kept exactly as given, since receivers key their HMAC with it.
+ */
+export function profileSecret(profile: SignatureProfile, given: string | null | undefined, path = 'secret'): ProfileSecret {
+  if (given == null) return generateProfileSecret(profile);
+  const secret = profile.scheme === 'standard' && !given.startsWith(SECRET_PREFIX) ? `${SECRET_PREFIX}${given}` : given;
+  const why = secretMisfit(profile, secret);
+  if (why !== null) {
+    const message = `${why} (this endpoint signs with the ${profile.scheme} scheme${profile.scheme === 'hmac-sha256' ? `, key ${profile.key}` : ''}); leave it out to have Herald generate a fitting one`;
+    throw new HeraldError('validation', `${path}: ${message}`, { fields: [{ path, message }] });
+  }
+  return { secret, publicKey: profile.scheme === 'ed25519' ? ed25519PublicKeyOf(secret) : null };
+}
+
+function sealSecret(box: SecretBox, endpointId: string, s: ProfileSecret): SecretToStore {
+  return { sealed: box.seal(s.secret, endpointId), hint: s.secret.slice(-4), publicKey: s.publicKey };
+}
+
+async function requireApplication(db: Queryable, appId: string): Promise<ApplicationRow> {
+  const app = await getApplication(db, appId);
+  if (!app || app.id !== appId) throw new HeraldError('not_found', `application ${appId} not found`);
+  return app;
+}
+
+/**
+ * Creates an endpoint with a new signing secret fitting its effective profile (or the one given,
+ * checked against it); returns the secret once.
+ */
 export async function createEndpoint(
   db: Queryable,
   box: SecretBox,
@@ -128,20 +200,41 @@ export async function createEndpoint(
   input: EndpointInput & { secret?: string | null },
   ctx: EndpointWriteContext,
 ): Promise<{ endpoint: EndpointRow; secret: string }> {
-  const valid = validateEndpointInput(input, ctx.policy, ctx.bounds);
-  const id = newId('ep', ctx.now.getTime());
-  const secret = input.secret ?? generateSecret();
+  const app = await requireApplication(db, appId);
+  const inherited = contractDefaultsOf(app);
+  const fields = endpointProblems(input, ctx.policy, ctx.bounds, inherited);
+  let secret: ProfileSecret | null = null;
   try {
-    const endpoint = await insertEndpoint(db, appId, id, valid, sealSecret(box, id, secret), ctx.now);
-    return { endpoint, secret };
+    // A given secret is judged against a valid profile only; a bad profile is reported already.
+    if (!fields.some((f) => f.path.startsWith('signature'))) secret = profileSecret(effectiveSignature(input.signature, inherited.signature), input.secret);
+  } catch (e) {
+    if (!(e instanceof HeraldError && e.fields)) throw e;
+    fields.push(...e.fields);
+  }
+  throwIfAny(fields);
+  const { secret: _given, ...settings } = input;
+  const valid = validateEndpointInput(settings, ctx.policy, ctx.bounds, inherited);
+  const id = newId('ep', ctx.now.getTime());
+  try {
+    const endpoint = await insertEndpoint(db, appId, id, valid, sealSecret(box, id, secret!), ctx.now);
+    return { endpoint, secret: secret!.secret };
   } catch (e) {
     return uniqueConflict(e, `an endpoint with uid ${input.uid} in this application`);
   }
 }
 
+/** The effective profile of a stored endpoint. */
+async function storedProfile(db: Queryable, appId: string, endpointId: string): Promise<SignatureProfile> {
+  const app = await requireApplication(db, appId);
+  const ep = await getEndpoint(db, appId, endpointId);
+  if (!ep) throw new HeraldError('not_found', `endpoint ${endpointId} not found`);
+  return effectiveSignature(ep.signature, app.signature);
+}
+
 /**
- * Replaces the signing secret. The old one keeps signing (a second signature) for `graceMs`;
- * 0 invalidates it at once. `key` sets a given secret instead of generating one.
+ * Replaces the signing secret. The old one keeps signing for `graceMs` (standard and ed25519: a
+ * second signature; hmac-sha256: the one signature until the grace period ends); 0 invalidates it at
+ * once. `key` sets a given secret, which must fit the endpoint's profile, instead of generating one.
  */
 export async function rotateEndpointSecret(
   db: Queryable,
@@ -150,10 +243,19 @@ export async function rotateEndpointSecret(
   endpointId: string,
   opts: { key?: string | null; graceMs?: number; now: Date },
 ): Promise<string> {
-  const secret = opts.key ?? generateSecret();
+  const secret = profileSecret(await storedProfile(db, appId, endpointId), opts.key, 'key');
   const ok = await rotateSecret(db, appId, endpointId, sealSecret(box, endpointId, secret), opts.graceMs ?? DEFAULT_ROTATION_GRACE_MS, opts.now);
   if (!ok) throw new HeraldError('not_found', `endpoint ${endpointId} not found`);
-  return secret;
+  return secret.secret;
+}
+
+/** Why the first of an endpoint's valid secrets that cannot sign under `profile` does not fit; null when all fit. */
+async function currentSecretMisfit(db: Queryable, box: SecretBox, appId: string, endpointId: string, profile: SignatureProfile, now: Date): Promise<string | null> {
+  for (const s of await listValidSecrets(db, appId, endpointId, now)) {
+    const why = secretMisfit(profile, box.open(s.sealed, endpointId));
+    if (why !== null) return why;
+  }
+  return null;
 }
 
 /** The current signing secret in clear (callers check the permission first). */
@@ -165,23 +267,49 @@ export async function revealEndpointSecret(db: Queryable, box: SecretBox, appId:
   return box.open(current.sealed, ep.id);
 }
 
-/** Replaces an endpoint's settings after validating them; null when the endpoint does not exist. */
+/**
+ * Replaces an endpoint's settings after validating them; null when the endpoint does not exist.
+ * `secret` (PATCH's) rotates to it afterwards with the default grace period, or at once when the
+ * current secrets do not fit a new profile. Without one, such a profile change is a 422.
+ */
 export async function updateEndpointSettings(
   db: Queryable,
+  box: SecretBox,
   appId: string,
   endpointId: string,
   input: EndpointInput,
-  ctx: EndpointWriteContext,
+  ctx: EndpointWriteContext & { secret?: string | null },
 ): Promise<EndpointRow | null> {
-  const valid = validateEndpointInput(input, ctx.policy, ctx.bounds);
+  const app = await getApplication(db, appId);
+  const current = app && app.id === appId ? await getEndpoint(db, appId, endpointId) : null;
+  if (!app || !current) return null;
+  const inherited = contractDefaultsOf(app);
+  const valid = validateEndpointInput(input, ctx.policy, ctx.bounds, inherited);
+  const profile = effectiveSignature(valid.signature, app.signature);
+  const secret = ctx.secret != null ? profileSecret(profile, ctx.secret) : null;
+  const misfit = sameSettings(profile, effectiveSignature(current.signature, app.signature))
+    ? null
+    : await currentSecretMisfit(db, box, appId, current.id, profile, ctx.now);
+  if (misfit !== null && secret === null) {
+    const message = `the endpoint's current signing secret does not fit this profile (${misfit}); rotate to a fitting secret in the same request: give "secret" together with "signature" (for ed25519 a whsk_ key), and the old secret stops at once`;
+    throwIfAny([{ path: 'signature', message }]);
+  }
+  let row: EndpointRow | null;
   try {
-    return await updateEndpoint(db, appId, endpointId, valid, ctx.now);
+    row = await updateEndpoint(db, appId, current.id, valid, ctx.now);
   } catch (e) {
     return uniqueConflict(e, `an endpoint with uid ${input.uid} in this application`);
   }
+  if (row && secret) {
+    await rotateSecret(db, appId, current.id, sealSecret(box, current.id, secret), misfit !== null ? 0 : DEFAULT_ROTATION_GRACE_MS, ctx.now);
+  }
+  return row;
 }
 
-/** Replaces an endpoint's custom headers after validating them; false when it does not exist. */
+/**
+ * Replaces an endpoint's custom headers after validating them, including that none reuses a name
+ * its signature profile or delivery headers send; false when it does not exist.
+ */
 export async function replaceCustomHeaders(
   db: Queryable,
   appId: string,
@@ -189,5 +317,11 @@ export async function replaceCustomHeaders(
   headers: Record<string, string>,
   now: Date,
 ): Promise<boolean> {
-  return setEndpointHeaders(db, appId, endpointId, validateCustomHeaders(headers), now);
+  const valid = validateCustomHeaders(headers);
+  const app = await getApplication(db, appId);
+  const ep = app && app.id === appId ? await getEndpoint(db, appId, endpointId) : null;
+  if (!app || !ep) return false;
+  const collisions = contractProblems({ signature: ep.signature, deliveryHeaders: ep.deliveryHeaders, headers }, contractDefaultsOf(app)).filter((f) => f.path.startsWith('headers.'));
+  throwIfAny(collisions);
+  return setEndpointHeaders(db, appId, ep.id, valid, now);
 }

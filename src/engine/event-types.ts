@@ -1,8 +1,15 @@
-/** Event type catalogue rules that span tables. */
+/** Event type catalogue rules: filters must name existing types; an envelope must be a usable template. */
 import { HeraldError } from '../core/errors.js';
 import { MATCH_ALL } from '../core/filters.js';
-import { missingEventTypes } from '../store/event-types.js';
+import { missingEventTypes, type EventTypeInput } from '../store/event-types.js';
 import type { Queryable } from '../store/pool.js';
+import { envelopeFieldProblems, throwIfAny } from './applications.js';
+
+/** Checks what the schema cannot: the envelope's placeholders and its use of {{payload}} (422 naming the path). */
+export function validateEventTypeInput(input: EventTypeInput): EventTypeInput {
+  if (input.envelope != null) throwIfAny(envelopeFieldProblems(input.envelope));
+  return input;
+}
 
 /**
  * Refuses endpoint filters that name event types missing from the catalogue (or archived), as Svix

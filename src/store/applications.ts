@@ -1,4 +1,6 @@
 /** Applications (tenants). */
+import type { DeliveryHeaders } from '../core/delivery-headers.js';
+import type { SignatureProfile } from '../core/signature-profile.js';
 import type { Queryable } from './pool.js';
 import { keyset, type Keyset, type PageRequest } from './paging.js';
 
@@ -20,6 +22,12 @@ export interface ApplicationRow {
   timeoutMs: number | null;
   /** Default retry delays of its endpoints in seconds after the first attempt, or null (operator default). */
   retryDelays: number[] | null;
+  /** Signature profile of its endpoints (each may set its own), or null (standard). */
+  signature: SignatureProfile | null;
+  /** Delivery header names and User-Agent of its endpoints (each may set its own), or null (none). */
+  deliveryHeaders: DeliveryHeaders | null;
+  /** JSON template wrapping published payloads (an event type may set its own), or null (payload as published). */
+  envelope: Record<string, unknown> | null;
   /** When created. */
   createdAt: Date;
   /** Last change. */
@@ -27,7 +35,8 @@ export interface ApplicationRow {
 }
 
 const COLUMNS = `id, uid, name, metadata, rate_limit as "rateLimit", max_in_flight as "maxInFlight", timeout_ms as "timeoutMs",
-  retry_delays as "retryDelays", created_at as "createdAt", updated_at as "updatedAt"`;
+  retry_delays as "retryDelays", signature, delivery_headers as "deliveryHeaders", envelope,
+  created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** Fields a caller may set. */
 export interface ApplicationInput {
@@ -45,16 +54,36 @@ export interface ApplicationInput {
   timeoutMs?: number | null;
   /** Retry delays in seconds after the first attempt; null = operator default. */
   retryDelays?: number[] | null;
+  /** Signature profile of its endpoints (validated by the caller); null = standard. */
+  signature?: SignatureProfile | null;
+  /** Delivery headers of its endpoints (validated by the caller); null = none. */
+  deliveryHeaders?: DeliveryHeaders | null;
+  /** Payload envelope template (validated by the caller); null = none. */
+  envelope?: Record<string, unknown> | null;
 }
 
-/** The policy columns of an input, in the order the queries below bind them ($n..$n+2). */
-const policyArgs = (input: ApplicationInput) => [input.maxInFlight ?? null, input.timeoutMs ?? null, input.retryDelays ?? null];
+/** A jsonb parameter: serialised here, so an array-valued template is not sent as a PostgreSQL array. */
+const jsonb = (v: unknown) => (v == null ? null : JSON.stringify(v));
+
+/**
+ * The policy and contract columns of an input, in the order the queries below bind them ($n..$n+5):
+ * max_in_flight, timeout_ms, retry_delays, signature, delivery_headers, envelope.
+ */
+const settingArgs = (input: ApplicationInput) => [
+  input.maxInFlight ?? null,
+  input.timeoutMs ?? null,
+  input.retryDelays ?? null,
+  jsonb(input.signature),
+  jsonb(input.deliveryHeaders),
+  jsonb(input.envelope),
+];
 
 export async function insertApplication(db: Queryable, id: string, input: ApplicationInput, now: Date): Promise<ApplicationRow> {
   const { rows } = await db.query<ApplicationRow>(
-    `insert into application (id, uid, name, metadata, rate_limit, max_in_flight, timeout_ms, retry_delays, created_at, updated_at)
-     values ($1, $2, $3, $4, $5, $7, $8, $9, $6, $6) returning ${COLUMNS}`,
-    [id, input.uid ?? null, input.name, input.metadata ?? {}, input.rateLimit ?? null, now, ...policyArgs(input)],
+    `insert into application (id, uid, name, metadata, rate_limit, max_in_flight, timeout_ms, retry_delays,
+       signature, delivery_headers, envelope, created_at, updated_at)
+     values ($1, $2, $3, $4, $5, $7, $8, $9, $10, $11, $12, $6, $6) returning ${COLUMNS}`,
+    [id, input.uid ?? null, input.name, input.metadata ?? {}, input.rateLimit ?? null, now, ...settingArgs(input)],
   );
   return rows[0]!;
 }
@@ -71,9 +100,9 @@ export async function getApplication(db: Queryable, idOrUid: string): Promise<Ap
 export async function updateApplication(db: Queryable, appId: string, input: ApplicationInput, now: Date): Promise<ApplicationRow | null> {
   const { rows } = await db.query<ApplicationRow>(
     `update application set name = $2, uid = $3, metadata = $4, rate_limit = $5, updated_at = $6,
-       max_in_flight = $7, timeout_ms = $8, retry_delays = $9
+       max_in_flight = $7, timeout_ms = $8, retry_delays = $9, signature = $10, delivery_headers = $11, envelope = $12
      where id = $1 returning ${COLUMNS}`,
-    [appId, input.name, input.uid ?? null, input.metadata ?? {}, input.rateLimit ?? null, now, ...policyArgs(input)],
+    [appId, input.name, input.uid ?? null, input.metadata ?? {}, input.rateLimit ?? null, now, ...settingArgs(input)],
   );
   return rows[0] ?? null;
 }

@@ -1,4 +1,6 @@
 /** Endpoints and their encrypted signing secrets. */
+import type { DeliveryHeaders } from '../core/delivery-headers.js';
+import type { SignatureProfile } from '../core/signature-profile.js';
 import type { Queryable } from './pool.js';
 import { keyset, type Keyset, type PageRequest } from './paging.js';
 
@@ -40,6 +42,10 @@ export interface EndpointRow {
   retryDelays: number[] | null;
   /** parallel, or strict (one at a time, in publish order). */
   ordering: EndpointOrdering;
+  /** Own signature profile, or null (inherit the application's, else standard). */
+  signature: SignatureProfile | null;
+  /** Own delivery headers, or null (inherit the application's, else none). */
+  deliveryHeaders: DeliveryHeaders | null;
   /** Failed attempts in a row. */
   consecutiveFailures: number;
   /** Start of the current run of failures. */
@@ -56,7 +62,7 @@ export type EndpointOrdering = 'parallel' | 'strict';
 export const ENDPOINT_COLUMNS = `id, app_id as "appId", uid, url, description, filter_types as "filterTypes",
   channels, disabled, disabled_by as "disabledBy", disabled_reason as "disabledReason", disabled_at as "disabledAt",
   headers, metadata, rate_limit as "rateLimit", max_in_flight as "maxInFlight", timeout_ms as "timeoutMs",
-  retry_delays as "retryDelays", ordering, consecutive_failures as "consecutiveFailures",
+  retry_delays as "retryDelays", ordering, signature, delivery_headers as "deliveryHeaders", consecutive_failures as "consecutiveFailures",
   first_failure_at as "firstFailureAt", created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** Fields a caller sets on create and update. */
@@ -87,25 +93,42 @@ export interface EndpointInput {
   retryDelays?: number[] | null;
   /** Default parallel. */
   ordering?: EndpointOrdering;
+  /** Own signature profile (validated by the caller); null = inherit. */
+  signature?: SignatureProfile | null;
+  /** Own delivery headers (validated by the caller); null = inherit. */
+  deliveryHeaders?: DeliveryHeaders | null;
 }
+
+/** A secret to store: sealed, its hint, and for Ed25519 the public key (`whpk_…`), readable by anyone. */
+export interface SecretToStore {
+  /** Encrypted secret. */
+  sealed: string;
+  /** Last four characters. */
+  hint: string;
+  /** Ed25519 public key, or null for HMAC secrets. */
+  publicKey?: string | null;
+}
+
+const jsonb = (v: unknown) => (v == null ? null : JSON.stringify(v));
 
 export async function insertEndpoint(
   db: Queryable,
   appId: string,
   id: string,
   input: EndpointInput,
-  secret: { sealed: string; hint: string },
+  secret: SecretToStore,
   now: Date,
 ): Promise<EndpointRow> {
   const { rows } = await db.query<EndpointRow>(
     `with ep as (
        insert into endpoint (id, app_id, uid, url, description, filter_types, channels, disabled, disabled_by,
-         disabled_at, headers, metadata, rate_limit, max_in_flight, timeout_ms, retry_delays, ordering, created_at, updated_at)
+         disabled_at, headers, metadata, rate_limit, max_in_flight, timeout_ms, retry_delays, ordering, signature,
+         delivery_headers, created_at, updated_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8, case when $8 then 'user' end, case when $8 then $12::timestamptz end,
-         $9, $10, $11, $15, $16, $17, $18, $12, $12)
+         $9, $10, $11, $15, $16, $17, $18, $19, $20, $12, $12)
        returning ${ENDPOINT_COLUMNS}
      ), s as (
-       insert into endpoint_secret (endpoint_id, sealed, hint, created_at) select id, $13, $14, $12 from ep
+       insert into endpoint_secret (endpoint_id, sealed, hint, public_key, created_at) select id, $13, $14, $21, $12 from ep
      ), lane as (
        -- every endpoint is a scheduling lane; claims lock this row (store/lanes.ts)
        insert into endpoint_lane (endpoint_id, app_id) select id, "appId" from ep
@@ -130,6 +153,9 @@ export async function insertEndpoint(
       input.timeoutMs ?? null,
       input.retryDelays ?? null,
       input.ordering ?? 'parallel',
+      jsonb(input.signature),
+      jsonb(input.deliveryHeaders),
+      secret.publicKey ?? null,
     ],
   );
   return rows[0]!;
@@ -163,7 +189,7 @@ export async function updateEndpoint(
      upd as (
        update endpoint e set url = $3, description = $4, filter_types = $5, channels = $6, uid = $7,
          metadata = $8, headers = $9, rate_limit = $10, updated_at = $11,
-         max_in_flight = $13, timeout_ms = $14, retry_delays = $15, ordering = $16,
+         max_in_flight = $13, timeout_ms = $14, retry_delays = $15, ordering = $16, signature = $17, delivery_headers = $18,
          disabled = $12,
          disabled_by = case when $12 and not e.disabled then 'user' when $12 then e.disabled_by end,
          disabled_reason = case when $12 and not e.disabled then null when $12 then e.disabled_reason end,
@@ -191,6 +217,8 @@ export async function updateEndpoint(
       input.timeoutMs ?? null,
       input.retryDelays ?? null,
       input.ordering ?? 'parallel',
+      jsonb(input.signature),
+      jsonb(input.deliveryHeaders),
     ],
   );
   return rows[0] ?? null;
@@ -207,6 +235,8 @@ export interface SecretRow {
   sealed: string;
   /** Last four characters. */
   hint: string;
+  /** Ed25519 public key (`whpk_…`), or null for HMAC secrets. */
+  publicKey: string | null;
   /** null = current. */
   expiresAt: Date | null;
 }
@@ -214,7 +244,7 @@ export interface SecretRow {
 /** Secrets that still sign at `now`, current first. */
 export async function listValidSecrets(db: Queryable, appId: string, endpointId: string, now: Date): Promise<SecretRow[]> {
   const { rows } = await db.query<SecretRow>(
-    `select s.sealed, s.hint, s.expires_at as "expiresAt" from endpoint_secret s join endpoint e on e.id = s.endpoint_id
+    `select s.sealed, s.hint, s.public_key as "publicKey", s.expires_at as "expiresAt" from endpoint_secret s join endpoint e on e.id = s.endpoint_id
      where e.app_id = $1 and s.endpoint_id = $2 and (s.expires_at is null or s.expires_at > $3)
      order by s.expires_at is null desc, s.id desc`,
     [appId, endpointId, now],
@@ -231,7 +261,7 @@ export async function rotateSecret(
   db: Queryable,
   appId: string,
   endpointId: string,
-  secret: { sealed: string; hint: string },
+  secret: SecretToStore,
   graceMs: number,
   now: Date,
 ): Promise<boolean> {
@@ -244,8 +274,8 @@ export async function rotateSecret(
      ), purge as (
        delete from endpoint_secret where endpoint_id in (select id from ep) and expires_at <= $5
      )
-     insert into endpoint_secret (endpoint_id, sealed, hint, created_at) select id, $3, $4, $5 from ep`,
-    [appId, endpointId, secret.sealed, secret.hint, now, graceMs],
+     insert into endpoint_secret (endpoint_id, sealed, hint, public_key, created_at) select id, $3, $4, $7, $5 from ep`,
+    [appId, endpointId, secret.sealed, secret.hint, now, graceMs, secret.publicKey ?? null],
   );
   return rowCount === 1;
 }
@@ -292,6 +322,10 @@ export interface EndpointView extends EndpointRow {
   held: number;
   /** The application's policy overrides, which the endpoint inherits where its own are null. */
   appPolicy: { maxInFlight: number | null; timeoutMs: number | null; retryDelays: number[] | null; rateLimit: number | null };
+  /** The application's signature profile, which the endpoint inherits when its own is null. */
+  appSignature: SignatureProfile | null;
+  /** The application's delivery headers, which the endpoint inherits when its own are null. */
+  appDeliveryHeaders: DeliveryHeaders | null;
 }
 
 /**
@@ -302,7 +336,7 @@ export interface EndpointView extends EndpointRow {
  * Joins are lateral subqueries with aliased columns so ENDPOINT_COLUMNS stays unambiguous.
  */
 const VIEW_SELECT = `select ${ENDPOINT_COLUMNS}, s."secretHint", a."lastDeliveryAt", a."lastDeliverySucceeded",
-    l."breakerUntil", h.held, ap."appPolicy"
+    l."breakerUntil", h.held, ap."appPolicy", ap."appSignature", ap."appDeliveryHeaders"
   from endpoint e
   left join lateral (select hint as "secretHint" from endpoint_secret
     where endpoint_id = e.id and expires_at is null order by id desc limit 1) s on true
@@ -310,7 +344,8 @@ const VIEW_SELECT = `select ${ENDPOINT_COLUMNS}, s."secretHint", a."lastDelivery
     where endpoint_id = e.id order by created_at desc limit 1) a on true
   left join lateral (select breaker_until as "breakerUntil" from endpoint_lane where endpoint_id = e.id) l on true
   cross join lateral (select json_build_object('maxInFlight', max_in_flight, 'timeoutMs', timeout_ms,
-    'retryDelays', retry_delays, 'rateLimit', rate_limit) as "appPolicy" from application where id = e.app_id) ap
+    'retryDelays', retry_delays, 'rateLimit', rate_limit) as "appPolicy", signature as "appSignature",
+    delivery_headers as "appDeliveryHeaders" from application where id = e.app_id) ap
   cross join lateral (select case when e.disabled and e.disabled_by = 'user' then
     (select count(*)::int from delivery where endpoint_id = e.id and state = 'pending') else 0 end as held) h`;
 
@@ -347,4 +382,69 @@ export async function setEndpointHeaders(
     now,
   ]);
   return rowCount === 1;
+}
+
+/** One Ed25519 public key of an endpoint, with when it stops verifying (null = current). */
+export interface PublicKeyRow {
+  /** `whpk_…` */
+  key: string;
+  /** null = current; otherwise valid until then (a rotation's grace period). */
+  expiresAt: Date | null;
+}
+
+/**
+ * The valid public keys of an endpoint whose effective profile (its own, else its application's) is
+ * ed25519, current first; none for any other endpoint. Shared by the two lookups below.
+ */
+const PUBLIC_KEYS = `select s.public_key as key, s.expires_at as "expiresAt"
+  from endpoint e join application a on a.id = e.app_id join endpoint_secret s on s.endpoint_id = e.id
+  where coalesce(e.signature, a.signature)->>'scheme' = 'ed25519' and s.public_key is not null
+    and (s.expires_at is null or s.expires_at > $2)`;
+const PUBLIC_KEYS_ORDER = 'order by s.expires_at is null desc, s.id desc';
+
+/** An application's endpoint's Ed25519 public keys (see PUBLIC_KEYS); empty when it does not use ed25519. */
+export async function listPublicKeys(db: Queryable, appId: string, endpointId: string, now: Date): Promise<PublicKeyRow[]> {
+  const { rows } = await db.query<PublicKeyRow>(`${PUBLIC_KEYS} and e.app_id = $1 and e.id = $3 ${PUBLIC_KEYS_ORDER}`, [appId, now, endpointId]);
+  return rows;
+}
+
+/**
+ * The same, by endpoint id alone, for receivers fetching the keys without a token. The one query on
+ * tenant data without the tenant's id: the caller has only the endpoint id, and public keys are not
+ * secrets (any other endpoint gives the same empty answer, so nothing else is revealed).
+ */
+export async function listPublicKeysForReceivers(db: Queryable, endpointId: string, now: Date): Promise<PublicKeyRow[]> {
+  const { rows } = await db.query<PublicKeyRow>(`${PUBLIC_KEYS} and e.id = $1 ${PUBLIC_KEYS_ORDER}`, [endpointId, now]);
+  return rows;
+}
+
+/** What an endpoint sets of its signing contract, for checks when its application's defaults change. */
+export interface EndpointContractRow {
+  /** ep_… */
+  id: string;
+  /** Own profile, or null (inherits). */
+  signature: SignatureProfile | null;
+  /** Own delivery headers, or null (inherits). */
+  deliveryHeaders: DeliveryHeaders | null;
+  /** Custom headers (lower-case names). */
+  headers: Record<string, string>;
+}
+
+/** Every endpoint of an application with its own contract settings, by id. */
+export async function listEndpointContracts(db: Queryable, appId: string): Promise<EndpointContractRow[]> {
+  const { rows } = await db.query<EndpointContractRow>(
+    `select id, signature, delivery_headers as "deliveryHeaders", headers from endpoint where app_id = $1 order by id`,
+    [appId],
+  );
+  return rows;
+}
+
+/** The valid secrets of an application's endpoints that inherit its profile (own signature null). */
+export async function listInheritingSecrets(db: Queryable, appId: string, now: Date): Promise<{ endpointId: string; sealed: string }[]> {
+  const { rows } = await db.query<{ endpointId: string; sealed: string }>(
+    `select s.endpoint_id as "endpointId", s.sealed from endpoint e join endpoint_secret s on s.endpoint_id = e.id
+     where e.app_id = $1 and e.signature is null and (s.expires_at is null or s.expires_at > $2) order by e.id, s.id`,
+    [appId, now],
+  );
+  return rows;
 }

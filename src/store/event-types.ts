@@ -21,6 +21,8 @@ export interface EventTypeRow {
   groupName: string | null;
   /** Svix feature flags (stored, not enforced). */
   featureFlags: string[] | null;
+  /** JSON template wrapping this type's payloads, overriding the application's; null = inherit. */
+  envelope: Record<string, unknown> | null;
   /** When created. */
   createdAt: Date;
   /** Last change. */
@@ -41,10 +43,12 @@ export interface EventTypeInput {
   groupName?: string | null;
   /** Feature flags. */
   featureFlags?: string[] | null;
+  /** Envelope template (validated by the caller); null = inherit the application's. */
+  envelope?: Record<string, unknown> | null;
 }
 
 const COLUMNS = `name, description, schemas, archived, deprecated, group_name as "groupName",
-  feature_flags as "featureFlags", created_at as "createdAt", updated_at as "updatedAt"`;
+  feature_flags as "featureFlags", envelope, created_at as "createdAt", updated_at as "updatedAt"`;
 
 function params(name: string, input: EventTypeInput, now: Date): unknown[] {
   return [
@@ -56,6 +60,7 @@ function params(name: string, input: EventTypeInput, now: Date): unknown[] {
     input.groupName ?? null,
     input.featureFlags ?? null,
     now,
+    input.envelope == null ? null : JSON.stringify(input.envelope),
   ];
 }
 
@@ -65,11 +70,11 @@ function params(name: string, input: EventTypeInput, now: Date): unknown[] {
  */
 export async function insertEventType(db: Queryable, name: string, input: EventTypeInput, now: Date): Promise<EventTypeRow | null> {
   const { rows } = await db.query<EventTypeRow>(
-    `insert into event_type as t (name, description, schemas, archived, deprecated, group_name, feature_flags, created_at, updated_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+    `insert into event_type as t (name, description, schemas, archived, deprecated, group_name, feature_flags, envelope, created_at, updated_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8)
      on conflict (name) do update set description = excluded.description, schemas = excluded.schemas,
        archived = excluded.archived, deprecated = excluded.deprecated, group_name = excluded.group_name,
-       feature_flags = excluded.feature_flags, updated_at = excluded.updated_at
+       feature_flags = excluded.feature_flags, envelope = excluded.envelope, updated_at = excluded.updated_at
        where t.archived
      returning ${COLUMNS}`,
     params(name, input, now),
@@ -85,11 +90,11 @@ export async function upsertEventType(
   now: Date,
 ): Promise<{ row: EventTypeRow; created: boolean }> {
   const { rows } = await db.query<EventTypeRow & { created: boolean }>(
-    `insert into event_type as t (name, description, schemas, archived, deprecated, group_name, feature_flags, created_at, updated_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+    `insert into event_type as t (name, description, schemas, archived, deprecated, group_name, feature_flags, envelope, created_at, updated_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8)
      on conflict (name) do update set description = excluded.description, schemas = excluded.schemas,
        archived = excluded.archived, deprecated = excluded.deprecated, group_name = excluded.group_name,
-       feature_flags = excluded.feature_flags, updated_at = excluded.updated_at
+       feature_flags = excluded.feature_flags, envelope = excluded.envelope, updated_at = excluded.updated_at
      returning ${COLUMNS}, (xmax = 0) as created`,
     params(name, input, now),
   );
@@ -106,7 +111,7 @@ export async function getEventType(db: Queryable, name: string): Promise<EventTy
 export async function updateEventType(db: Queryable, name: string, input: EventTypeInput, now: Date): Promise<EventTypeRow | null> {
   const { rows } = await db.query<EventTypeRow>(
     `update event_type set description = $2, schemas = $3, archived = $4, deprecated = $5, group_name = $6,
-       feature_flags = $7, updated_at = $8
+       feature_flags = $7, updated_at = $8, envelope = $9
      where name = $1 returning ${COLUMNS}`,
     params(name, input, now),
   );

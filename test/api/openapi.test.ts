@@ -63,6 +63,38 @@ describe('OpenAPI document and reference', () => {
     expect(out.breaker.properties.state.enum).toEqual(['closed', 'open', 'half-open']);
   });
 
+  it('describes the signing-contract fields, with examples of the reference profiles, and the public-key routes', async () => {
+    const doc = (await api.call('GET', '/api/openapi.json', { token: null })).body;
+    const json = (op: any, status?: string) =>
+      (status ? op.responses[status] : op.requestBody).content['application/json'].schema as { properties: Record<string, any> };
+    const endpoint = doc.paths['/api/v1/app/{app_id}/endpoint/{endpoint_id}'];
+    const application = doc.paths['/api/v1/app/{app_id}'];
+    const eventType = doc.paths['/api/v1/event-type/{event_type_name}'];
+    const schemas: [string, { properties: Record<string, any> }, string[]][] = [
+      ['EndpointIn', json(doc.paths['/api/v1/app/{app_id}/endpoint'].post), ['signature', 'deliveryHeaders', 'secret']],
+      ['EndpointPatch', json(endpoint.patch), ['signature', 'deliveryHeaders', 'secret']],
+      ['EndpointOut', json(endpoint.get, '200'), ['signature', 'deliveryHeaders', 'effectiveSignature', 'effectiveDeliveryHeaders']],
+      ['ApplicationIn', json(application.put), ['signature', 'deliveryHeaders', 'envelope']],
+      ['ApplicationPatch', json(application.patch), ['signature', 'deliveryHeaders', 'envelope']],
+      ['ApplicationOut', json(application.get, '200'), ['signature', 'deliveryHeaders', 'envelope']],
+      ['EventTypeUpdate', json(eventType.put), ['envelope']],
+      ['EventTypePatch', json(eventType.patch), ['envelope']],
+      ['EventTypeOut', json(eventType.get, '200'), ['envelope']],
+    ];
+    for (const [name, schema, fields] of schemas) {
+      for (const f of fields) expect({ name, f, description: typeof schema.properties[f]?.description }).toEqual({ name, f, description: 'string' });
+    }
+    const signature = json(doc.paths['/api/v1/app/{app_id}/endpoint'].post).properties.signature;
+    // Both reference styles are spelled out: a hex HMAC of the body, and of {timestamp}.{body} with a hex key.
+    expect(signature.description).toContain('"content":"body","encoding":"hex"');
+    expect(signature.description).toContain('"content":"timestamp.body","encoding":"hex","key":"hex"');
+    const hmac = signature.anyOf[0].oneOf.find((v: any) => v.properties.scheme.enum[0] === 'hmac-sha256');
+    for (const [f, p] of Object.entries(hmac.properties as Record<string, { description?: string }>)) expect({ f, d: typeof p.description }).toEqual({ f, d: 'string' });
+    expect(hmac.additionalProperties).toBe(false);
+    expect(doc.paths['/api/v1/app/{app_id}/endpoint/{endpoint_id}/public-key'].get.responses['200']).toBeDefined();
+    expect(doc.paths['/api/v1/public/endpoint/{endpoint_id}/keys'].get.security).toEqual([]);
+  });
+
   it('renders the reference at /docs from local assets only', async () => {
     const page = await api.call('GET', '/docs/', { token: null });
     expect(page.status).toBe(200);

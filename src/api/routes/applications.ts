@@ -1,6 +1,8 @@
 /**
  * Applications (tenants), Svix v1 paths and shapes. Creating, listing, changing and deleting
  * applications are operator actions (global tokens); a token scoped to an application can read it.
+ * An application's signature profile and delivery headers are its endpoints' defaults: changing them
+ * is refused (422) while an endpoint could not follow (src/engine/applications.ts).
  */
 import { HeraldError } from '../../core/errors.js';
 import { isId } from '../../core/ids.js';
@@ -99,7 +101,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
     requireGlobal(req, 'update');
     const existing = await getApplication(db, app_id);
     if (existing) {
-      const row = await updateApplicationSettings(db, existing.id, input, herald.clock.now(), bounds);
+      const row = await updateApplicationSettings(db, herald.secretBox, existing, input, herald.clock.now(), bounds);
       if (!row) throw new HeraldError('not_found', `application ${app_id} not found`);
       return reply.code(200).send(toOut(row, policyViewOf(herald)));
     }
@@ -113,7 +115,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   }, async (req) => {
     const current = await requireApp(req, deps, req.params.app_id, 'update');
     requireGlobal(req, 'update');
-    const row = await updateApplicationSettings(db, current.id, patchedApplication(current, req.body), herald.clock.now(), bounds);
+    const row = await updateApplicationSettings(db, herald.secretBox, current, patchedApplication(current, req.body), herald.clock.now(), bounds);
     if (!row) throw new HeraldError('not_found', `application ${req.params.app_id} not found`);
     return toOut(row, policyViewOf(herald));
   });

@@ -19,7 +19,7 @@ import {
   EndpointSecretRotateIn,
   toHeadersOut,
 } from '../schemas/endpoints.js';
-import { endpointNotFound, findEndpointView, normalizeSecret } from './endpoints.js';
+import { endpointNotFound, findEndpointView } from './endpoints.js';
 
 const tags = ['Endpoint'];
 
@@ -50,7 +50,7 @@ function secretRoutes(app: Api, deps: ApiDeps): void {
       tags,
       summary: "Rotate the endpoint's signing secret",
       description:
-        'The old secret keeps signing deliveries (a second signature) for gracePeriodSeconds (default 24 h); 0 stops it at once, e.g. after a leak. `key` sets a given secret.',
+        "The old secret keeps signing deliveries for gracePeriodSeconds (default 24 h): a second signature (standard, ed25519), or the one hmac-sha256 signature until then; 0 stops it at once, e.g. after a leak. Without `key`, the new secret is generated to fit the endpoint's signature profile (an Ed25519 pair for ed25519; its public key joins GET …/public-key). `key` sets a given secret, which must fit the profile.",
       params: EndpointParams,
       body: EndpointSecretRotateIn.optional(),
       response: { 204: NoContent, ...errorResponses(404, 422) },
@@ -60,7 +60,7 @@ function secretRoutes(app: Api, deps: ApiDeps): void {
     const ep = await findEndpointView(herald, application.id, req.params.endpoint_id);
     const body = req.body ?? {};
     await rotateEndpointSecret(herald.pool, herald.secretBox, application.id, ep.id, {
-      key: body.key ? normalizeSecret(body.key, 'key') : null,
+      key: body.key ?? null,
       graceMs: body.gracePeriodSeconds != null ? body.gracePeriodSeconds * 1000 : undefined,
       now: herald.clock.now(),
     });

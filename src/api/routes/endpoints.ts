@@ -1,15 +1,19 @@
 /**
  * Endpoints (Svix v1 paths and shapes): create, list, get, update (PUT creates when missing), patch,
- * delete. Secrets and custom headers are in ./endpoint-secrets.ts. Every write validates the whole
- * input first and reports every bad field at once; filters must name existing event types (as Svix).
+ * delete. Secrets and custom headers are in ./endpoint-secrets.ts, public keys in ./endpoint-keys.ts.
+ * Every write validates the whole input first and reports every bad field at once; filters must name
+ * existing event types (as Svix); a given secret must fit the endpoint's signature profile.
  */
 import type { z } from 'zod';
+import type { DeliveryHeaders } from '../../core/delivery-headers.js';
 import { HeraldError, type FieldError } from '../../core/errors.js';
 import { isId } from '../../core/ids.js';
-import { parseSecret, SECRET_PREFIX } from '../../core/signing.js';
-import { createEndpoint, rotateEndpointSecret, updateEndpointSettings, validateEndpointInput } from '../../engine/endpoints.js';
+import type { SignatureProfile } from '../../core/signature-profile.js';
+import { effectiveSignature } from '../../engine/applications.js';
+import { contractDefaultsOf, createEndpoint, endpointProblems, profileSecret, updateEndpointSettings } from '../../engine/endpoints.js';
 import { assertEventTypesExist } from '../../engine/event-types.js';
 import type { Herald } from '../../engine/herald.js';
+import type { ApplicationRow } from '../../store/applications.js';
 import { deleteEndpoint, getEndpointView, listEndpointViews, type EndpointInput, type EndpointView } from '../../store/endpoints.js';
 import { toPage } from '../../store/paging.js';
 import { requireApp, requirePermission } from '../auth.js';
@@ -27,6 +31,7 @@ import {
   EndpointUpdate,
   toEndpointOut,
 } from '../schemas/endpoints.js';
+import endpointKeyRoutes from './endpoint-keys.js';
 import endpointSecretRoutes from './endpoint-secrets.js';
 
 const tags = ['Endpoint'];
@@ -39,18 +44,6 @@ export async function findEndpointView(herald: Herald, appId: string, idOrUid: s
   const ep = await getEndpointView(herald.pool, appId, idOrUid);
   if (!ep) throw endpointNotFound(idOrUid);
   return ep;
-}
-
-/** Svix's secrets may omit the whsec_ prefix; Herald stores and returns them with it. */
-export function normalizeSecret(secret: string, path = 'secret'): string {
-  const full = secret.startsWith(SECRET_PREFIX) ? secret : `${SECRET_PREFIX}${secret}`;
-  try {
-    parseSecret(full);
-  } catch (e) {
-    const message = e instanceof HeraldError ? e.detail : 'invalid secret';
-    throw new HeraldError('validation', message, { fields: [{ path, message }] });
-  }
-  return full;
 }
 
 /** filterTypes or its newer Svix name eventTypes; [] means every type, stored as null. */
@@ -77,6 +70,9 @@ function settingsOf(body: z.output<typeof EndpointUpdate>): EndpointInput {
     timeoutMs: body.timeoutMs ?? null,
     retryDelays: body.retrySchedule ?? null,
     ordering: body.ordering ?? 'parallel',
+    // Shapes only here; the engine validates them (profileProblems, deliveryHeadersProblems) before storing.
+    signature: (body.signature ?? null) as SignatureProfile | null,
+    deliveryHeaders: (body.deliveryHeaders ?? null) as DeliveryHeaders | null,
   };
 }
 
@@ -97,12 +93,18 @@ function patchedSettings(ep: EndpointView, body: z.output<typeof EndpointPatch>)
     retryDelays: pick(body.retrySchedule, ep.retryDelays),
     ordering: body.ordering === undefined ? ep.ordering : (body.ordering ?? 'parallel'),
     headers: ep.headers,
+    signature: pick(body.signature as SignatureProfile | null | undefined, ep.signature),
+    deliveryHeaders: pick(body.deliveryHeaders as DeliveryHeaders | null | undefined, ep.deliveryHeaders),
   };
 }
 
-/** Validates settings against the server's URL policy and the catalogue, reporting every problem at once. */
-async function validateAll(herald: Herald, input: EndpointInput): Promise<void> {
-  const fields: FieldError[] = [];
+/**
+ * Validates settings against the server's URL policy, the application's signing defaults and the
+ * catalogue, and a given secret against the resulting profile, reporting every problem at once.
+ */
+async function validateAll(herald: Herald, app: ApplicationRow, input: EndpointInput, secret?: string | null): Promise<void> {
+  const inherited = contractDefaultsOf(app);
+  const fields: FieldError[] = endpointProblems(input, herald.urlPolicy, policyBoundsOf(herald.config), inherited);
   const collect = async (check: () => unknown) => {
     try {
       await check();
@@ -111,27 +113,30 @@ async function validateAll(herald: Herald, input: EndpointInput): Promise<void> 
       else throw e;
     }
   };
-  await collect(() => validateEndpointInput(input, herald.urlPolicy, policyBoundsOf(herald.config)));
   await collect(() => assertEventTypesExist(herald.pool, input.filterTypes));
+  if (secret != null && !fields.some((f) => f.path.startsWith('signature'))) {
+    await collect(() => profileSecret(effectiveSignature(input.signature, inherited.signature), secret));
+  }
   if (fields.length > 0) {
     throw new HeraldError('validation', fields.map((f) => `${f.path}: ${f.message}`).join('; '), { fields });
   }
 }
 
+const writeContext = (herald: Herald) => ({ now: herald.clock.now(), policy: herald.urlPolicy, bounds: policyBoundsOf(herald.config) });
+
 /** Creates an endpoint (validated) and returns its view and secret. */
-async function create(herald: Herald, appId: string, input: EndpointInput, secret: string | null | undefined) {
-  await validateAll(herald, input);
-  const ctx = { now: herald.clock.now(), policy: herald.urlPolicy, bounds: policyBoundsOf(herald.config) };
-  const created = await createEndpoint(herald.pool, herald.secretBox, appId, { ...input, secret: secret ? normalizeSecret(secret) : null }, ctx);
-  return { view: await findEndpointView(herald, appId, created.endpoint.id), secret: created.secret };
+async function create(herald: Herald, app: ApplicationRow, input: EndpointInput, secret: string | null | undefined) {
+  await validateAll(herald, app, input, secret);
+  const created = await createEndpoint(herald.pool, herald.secretBox, app.id, { ...input, secret: secret ?? null }, writeContext(herald));
+  return { view: await findEndpointView(herald, app.id, created.endpoint.id), secret: created.secret };
 }
 
-/** Replaces an endpoint's settings (validated) and returns its view. */
-async function update(herald: Herald, appId: string, ep: EndpointView, input: EndpointInput): Promise<EndpointView> {
-  await validateAll(herald, input);
-  const ctx = { now: herald.clock.now(), policy: herald.urlPolicy, bounds: policyBoundsOf(herald.config) };
-  if (!(await updateEndpointSettings(herald.pool, appId, ep.id, input, ctx))) throw endpointNotFound(ep.id);
-  return findEndpointView(herald, appId, ep.id);
+/** Replaces an endpoint's settings (validated), rotating to `secret` when given, and returns its view. */
+async function update(herald: Herald, app: ApplicationRow, ep: EndpointView, input: EndpointInput, secret?: string | null): Promise<EndpointView> {
+  await validateAll(herald, app, input, secret);
+  const row = await updateEndpointSettings(herald.pool, herald.secretBox, app.id, ep.id, input, { ...writeContext(herald), secret });
+  if (!row) throw endpointNotFound(ep.id);
+  return findEndpointView(herald, app.id, ep.id);
 }
 
 /** List, create, get. */
@@ -160,7 +165,7 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
   }, async (req, reply) => {
     const application = await requireApp(req, deps, req.params.app_id, 'create');
     const input = { ...settingsOf(req.body), headers: req.body.headers ?? {} };
-    const { view, secret } = await create(herald, application.id, input, req.body.secret);
+    const { view, secret } = await create(herald, application, input, req.body.secret);
     return reply.code(201).send({ ...toEndpointOut(view, policyViewOf(herald)), secret });
   });
 
@@ -189,11 +194,11 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
     const { app_id, endpoint_id } = req.params;
     const application = await requireApp(req, deps, app_id, 'update');
     const ep = await getEndpointView(herald.pool, application.id, endpoint_id);
-    if (ep) return reply.code(200).send(toEndpointOut(await update(herald, application.id, ep, { ...settingsOf(req.body), headers: ep.headers }), policyViewOf(herald)));
+    if (ep) return reply.code(200).send(toEndpointOut(await update(herald, application, ep, { ...settingsOf(req.body), headers: ep.headers }), policyViewOf(herald)));
     requirePermission(req, 'create');
     const input = settingsOf(req.body);
     input.uid = input.uid ?? (isId('ep', endpoint_id) ? null : endpoint_id);
-    const { view } = await create(herald, application.id, input, null);
+    const { view } = await create(herald, application, input, null);
     return reply.code(201).send(toEndpointOut(view, policyViewOf(herald)));
   });
 
@@ -202,13 +207,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   }, async (req) => {
     const application = await requireApp(req, deps, req.params.app_id, 'update');
     const ep = await findEndpointView(herald, application.id, req.params.endpoint_id);
-    const input = patchedSettings(ep, req.body);
-    await validateAll(herald, input);
-    if (req.body.secret) {
-      const key = normalizeSecret(req.body.secret);
-      await rotateEndpointSecret(herald.pool, herald.secretBox, application.id, ep.id, { key, now: herald.clock.now() });
-    }
-    return toEndpointOut(await update(herald, application.id, ep, input), policyViewOf(herald));
+    return toEndpointOut(await update(herald, application, ep, patchedSettings(ep, req.body), req.body.secret), policyViewOf(herald));
   });
 
   app.delete('/app/:app_id/endpoint/:endpoint_id', {
@@ -221,9 +220,10 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   });
 }
 
-/** Registers the endpoint routes, then the secret and header ones. */
+/** Registers the endpoint routes, then the secret, header and public-key ones. */
 export default async function endpointRoutes(app: Api, deps: ApiDeps): Promise<void> {
   readAndCreateRoutes(app, deps);
   changeRoutes(app, deps);
   await endpointSecretRoutes(app, deps);
+  await endpointKeyRoutes(app, deps);
 }

@@ -1,8 +1,10 @@
 /**
  * The event type catalogue (Svix v1 paths and shapes). Any token with `read` may read it — the customer
  * portal needs it to offer subscriptions — but changing it is an operator action (global tokens only).
+ * Herald's `envelope` on a type overrides the application's for messages of that type.
  */
 import { HeraldError } from '../../core/errors.js';
+import { validateEventTypeInput } from '../../engine/event-types.js';
 import {
   deleteEventType,
   getEventType,
@@ -57,7 +59,7 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
     },
   }, async (req, reply) => {
     requireGlobal(req, 'create');
-    const row = await insertEventType(db, req.body.name, eventTypeInput(req.body), herald.clock.now());
+    const row = await insertEventType(db, req.body.name, validateEventTypeInput(eventTypeInput(req.body)), herald.clock.now());
     if (!row) throw new HeraldError('conflict', `an event type named ${req.body.name} already exists`);
     return reply.code(201).send(toEventTypeOut(row));
   });
@@ -89,7 +91,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
     requireGlobal(req, 'update');
     const name = req.params.event_type_name;
     if (!(await getEventType(db, name))) requirePermission(req, 'create');
-    const { row, created } = await upsertEventType(db, name, eventTypeInput(req.body), herald.clock.now());
+    const { row, created } = await upsertEventType(db, name, validateEventTypeInput(eventTypeInput(req.body)), herald.clock.now());
     return reply.code(created ? 201 : 200).send(toEventTypeOut(row));
   });
 
@@ -100,7 +102,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
     const name = req.params.event_type_name;
     const current = await getEventType(db, name);
     if (!current) throw notFound(name);
-    const row = await updateEventType(db, name, patchedEventType(current, req.body), herald.clock.now());
+    const row = await updateEventType(db, name, validateEventTypeInput(patchedEventType(current, req.body)), herald.clock.now());
     if (!row) throw notFound(name);
     return toEventTypeOut(row);
   });

@@ -1,8 +1,12 @@
 /** Request and response schemas of applications (Svix ApplicationIn, ApplicationPatch, ApplicationOut). */
 import { z } from 'zod';
+import type { DeliveryHeaders } from '../../core/delivery-headers.js';
 import { resolvePolicy } from '../../core/delivery-policy.js';
+import type { SignatureProfile } from '../../core/signature-profile.js';
+import { resolvedDeliveryHeaders } from '../../engine/applications.js';
 import type { ApplicationInput, ApplicationRow } from '../../store/applications.js';
 import { IdOrUid, iso, Metadata, RateLimit, text, Timestamp, uid } from './common.js';
+import { CONTRACT_DOCS, DeliveryHeadersIn, DeliveryHeadersOut, Envelope, SignatureProfileIn, SignatureProfileOut, toDeliveryHeadersOut, toProfileOut } from './contract.js';
 import { EffectivePolicyOut, MaxInFlight, rateOf, RetrySchedule, TimeoutMs, toEffectivePolicyOut, type PolicyView } from './policy.js';
 
 /** Display name: required, 1-256 characters. */
@@ -20,6 +24,9 @@ const Shared = {
   retrySchedule: RetrySchedule.nullish().describe(
     "Herald: default retry delays of this application's endpoints, in seconds after the first attempt ([60, 300, 1800] = 4 attempts); 1 to HERALD_MAX_RETRY_ATTEMPTS - 1 entries, each 1 to HERALD_MAX_RETRY_DELAY. null = HERALD_RETRY_SCHEDULE.",
   ),
+  signature: SignatureProfileIn.nullish().describe(CONTRACT_DOCS.appSignature),
+  deliveryHeaders: DeliveryHeadersIn.nullish().describe(CONTRACT_DOCS.appDeliveryHeaders),
+  envelope: Envelope.nullish().describe(`${CONTRACT_DOCS.envelope} ${CONTRACT_DOCS.appEnvelope}`),
 };
 
 /** Body of create (POST) and update (PUT). */
@@ -40,6 +47,9 @@ export const ApplicationOut = z.object({
   timeoutMs: z.number().nullable().describe('Herald: default per-attempt timeout of its endpoints in ms; null = the operator default.'),
   retrySchedule: z.array(z.number()).nullable().describe('Herald: default retry delays of its endpoints in seconds after the first attempt; null = the operator default.'),
   effectivePolicy: EffectivePolicyOut.describe("Herald: what an endpoint of this application that overrides nothing gets (application -> operator default)."),
+  signature: SignatureProfileOut.nullable().describe(CONTRACT_DOCS.appSignature),
+  deliveryHeaders: DeliveryHeadersOut.nullable().describe(CONTRACT_DOCS.appDeliveryHeaders),
+  envelope: z.record(z.string(), z.unknown()).nullable().describe(`${CONTRACT_DOCS.envelope} ${CONTRACT_DOCS.appEnvelope}`),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -65,6 +75,9 @@ export function toApplicationOut(row: ApplicationRow, view: PolicyView): z.outpu
     timeoutMs: row.timeoutMs,
     retrySchedule: row.retryDelays,
     effectivePolicy: toEffectivePolicyOut(resolvePolicy(view.defaults, view.bounds, row, null), row.rateLimit),
+    signature: row.signature ? toProfileOut(row.signature) : null,
+    deliveryHeaders: row.deliveryHeaders ? toDeliveryHeadersOut(resolvedDeliveryHeaders(row.deliveryHeaders)) : null,
+    envelope: row.envelope,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };
@@ -80,6 +93,9 @@ export function applicationInputOf(body: z.output<typeof ApplicationIn>): Applic
     maxInFlight: body.maxInFlight ?? null,
     timeoutMs: body.timeoutMs ?? null,
     retryDelays: body.retrySchedule ?? null,
+    signature: (body.signature ?? null) as SignatureProfile | null,
+    deliveryHeaders: (body.deliveryHeaders ?? null) as DeliveryHeaders | null,
+    envelope: body.envelope ?? null,
   };
 }
 
@@ -94,5 +110,8 @@ export function patchedApplication(row: ApplicationRow, body: z.output<typeof Ap
     maxInFlight: keep(body.maxInFlight, row.maxInFlight),
     timeoutMs: keep(body.timeoutMs, row.timeoutMs),
     retryDelays: keep(body.retrySchedule, row.retryDelays),
+    signature: keep(body.signature as SignatureProfile | null | undefined, row.signature),
+    deliveryHeaders: keep(body.deliveryHeaders as DeliveryHeaders | null | undefined, row.deliveryHeaders),
+    envelope: keep(body.envelope, row.envelope),
   };
 }

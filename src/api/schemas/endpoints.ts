@@ -1,14 +1,17 @@
 /**
  * Request and response schemas of endpoints (Svix EndpointIn/Update/Patch/Out, secrets, headers).
  * Svix accepts `filterTypes` or its newer name `eventTypes`, and `rateLimit` or `throttleRate`; so does
- * Herald, and answers with both. URL, filter, header and policy-bound rules that need the server's
- * settings are checked by src/engine/endpoints.ts, which reports every bad field at once.
+ * Herald, and answers with both. URL, filter, header, policy-bound, signing-contract and secret rules
+ * that need the server's settings or the application are checked by src/engine/endpoints.ts, which
+ * reports every bad field at once.
  */
 import { z } from 'zod';
 import { breakerState } from '../../core/breaker.js';
 import { resolvePolicy } from '../../core/delivery-policy.js';
+import { effectiveDeliveryHeaders, effectiveSignature, resolvedDeliveryHeaders } from '../../engine/applications.js';
 import type { EndpointView } from '../../store/endpoints.js';
 import { IdOrUid, iso, Metadata, RateLimit, text, Timestamp, uid } from './common.js';
+import { CONTRACT_DOCS, DeliveryHeadersIn, DeliveryHeadersOut, SignatureProfileIn, SignatureProfileOut, toDeliveryHeadersOut, toProfileOut } from './contract.js';
 import { BreakerOut, EffectivePolicyOut, MaxInFlight, Ordering, POLICY_DOCS, RetrySchedule, TimeoutMs, toEffectivePolicyOut, type PolicyView } from './policy.js';
 
 /** Most filter entries per endpoint. */
@@ -24,11 +27,15 @@ const Filters = z
 const Channels = z
   .array(z.string().min(1).max(128).regex(/^[a-zA-Z0-9\-_.:+]+$/, 'a channel may only contain letters, digits and -_.:+'))
   .max(10);
-/** A signing secret as Svix accepts it: whsec_ + base64 (or bare base64) of 24-64 bytes. */
-export const Secret = z
-  .string()
-  .regex(/^(whsec_)?[a-zA-Z0-9+/=]{32,100}$/, 'a secret must be "whsec_" followed by base64 of 24 to 64 random bytes')
-  .describe('Signing secret (whsec_…); generated when omitted, which is recommended.');
+/**
+ * A signing secret. Its form depends on the endpoint's signature profile, so the schema only bounds
+ * it; src/engine/endpoints.ts checks that it fits (for standard, Svix's whsec_ + base64 of 24-64 bytes).
+ */
+export const Secret = text(1024)
+  .min(1, 'must not be empty')
+  .describe(
+    'Signing secret; generated to fit the profile when omitted, which is recommended. It must fit the endpoint\'s effective signature profile: standard, "whsec_" + base64 of 24-64 bytes (the prefix may be left out, as in Svix); ed25519, "whsk_" + base64 of the 32-byte private key; hmac-sha256 with key "hex", an even number (at least 32) of hex characters; with key "utf8", any string of at least 16 characters (e.g. a secret your customers already hold).',
+  );
 const HeaderMap = z.record(z.string(), z.string()).describe('Custom headers sent with every delivery.');
 
 /** Herald's delivery-policy overrides; every one optional, null = inherit. */
@@ -37,6 +44,12 @@ const Policy = {
   timeoutMs: TimeoutMs.nullish().describe(POLICY_DOCS.timeoutMs),
   retrySchedule: RetrySchedule.nullish().describe(POLICY_DOCS.retrySchedule),
   ordering: Ordering.nullish().describe(POLICY_DOCS.ordering),
+};
+
+/** Herald's signing-contract overrides; null = inherit the application's. */
+const Contract = {
+  signature: SignatureProfileIn.nullish().describe(CONTRACT_DOCS.signature),
+  deliveryHeaders: DeliveryHeadersIn.nullish().describe(CONTRACT_DOCS.deliveryHeaders),
 };
 
 /** Settings shared by create and update. */
@@ -53,10 +66,11 @@ const Settings = {
   throttleRate: RateLimit.nullish().describe("Most requests per second to this endpoint, 1-65535; null = the application's throttleRate, if any."),
   version: z.number().int().min(1).nullish().describe('Ignored; kept for Svix compatibility.'),
   ...Policy,
+  ...Contract,
 };
 
 /** Body of POST /app/{app_id}/endpoint. */
-export const EndpointIn = z.object({ ...Settings, secret: Secret.nullish(), headers: HeaderMap.nullish() });
+export const EndpointIn = z.object({ ...Settings, secret: Secret.nullish().describe(Secret.description!), headers: HeaderMap.nullish() });
 
 /** Body of PUT (creates the endpoint when missing). Custom headers and the secret are unchanged. */
 export const EndpointUpdate = z.object(Settings);
@@ -74,8 +88,11 @@ export const EndpointPatch = z.object({
   rateLimit: Settings.rateLimit,
   throttleRate: Settings.throttleRate,
   version: Settings.version,
-  secret: Secret.nullish().describe('Rotates to this secret; the old one keeps signing for 24 h.'),
+  secret: Secret.nullish().describe(
+    "Rotates to this secret, which must fit the endpoint's profile after this change; the old one keeps signing for 24 h, or stops at once when it does not fit a new profile given in the same request.",
+  ),
   ...Policy,
+  ...Contract,
 });
 
 /** An endpoint as the API returns it: Svix EndpointOut plus Herald's extras. */
@@ -112,11 +129,19 @@ export const EndpointOut = z.object({
   held: z.number().describe('Herald: deliveries held while paused (0 unless paused).'),
   breaker: BreakerOut,
   effectivePolicy: EffectivePolicyOut,
+  signature: SignatureProfileOut.nullable().describe("Herald: this endpoint's own signature profile; null = inherited (see effectiveSignature)."),
+  deliveryHeaders: DeliveryHeadersOut.nullable().describe("Herald: this endpoint's own delivery headers; null = inherited (see effectiveDeliveryHeaders)."),
+  effectiveSignature: SignatureProfileOut.describe(
+    'Herald: the profile deliveries are signed with: the endpoint\'s own, else the application\'s, else {"scheme": "standard"}. For ed25519, receivers get the public keys from GET /api/v1/public/endpoint/{id}/keys.',
+  ),
+  effectiveDeliveryHeaders: DeliveryHeadersOut.describe("Herald: the delivery headers sent: the endpoint's own object, else the application's, else none (all null)."),
 });
 
 /** The create response also carries the signing secret, once (Herald). */
 export const EndpointCreatedOut = EndpointOut.extend({
-  secret: z.string().describe('Herald: the signing secret, shown in this response only.'),
+  secret: z
+    .string()
+    .describe('Herald: the signing secret, shown in this response only (where HERALD_ALLOW_SECRET_READ=false). For ed25519 it is the private key (whsk_…): receivers need only the public key.'),
 });
 
 /** Path parameters of one endpoint. */
@@ -127,14 +152,16 @@ export const EndpointSecretOut = z.object({ key: z.string().describe('The curren
 
 /** POST …/secret/rotate. */
 export const EndpointSecretRotateIn = z.object({
-  key: Secret.nullish().describe('The new secret; generated when omitted.'),
+  key: Secret.nullish().describe("The new secret, which must fit the endpoint's signature profile (see EndpointIn.secret); generated to fit it when omitted."),
   gracePeriodSeconds: z
     .number()
     .int()
     .min(0)
     .max(604_800)
     .nullish()
-    .describe('How long the old secret keeps signing (as a second signature): 0 = stops at once; default 86400 (24 h).'),
+    .describe(
+      'How long the old secret keeps signing: 0 = stops at once; default 86400 (24 h). Standard and ed25519 send one signature per valid secret; hmac-sha256 sends one, made with the old secret until the grace period ends, then with the new one.',
+    ),
 });
 
 /** PUT …/headers. */
@@ -203,5 +230,9 @@ export function toEndpointOut(e: EndpointView, view: PolicyView): z.output<typeo
       openUntil: state === 'open' && e.breakerUntil ? iso(e.breakerUntil) : null,
     },
     effectivePolicy: toEffectivePolicyOut(effective, e.rateLimit ?? e.appPolicy.rateLimit),
+    signature: e.signature ? toProfileOut(e.signature) : null,
+    deliveryHeaders: e.deliveryHeaders ? toDeliveryHeadersOut(resolvedDeliveryHeaders(e.deliveryHeaders)) : null,
+    effectiveSignature: toProfileOut(effectiveSignature(e.signature, e.appSignature)),
+    effectiveDeliveryHeaders: toDeliveryHeadersOut(effectiveDeliveryHeaders(e.deliveryHeaders, e.appDeliveryHeaders)),
   };
 }

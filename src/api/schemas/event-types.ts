@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { EventTypeInput, EventTypeRow } from '../../store/event-types.js';
 import { containsNul, EventTypeName, iso, JsonObject, text, Timestamp } from './common.js';
+import { CONTRACT_DOCS, Envelope } from './contract.js';
 import { ListQuery } from '../pagination.js';
 
 /** Largest `schemas` object, serialised: schemas are documentation, not data. */
@@ -22,6 +23,7 @@ const EventTypeFields = {
   groupName: EventTypeName.nullish().describe('Groups types in the UI.'),
   featureFlags: FeatureFlags.nullish().describe('Stored and returned; Herald does not enforce feature flags.'),
   featureFlag: EventTypeName.nullish().describe('Deprecated Svix single-flag form of featureFlags.'),
+  envelope: Envelope.nullish().describe(`${CONTRACT_DOCS.envelope} ${CONTRACT_DOCS.eventTypeEnvelope}`),
 };
 
 /** Body of POST /event-type. */
@@ -38,6 +40,7 @@ export const EventTypePatch = z.object({
   schemas: Schemas.nullish(),
   groupName: EventTypeName.nullish(),
   featureFlags: FeatureFlags.nullish(),
+  envelope: EventTypeFields.envelope,
 });
 
 /** An event type as the API returns it. */
@@ -49,6 +52,7 @@ export const EventTypeOut = z.object({
   schemas: z.record(z.string(), z.unknown()).nullable(),
   groupName: z.string().nullable(),
   featureFlags: z.array(z.string()).nullable(),
+  envelope: z.record(z.string(), z.unknown()).nullable().describe(`Herald: this type's envelope template. ${CONTRACT_DOCS.eventTypeEnvelope}`),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -77,6 +81,7 @@ export function eventTypeInput(body: z.output<typeof EventTypeUpdate>): EventTyp
     schemas: body.schemas ?? null,
     groupName: body.groupName ?? null,
     featureFlags: flags ? [...new Set(flags)] : null,
+    envelope: body.envelope ?? null,
   };
 }
 
@@ -90,6 +95,7 @@ export function patchedEventType(row: EventTypeRow, body: z.output<typeof EventT
     schemas: pick(body.schemas, row.schemas),
     groupName: pick(body.groupName, row.groupName),
     featureFlags: pick(body.featureFlags, row.featureFlags),
+    envelope: pick(body.envelope, row.envelope),
   };
 }
 
@@ -103,6 +109,7 @@ export function toEventTypeOut(row: EventTypeRow, withContent = true): z.output<
     schemas: withContent ? row.schemas : null,
     groupName: row.groupName,
     featureFlags: row.featureFlags,
+    envelope: row.envelope,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };
