@@ -114,6 +114,11 @@ export class ApiClient {
     this.base = baseUrl.replace(/\/+$/, '');
   }
 
+  /** The base URL requests go to (no trailing slash), for printing URLs others can use, e.g. an endpoint's public keys. */
+  get baseUrl(): string {
+    return this.base;
+  }
+
   /** Sends one request and returns the parsed JSON answer (undefined for 204). Throws ApiError. */
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const url = new URL(this.base + path);

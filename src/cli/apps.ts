@@ -1,10 +1,26 @@
 /**
  * `herald apps list|create|get|update|delete`: applications (tenants) over the API (Svix `/api/v1/app`).
- * Also the delivery-policy flags and their printing, which `herald endpoints` shares.
+ * Also the delivery-policy flags and their printing, which `herald endpoints` shares; the signing
+ * contract flags are in ./contract-flags.ts.
  */
 import type { Command } from 'commander';
 import { parseDuration } from '../config.js';
+import type { SignatureProfile } from '../core/signature-profile.js';
 import { clientFrom, seg, withApiFlags, type ApiFlags } from './api-client.js';
+import {
+  checkContractFlags,
+  deliveryHeadersBody,
+  describeDeliveryHeaders,
+  describeProfile,
+  envelopeBody,
+  needsCurrent,
+  signatureBody,
+  withContractFlags,
+  withEnvelopeFlags,
+  type ContractFlags,
+  type DeliveryHeadersOut,
+  type EnvelopeFlags,
+} from './contract-flags.js';
 import { run, UsageError } from './exit-codes.js';
 import { intArg, readJsonArg } from './input.js';
 import { note, printCreated, printJson, printList, withListFlags, type Column, type ListFlags } from './output.js';
@@ -41,6 +57,12 @@ export interface ApplicationOut {
   throttleRate?: number | null;
   /** What its endpoints get when they override nothing. */
   effectivePolicy?: EffectivePolicyOut;
+  /** Signature profile of its endpoints; null = standard. */
+  signature?: SignatureProfile | null;
+  /** Delivery headers of its endpoints; null = none. */
+  deliveryHeaders?: DeliveryHeadersOut | null;
+  /** Payload envelope template; null = none. */
+  envelope?: Record<string, unknown> | null;
   /** Creation time (ISO 8601). */
   createdAt: string;
   /** Last change (ISO 8601). */
@@ -145,7 +167,7 @@ export function printDetails(lines: [string, string][]): void {
 }
 
 /** Options of `apps create` and `apps update`. */
-interface AppFlags extends ApiFlags, PolicyFlags {
+interface AppFlags extends ApiFlags, PolicyFlags, ContractFlags, EnvelopeFlags {
   name?: string;
   uid?: string;
   metadata?: string;
@@ -166,20 +188,41 @@ export function registerApps(program: Command): void {
   );
 
   withApiFlags(
-    withPolicyFlags(
-      apps
-        .command('create')
-        .description('create an application; prints its id')
-        .argument('<name>', 'display name')
-        .option('--uid <uid>', 'your own id for it (letters, digits, - _ .); usable wherever the id is')
-        .option('--metadata <json|@file>', 'JSON object of string values'),
-      'each of its endpoints (their default)',
+    withEnvelopeFlags(
+      withContractFlags(
+        withPolicyFlags(
+          apps
+            .command('create')
+            .description('create an application; prints its id')
+            .argument('<name>', 'display name')
+            .option('--uid <uid>', 'your own id for it (letters, digits, - _ .); usable wherever the id is')
+            .option('--metadata <json|@file>', 'JSON object of string values'),
+          'each of its endpoints (their default)',
+        ),
+        'its endpoints',
+      ),
+      'its messages\'',
+      false,
     )
       .option('--idempotency-key <key>', 'retrying with the same key creates it once')
-      .option('--json', 'print the created application as JSON'),
+      .option('--json', 'print the created application as JSON')
+      .addHelpText(
+        'after',
+        '\nExample (hex HMAC of {timestamp}.{body} with a hex key, as some platforms document it):\n' +
+          '  herald apps create Acme --uid acme --signature hmac-sha256 --signature-header X-Acme-Signature \\\n' +
+          '    --timestamp-header X-Acme-Timestamp --signed-content timestamp.body --signature-key hex --envelope-file envelope.json',
+      ),
   ).action(
     run(async (name: string, flags: AppFlags) => {
-      const body = { name, uid: flags.uid, metadata: await metadataArg(flags.metadata), ...policyBody(flags) };
+      const body = {
+        name,
+        uid: flags.uid,
+        metadata: await metadataArg(flags.metadata),
+        ...policyBody(flags),
+        signature: signatureBody(flags),
+        deliveryHeaders: deliveryHeadersBody(flags),
+        envelope: await envelopeBody(flags),
+      };
       const app = await clientFrom(flags).request<ApplicationOut>('POST', '/api/v1/app', { body, idempotencyKey: flags.idempotencyKey });
       printCreated(app as unknown as Record<string, unknown>, flags, `created application ${app.id} "${app.name}"`);
     }),
@@ -191,26 +234,47 @@ export function registerApps(program: Command): void {
       if (flags.json) return printJson(a);
       const lines: [string, string][] = [['id', a.id], ['uid', a.uid ?? '-'], ['name', a.name]];
       if (a.effectivePolicy) lines.push(...policyLines(a, a.effectivePolicy));
+      lines.push(['signature', describeProfile(a.signature ?? { scheme: 'standard' })]);
+      lines.push(['delivery headers', a.deliveryHeaders ? describeDeliveryHeaders(a.deliveryHeaders) : 'none']);
+      lines.push(['envelope', a.envelope ? JSON.stringify(a.envelope) : 'none (payloads are sent as published)']);
       printDetails(lines);
     }),
   );
 
   withApiFlags(
-    withPolicyFlags(
-      apps
-        .command('update')
-        .description('change the given settings of an application (PATCH); `inherit` puts a policy setting back to the server default')
-        .argument('<app>', 'application id or uid')
-        .option('--name <name>', 'display name')
-        .option('--uid <uid>', 'your own id for it')
-        .option('--metadata <json|@file>', 'JSON object of string values (replaces the old one)'),
-      'each of its endpoints (their default)',
+    withEnvelopeFlags(
+      withContractFlags(
+        withPolicyFlags(
+          apps
+            .command('update')
+            .description('change the given settings of an application (PATCH); `inherit` puts a policy setting back to the server default')
+            .argument('<app>', 'application id or uid')
+            .option('--name <name>', 'display name')
+            .option('--uid <uid>', 'your own id for it')
+            .option('--metadata <json|@file>', 'JSON object of string values (replaces the old one)'),
+          'each of its endpoints (their default)',
+        ),
+        'its endpoints',
+      ),
+      'its messages\'',
+      true,
     ).option('--json', 'print the application as JSON'),
   ).action(
     run(async (app: string, flags: AppFlags) => {
-      const body = { name: flags.name, uid: flags.uid, metadata: await metadataArg(flags.metadata), ...policyBody(flags) };
+      const client = clientFrom(flags);
+      checkContractFlags(flags);
+      const current = needsCurrent(flags) ? await client.request<ApplicationOut>('GET', `/api/v1/app/${seg(app)}`) : undefined;
+      const body = {
+        name: flags.name,
+        uid: flags.uid,
+        metadata: await metadataArg(flags.metadata),
+        ...policyBody(flags),
+        signature: signatureBody(flags, current?.signature),
+        deliveryHeaders: deliveryHeadersBody(flags, current?.deliveryHeaders),
+        envelope: await envelopeBody(flags),
+      };
       if (Object.values(body).every((v) => v === undefined)) throw new UsageError('nothing to change: give at least one setting (see --help)');
-      const a = await clientFrom(flags).request<ApplicationOut>('PATCH', `/api/v1/app/${seg(app)}`, { body });
+      const a = await client.request<ApplicationOut>('PATCH', `/api/v1/app/${seg(app)}`, { body });
       if (flags.json) printJson(a);
       else note(`updated application ${a.id} "${a.name}"`);
     }),

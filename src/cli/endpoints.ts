@@ -1,11 +1,24 @@
 /**
  * `herald endpoints list|create|get|update|delete|secret`: an application's endpoints over the API
- * (Svix `/api/v1/app/{app}/endpoint`). `get` shows the breaker, the pause and the delivery policy in
- * force; `secret` prints the signing secret, for `herald listen --secret`.
+ * (Svix `/api/v1/app/{app}/endpoint`). `get` shows the breaker, the pause, the delivery policy and the
+ * signature profile in force (with the public-key URL for ed25519); `secret` prints the signing
+ * secret, for `herald listen --secret`.
  */
 import type { Command } from 'commander';
-import { clientFrom, seg, withApiFlags, type ApiFlags } from './api-client.js';
-import { metadataArg, policyBody, policyLines, printDetails, withPolicyFlags, type EffectivePolicyOut, type PolicyFlags } from './apps.js';
+import { generateProfileSecret, type SignatureProfile } from '../core/signature-profile.js';
+import { clientFrom, seg, withApiFlags, type ApiClient, type ApiFlags } from './api-client.js';
+import { metadataArg, policyBody, policyLines, printDetails, withPolicyFlags, type ApplicationOut, type EffectivePolicyOut, type PolicyFlags } from './apps.js';
+import {
+  checkContractFlags,
+  deliveryHeadersBody,
+  describeDeliveryHeaders,
+  describeProfile,
+  needsCurrent,
+  signatureBody,
+  withContractFlags,
+  type ContractFlags,
+  type DeliveryHeadersOut,
+} from './contract-flags.js';
 import { run, UsageError } from './exit-codes.js';
 import { commaList } from './input.js';
 import { note, printCreated, printJson, printList, withListFlags, type Column, type ListFlags } from './output.js';
@@ -46,6 +59,14 @@ export interface EndpointOut {
   breaker?: { state: 'closed' | 'open' | 'half-open'; consecutiveFailures: number; openUntil: string | null };
   /** The policy in force after inheritance. */
   effectivePolicy?: EffectivePolicyOut;
+  /** Own signature profile; null = inherited. */
+  signature?: SignatureProfile | null;
+  /** Own delivery headers; null = inherited. */
+  deliveryHeaders?: DeliveryHeadersOut | null;
+  /** The profile deliveries are signed with. */
+  effectiveSignature?: SignatureProfile;
+  /** The delivery headers sent. */
+  effectiveDeliveryHeaders?: DeliveryHeadersOut;
   /** Creation time (ISO 8601). */
   createdAt: string;
 }
@@ -60,7 +81,7 @@ const COLUMNS: Column<EndpointOut>[] = [
 ];
 
 /** Options of `endpoints create` and `update`. */
-interface EndpointFlags extends ApiFlags, PolicyFlags {
+interface EndpointFlags extends ApiFlags, PolicyFlags, ContractFlags {
   description?: string;
   eventTypes?: string;
   uid?: string;
@@ -115,8 +136,11 @@ function breakerOf(b: NonNullable<EndpointOut['breaker']>): string {
   return b.consecutiveFailures > 0 ? `closed (${failures})` : 'closed';
 }
 
+/** Where receivers fetch an endpoint's Ed25519 public keys, without a token. */
+const publicKeysUrl = (client: ApiClient, id: string) => `${client.baseUrl}/api/v1/public/endpoint/${id}/keys`;
+
 /** Prints one endpoint for people. */
-function printEndpoint(ep: EndpointOut): void {
+function printEndpoint(ep: EndpointOut, client: ApiClient): void {
   const lines: [string, string][] = [
     ['id', ep.id],
     ['uid', ep.uid ?? '-'],
@@ -128,7 +152,24 @@ function printEndpoint(ep: EndpointOut): void {
   if (ep.breaker) lines.push(['breaker', breakerOf(ep.breaker)]);
   if (ep.ordering) lines.push(['ordering', ep.ordering === 'strict' ? 'strict (one at a time, in publish order)' : 'parallel']);
   if (ep.effectivePolicy) lines.push(...policyLines(ep, ep.effectivePolicy));
+  if (ep.effectiveSignature) {
+    lines.push(['signature', `${describeProfile(ep.effectiveSignature)}${ep.signature == null ? ' (inherited)' : ''}`]);
+    if (ep.effectiveSignature.scheme === 'ed25519') lines.push(['public keys', publicKeysUrl(client, ep.id)]);
+  }
+  if (ep.effectiveDeliveryHeaders) {
+    lines.push(['delivery headers', `${describeDeliveryHeaders(ep.effectiveDeliveryHeaders)}${ep.deliveryHeaders == null ? ' (inherited)' : ''}`]);
+  }
   printDetails(lines);
+}
+
+/**
+ * `--secret generate` on update: a secret made here in the form the endpoint's profile after the
+ * change needs (e.g. an Ed25519 pair when switching to ed25519), since the API checks a given one.
+ */
+async function generatedSecret(client: ApiClient, app: string, current: EndpointOut, signature: SignatureProfile | null | undefined): Promise<string> {
+  let profile = signature ?? current.effectiveSignature ?? { scheme: 'standard' as const };
+  if (signature === null) profile = (await client.request<ApplicationOut>('GET', `/api/v1/app/${seg(app)}`)).signature ?? { scheme: 'standard' };
+  return generateProfileSecret(profile).secret;
 }
 
 /** `--header "Name: value"` → { Name: value }. */
@@ -157,17 +198,20 @@ export function registerEndpoints(program: Command): void {
 
   const collect = (v: string, all: string[] = []) => [...all, v];
   withApiFlags(
-    withPolicyFlags(
-      endpoints
-        .command('create')
-        .description('create an endpoint; prints its id')
-        .argument('<app>', 'application id or uid')
-        .argument('<url>', 'https:// URL to deliver to (http:// only if the server allows it)')
-        .option('--description <text>', 'free text shown in the dashboard')
-        .option('--event-types <a,b>', 'only these event types (default: all)')
-        .option('--uid <uid>', 'your own id for it')
-        .option('--disabled', 'create it paused (deliveries are held until it is resumed)')
-        .option('--secret <whsec>', 'signing secret to use (default: Herald generates one)'),
+    withContractFlags(
+      withPolicyFlags(
+        endpoints
+          .command('create')
+          .description('create an endpoint; prints its id')
+          .argument('<app>', 'application id or uid')
+          .argument('<url>', 'https:// URL to deliver to (http:// only if the server allows it)')
+          .option('--description <text>', 'free text shown in the dashboard')
+          .option('--event-types <a,b>', 'only these event types (default: all)')
+          .option('--uid <uid>', 'your own id for it')
+          .option('--disabled', 'create it paused (deliveries are held until it is resumed)')
+          .option('--secret <value>', "signing secret to use, fitting the signature profile (default: Herald generates one); e.g. a customer's existing secret for hmac-sha256"),
+        'it',
+      ),
       'it',
     )
       .option('--rate-limit <per-second>', 'old name of --throttle-rate')
@@ -178,64 +222,100 @@ export function registerEndpoints(program: Command): void {
       .option('--json', 'print the created endpoint as JSON')
       .addHelpText(
         'after',
-        '\nPolicy settings left out (or `inherit`) come from the application, else the server default.\n' +
+        '\nPolicy and signature settings left out (or `inherit`) come from the application, else the server default.\n' +
           '\nExamples:\n  herald endpoints create acme https://acme.example/hooks --event-types order.paid,order.refunded\n' +
-          '  herald endpoints create acme https://erp.example/in --ordering strict --timeout 30s --retry-schedule 1m,5m,30m,2h,24h',
+          '  herald endpoints create acme https://erp.example/in --ordering strict --timeout 30s --retry-schedule 1m,5m,30m,2h,24h\n' +
+          '  herald endpoints create acme https://legacy.example/in --signature hmac-sha256 --signature-header X-Acme-Signature --secret "$EXISTING_SECRET"',
       ),
   ).action(
     run(async (app: string, url: string, flags: EndpointFlags) => {
-      const body = { url, ...(await settingsBody(flags)), disabled: flags.disabled, secret: flags.secret, headers: headersArg(flags.header ?? []) };
-      const ep = await clientFrom(flags).request<EndpointOut>('POST', `/api/v1/app/${seg(app)}/endpoint`, {
-        body,
-        idempotencyKey: flags.idempotencyKey,
-      });
+      checkContractFlags(flags);
+      const body = {
+        url,
+        ...(await settingsBody(flags)),
+        disabled: flags.disabled,
+        secret: flags.secret,
+        headers: headersArg(flags.header ?? []),
+        signature: signatureBody(flags),
+        deliveryHeaders: deliveryHeadersBody(flags),
+      };
+      const client = clientFrom(flags);
+      const ep = await client.request<EndpointOut>('POST', `/api/v1/app/${seg(app)}/endpoint`, { body, idempotencyKey: flags.idempotencyKey });
       printCreated(ep as unknown as Record<string, unknown>, flags, `created endpoint ${ep.id} → ${ep.url}`);
+      if (ep.effectiveSignature?.scheme === 'ed25519') note(`receivers verify with the public key at ${publicKeysUrl(client, ep.id)}`);
     }),
   );
 
   withApiFlags(
     endpoints
       .command('get')
-      .description('show an endpoint: status (paused with deliveries held, or disabled), circuit breaker, and the delivery policy in force')
+      .description('show an endpoint: status (paused with deliveries held, or disabled), circuit breaker, the delivery policy and signature profile in force')
       .argument('<app>', 'application id or uid')
       .argument('<endpoint>', 'endpoint id or uid')
       .option('--json', 'print the API answer as JSON'),
   ).action(
     run(async (app: string, endpoint: string, flags: ApiFlags & { json?: boolean }) => {
-      const ep = await clientFrom(flags).request<EndpointOut>('GET', `/api/v1/app/${seg(app)}/endpoint/${seg(endpoint)}`);
+      const client = clientFrom(flags);
+      const ep = await client.request<EndpointOut>('GET', `/api/v1/app/${seg(app)}/endpoint/${seg(endpoint)}`);
       if (flags.json) printJson(ep);
-      else printEndpoint(ep);
+      else printEndpoint(ep, client);
     }),
   );
 
   withApiFlags(
-    withPolicyFlags(
-      endpoints
-        .command('update')
-        .description('change the given settings of an endpoint (PATCH); `inherit` puts a policy setting back to the inherited value')
-        .argument('<app>', 'application id or uid')
-        .argument('<endpoint>', 'endpoint id or uid')
-        .option('--new-url <url>', 'new URL to deliver to (--url is where Herald is)')
-        .option('--description <text>', 'free text shown in the dashboard')
-        .option('--event-types <a,b>', 'only these event types')
-        .option('--uid <uid>', 'your own id for it')
-        .option('--pause', 'stop sending; new deliveries are held and sent in publish order on --resume')
-        .option('--resume', 'send again, starting with the held deliveries'),
+    withContractFlags(
+      withPolicyFlags(
+        endpoints
+          .command('update')
+          .description('change the given settings of an endpoint (PATCH); `inherit` puts a policy or signature setting back to the inherited value')
+          .argument('<app>', 'application id or uid')
+          .argument('<endpoint>', 'endpoint id or uid')
+          .option('--new-url <url>', 'new URL to deliver to (--url is where Herald is)')
+          .option('--description <text>', 'free text shown in the dashboard')
+          .option('--event-types <a,b>', 'only these event types')
+          .option('--uid <uid>', 'your own id for it')
+          .option('--pause', 'stop sending; new deliveries are held and sent in publish order on --resume')
+          .option('--resume', 'send again, starting with the held deliveries'),
+        'it',
+      ),
       'it',
     )
       .option('--rate-limit <per-second>', 'old name of --throttle-rate')
       .option('--ordering <parallel|strict>', 'strict = one delivery at a time, in publish order')
       .option('--metadata <json|@file>', 'JSON object of string values (replaces the old one)')
+      .option('--secret <value|generate>', 'rotate to this secret (24 h grace), or `generate` one here that fits the new profile; printed on stdout')
       .option('--json', 'print the endpoint as JSON')
-      .addHelpText('after', '\nExample:\n  herald endpoints update acme ep_2bX... --max-in-flight 4 --timeout 10s --retry-schedule 1m,5m,30m --throttle-rate inherit'),
+      .addHelpText(
+        'after',
+        '\nExamples:\n  herald endpoints update acme ep_2bX... --max-in-flight 4 --timeout 10s --retry-schedule 1m,5m,30m --throttle-rate inherit\n' +
+          '  herald endpoints update acme ep_2bX... --signature ed25519 --secret generate   # a whsec_ secret cannot sign ed25519: switch and rotate at once',
+      ),
   ).action(
     run(async (app: string, endpoint: string, flags: UpdateFlags) => {
       if (flags.pause && flags.resume) throw new UsageError('--pause and --resume contradict each other; give one');
-      const body = { url: flags.newUrl, ...(await settingsBody(flags)), disabled: flags.pause ? true : flags.resume ? false : undefined };
+      checkContractFlags(flags);
+      const client = clientFrom(flags);
+      const path = `/api/v1/app/${seg(app)}/endpoint/${seg(endpoint)}`;
+      const current = needsCurrent(flags) || flags.secret === 'generate' ? await client.request<EndpointOut>('GET', path) : undefined;
+      const signature = signatureBody(flags, current?.signature ?? current?.effectiveSignature);
+      const secret = flags.secret === 'generate' ? await generatedSecret(client, app, current!, signature) : flags.secret;
+      const body = {
+        url: flags.newUrl,
+        ...(await settingsBody(flags)),
+        disabled: flags.pause ? true : flags.resume ? false : undefined,
+        signature,
+        deliveryHeaders: deliveryHeadersBody(flags, current?.deliveryHeaders ?? current?.effectiveDeliveryHeaders),
+        secret,
+      };
       if (Object.values(body).every((v) => v === undefined)) throw new UsageError('nothing to change: give at least one setting (see --help)');
-      const ep = await clientFrom(flags).request<EndpointOut>('PATCH', `/api/v1/app/${seg(app)}/endpoint/${seg(endpoint)}`, { body });
-      if (flags.json) printJson(ep);
-      else note(`updated endpoint ${ep.id} → ${ep.url}`);
+      const ep = await client.request<EndpointOut>('PATCH', path, { body });
+      const generated = flags.secret === 'generate' ? secret : undefined;
+      if (flags.json) printJson(generated ? { ...ep, secret: generated } : ep);
+      else {
+        if (generated) process.stdout.write(`${generated}\n`);
+        note(`updated endpoint ${ep.id} → ${ep.url}${generated ? '; the new signing secret is printed above, and the old one stopped if it could not sign under the new profile' : ''}`);
+      }
+      if (ep.effectiveSignature?.scheme === 'ed25519' && (signature !== undefined || flags.secret)) note(`receivers verify with the public key at ${publicKeysUrl(client, ep.id)}`);
     }),
   );
 

@@ -1,9 +1,10 @@
-/** `herald event-types list|create|delete`: the event type catalogue over the API (Svix `/api/v1/event-type`). */
+/** `herald event-types list|create|update|delete`: the event type catalogue over the API (Svix `/api/v1/event-type`). */
 import type { Command } from 'commander';
 import { clientFrom, seg, withApiFlags, type ApiFlags } from './api-client.js';
-import { run } from './exit-codes.js';
+import { envelopeBody, withEnvelopeFlags, type EnvelopeFlags } from './contract-flags.js';
+import { run, UsageError } from './exit-codes.js';
 import { readJsonArg } from './input.js';
-import { note, printCreated, printList, withListFlags, type Column, type ListFlags } from './output.js';
+import { note, printCreated, printJson, printList, withListFlags, type Column, type ListFlags } from './output.js';
 
 /** The fields of Svix `EventTypeOut` the CLI shows. */
 export interface EventTypeOut {
@@ -15,6 +16,8 @@ export interface EventTypeOut {
   archived?: boolean;
   /** Still valid but marked as going away. */
   deprecated?: boolean;
+  /** Envelope template of this type's messages; null = the application's. */
+  envelope?: Record<string, unknown> | null;
   /** Creation time (ISO 8601). */
   createdAt: string;
 }
@@ -28,7 +31,7 @@ const COLUMNS: Column<EventTypeOut>[] = [
 export function registerEventTypes(program: Command): void {
   const types = program
     .command('event-types')
-    .description('list, create and delete (archive) event types')
+    .description('list, create, change and delete (archive) event types')
     .addHelpText('after', '\nExit codes: 0 ok, 1 API or network error, 2 usage error.');
 
   withListFlags(
@@ -43,20 +46,46 @@ export function registerEventTypes(program: Command): void {
   );
 
   withApiFlags(
-    types
-      .command('create')
-      .description('create an event type; prints its name')
-      .argument('<name>', 'letters, digits, "-", "_" and "." only, e.g. order.paid')
-      .option('--description <text>', 'what the event means, shown to your customers', '')
-      .option('--schema <json|@file>', 'JSON Schema of the payload, stored as Svix schemas {"1": schema}')
+    withEnvelopeFlags(
+      types
+        .command('create')
+        .description('create an event type; prints its name')
+        .argument('<name>', 'letters, digits, "-", "_" and "." only, e.g. order.paid')
+        .option('--description <text>', 'what the event means, shown to your customers', '')
+        .option('--schema <json|@file>', 'JSON Schema of the payload, stored as Svix schemas {"1": schema}'),
+      "this type's (instead of the application's envelope)",
+      false,
+    )
       .option('--idempotency-key <key>', 'retrying with the same key creates it once')
       .option('--json', 'print the created event type as JSON'),
   ).action(
-    run(async (name: string, flags: ApiFlags & { description: string; schema?: string; idempotencyKey?: string; json?: boolean }) => {
+    run(async (name: string, flags: ApiFlags & EnvelopeFlags & { description: string; schema?: string; idempotencyKey?: string; json?: boolean }) => {
       const schemas = flags.schema === undefined ? undefined : { '1': await readJsonArg(flags.schema, '--schema') };
-      const body = { name, description: flags.description, schemas };
+      const body = { name, description: flags.description, schemas, envelope: await envelopeBody(flags) };
       const t = await clientFrom(flags).request<EventTypeOut>('POST', '/api/v1/event-type', { body, idempotencyKey: flags.idempotencyKey });
       printCreated(t as unknown as Record<string, unknown>, flags, `created event type ${t.name}`, 'name');
+    }),
+  );
+
+  withApiFlags(
+    withEnvelopeFlags(
+      types
+        .command('update')
+        .description('change the given settings of an event type (PATCH)')
+        .argument('<name>', 'event type name')
+        .option('--description <text>', 'what the event means, shown to your customers')
+        .option('--schema <json|@file>', 'JSON Schema of the payload, stored as Svix schemas {"1": schema}'),
+      "this type's (instead of the application's envelope)",
+      true,
+    ).option('--json', 'print the event type as JSON'),
+  ).action(
+    run(async (name: string, flags: ApiFlags & EnvelopeFlags & { description?: string; schema?: string; json?: boolean }) => {
+      const schemas = flags.schema === undefined ? undefined : { '1': await readJsonArg(flags.schema, '--schema') };
+      const body = { description: flags.description, schemas, envelope: await envelopeBody(flags) };
+      if (Object.values(body).every((v) => v === undefined)) throw new UsageError('nothing to change: give at least one setting (see --help)');
+      const t = await clientFrom(flags).request<EventTypeOut>('PATCH', `/api/v1/event-type/${seg(name)}`, { body });
+      if (flags.json) printJson(t);
+      else note(`updated event type ${t.name}`);
     }),
   );
 

@@ -5,6 +5,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { generateSecret } from '../../src/core/signing.js';
 import { runCli, startCli, type CliProcess } from './cli-process.js';
 
@@ -209,6 +212,83 @@ describe('delivery policy flags', () => {
     expect(bound.code).toBe(1);
     expect(bound.stderr).toContain('HTTP 422');
     expect(bound.stderr).toContain('body.maxInFlight');
+  });
+});
+
+describe('signature profile, delivery header and envelope flags', () => {
+  it('sets an application profile its endpoints inherit, an endpoint override, and shows what is in force', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-cli-'));
+    const envelope = join(dir, 'envelope.json');
+    await writeFile(envelope, JSON.stringify({ id: '{{message.id}}', type: '{{message.eventType}}', data: '{{payload}}' }));
+    await ok(
+      'apps', 'create', 'Turris', '--uid', 'turris', '--signature', 'hmac-sha256', '--signature-header', 'X-Turris-Signature',
+      '--timestamp-header', 'X-Turris-Timestamp', '--signed-content', 'timestamp.body', '--signature-key', 'hex',
+      '--event-type-header', 'X-Turris-Event', '--user-agent', 'Turris-Webhooks/1.0', '--envelope-file', envelope,
+    );
+    const app = JSON.parse(await ok('apps', 'get', 'turris', '--json'));
+    expect(app).toMatchObject({
+      signature: { scheme: 'hmac-sha256', header: 'X-Turris-Signature', timestampHeader: 'X-Turris-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' },
+      deliveryHeaders: { eventType: 'X-Turris-Event', deliveryId: null, userAgent: 'Turris-Webhooks/1.0' },
+      envelope: { data: '{{payload}}' },
+    });
+    expect(await ok('apps', 'get', 'turris')).toMatch(/signature\s+hmac-sha256: hex HMAC of \{timestamp\}\.\{body\} keyed with the hex-decoded secret, in X-Turris-Signature; timestamp in X-Turris-Timestamp/);
+
+    const created = JSON.parse(await ok('endpoints', 'create', 'turris', 'https://example.com/in', '--json'));
+    expect(created.secret).toMatch(/^[0-9a-f]{64}$/);
+    const text = await ok('endpoints', 'get', 'turris', created.id);
+    expect(text).toMatch(/signature\s+hmac-sha256: .* in X-Turris-Signature; timestamp in X-Turris-Timestamp \(inherited\)/);
+    expect(text).toMatch(/delivery headers\s+event type in X-Turris-Event, User-Agent Turris-Webhooks\/1\.0 \(inherited\)/);
+
+    // Changing one part keeps the rest of what is in force.
+    await ok('endpoints', 'update', 'turris', created.id, '--signature-encoding', 'base64', '--delivery-id-header', 'X-Turris-Delivery');
+    const json = JSON.parse(await ok('endpoints', 'get', 'turris', created.id, '--json'));
+    expect(json.signature).toMatchObject({ header: 'X-Turris-Signature', content: 'timestamp.body', encoding: 'base64', key: 'hex' });
+    expect(json.deliveryHeaders).toEqual({ eventType: 'X-Turris-Event', deliveryId: 'X-Turris-Delivery', userAgent: 'Turris-Webhooks/1.0' });
+    await ok('endpoints', 'update', 'turris', created.id, '--signature', 'inherit', '--user-agent', 'inherit');
+    expect(JSON.parse(await ok('endpoints', 'get', 'turris', created.id, '--json'))).toMatchObject({ signature: null, deliveryHeaders: null });
+
+    const imported = await ok('endpoints', 'create', 'turris', 'https://example.com/own', '--signature', 'hmac-sha256', '--signature-header', 'X-Own-Sig', '--secret', 'customer_secret_0123456789');
+    expect(await ok('endpoints', 'secret', 'turris', imported)).toBe('customer_secret_0123456789');
+
+    await ok('event-types', 'create', 'turris.changed', '--envelope-file', envelope);
+    await ok('event-types', 'update', 'turris.changed', '--no-envelope');
+    const types = JSON.parse(await ok('event-types', 'list', '--json'));
+    expect(types.data.find((t: { name: string }) => t.name === 'turris.changed')).toMatchObject({ envelope: null });
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('switches an endpoint to ed25519 with a generated key and shows where receivers get the public key', async () => {
+    await ok('apps', 'create', 'Signed', '--uid', 'signed');
+    const ep = await ok('endpoints', 'create', 'signed', 'https://example.com/in');
+    const refused = await herald('endpoints', 'update', 'signed', ep, '--signature', 'ed25519');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('body.signature');
+    expect(refused.stderr).toContain('rotate');
+    const switched = await herald('endpoints', 'update', 'signed', ep, '--signature', 'ed25519', '--secret', 'generate');
+    expect(switched.code).toBe(0);
+    expect(switched.stdout.trim()).toMatch(/^whsk_/);
+    const text = await ok('endpoints', 'get', 'signed', ep);
+    expect(text).toMatch(/signature\s+ed25519/);
+    expect(text).toMatch(new RegExp(`public keys\\s+${server.url}/api/v1/public/endpoint/${ep}/keys`));
+    const keys = (await (await fetch(`${server.url}/api/v1/public/endpoint/${ep}/keys`)).json()) as { keys: { key: string }[] };
+    expect(keys.keys).toHaveLength(1);
+    expect(keys.keys[0]!.key).toMatch(/^whpk_/);
+  });
+
+  it('refuses malformed signature flags before calling the API', async () => {
+    const usage = await Promise.all([
+      herald('endpoints', 'create', 'nowhere', 'https://example.com/x', '--signature', 'rsa'),
+      herald('endpoints', 'create', 'nowhere', 'https://example.com/x', '--signature', 'hmac-sha256'),
+      herald('endpoints', 'create', 'nowhere', 'https://example.com/x', '--signature', 'standard', '--signature-header', 'X-Sig'),
+      herald('apps', 'create', 'X', '--signature', 'hmac-sha256', '--signature-header', 'X-Sig', '--signature-encoding', 'base32'),
+      herald('apps', 'create', 'X', '--envelope-file', '/nonexistent/envelope.json'),
+      herald('endpoints', 'update', 'nowhere', 'ep_x', '--user-agent', 'inherit', '--event-type-header', 'X-Ev'),
+    ]);
+    expect(usage.map((r) => r.code)).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(usage[0]!.stderr).toContain('--signature must be');
+    expect(usage[1]!.stderr).toContain('--signature-header');
+    expect(usage[3]!.stderr).toContain('--signature-encoding must be hex, base64');
+    expect(usage[4]!.stderr).toContain('--envelope-file');
   });
 });
 
