@@ -60,7 +60,8 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
 export function headerNameProblem(name: unknown, also: string[] = []): string | null {
   if (typeof name !== 'string' || !HEADER_NAME.test(name)) return 'must be a header name of 1-64 letters, digits or !#$%&\'*+-.^_`|~';
   const lower = name.toLowerCase();
-  if (RESERVED_HEADERS.has(lower) || lower.startsWith('webhook-')) return `${name} is set by Herald or by HTTP itself; choose another name`;
+  if (lower === 'user-agent') return 'User-Agent is not a header name to choose: set its value with deliveryHeaders.userAgent';
+  if (RESERVED_HEADERS.has(lower) || /^(webhook-|svix-|proxy-)/.test(lower)) return `${name} is set by Herald or by HTTP itself; choose another name`;
   if (also.map((a) => a.toLowerCase()).includes(lower)) return `${name} is already used by this profile`;
   return null;
 }

@@ -138,8 +138,8 @@ export interface PublishTarget {
 export async function getPublishTarget(db: Queryable, idOrUid: string, eventTypes: string[]): Promise<PublishTarget | null> {
   const { rows } = await db.query<PublishTarget>(
     `select a.id, a.uid, a.envelope,
-       coalesce((select jsonb_object_agg(name, envelope) from event_type
-                 where name = any($2::text[]) and envelope is not null), '{}'::jsonb) as "typeEnvelopes"
+       coalesce((select json_object_agg(name, envelope) from event_type
+                 where name = any($2::text[]) and envelope is not null), '{}'::json) as "typeEnvelopes"
      from application a where a.id = $1 or a.uid = $1 order by (a.id = $1) desc limit 1`,
     [idOrUid, eventTypes],
   );
