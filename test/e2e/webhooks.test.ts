@@ -156,6 +156,8 @@ describe('dashboard: one webhook from creation to deletion', { timeout: 60_000 }
   it('pauses and resumes the webhook', async () => {
     await page.goto(`${e.server.url}/apps/${appId}`);
     await row().getByRole('button', { name: `Pause ${WEBHOOK}` }).click();
+    await page.getByText('Webhook paused').waitFor(); // the API answered the change
+    await row().getByRole('button', { name: `Resume ${WEBHOOK}` }).waitFor();
     await row().getByText('Paused').waitFor();
     expect((await e.api<{ disabled: boolean }>('GET', `/api/v1/app/${appId}/endpoint/${endpointId}`)).disabled).toBe(true);
     const before = e.receiver.requests.length;
