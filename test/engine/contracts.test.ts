@@ -123,7 +123,7 @@ describe('reference contracts', () => {
 
   it('compliance platform: the documented steps — hex-decoded key, {timestamp}.{raw body}, hex digest, timing-safe compare, stale refused', async () => {
     const secret = crypto.randomBytes(32).toString('hex');
-    const { app } = await contract({
+    const { app, ep } = await contract({
       path: '/compliance',
       secret,
       appUid: 'org_4411',
@@ -132,10 +132,10 @@ describe('reference contracts', () => {
     });
     const r = await deliver(app.id, 'agency.compliance_status.changed', { agencies: [{ id: 'ag_1' }] });
     // The receiver, step by step as the document says.
-    const receive = (req: ReceivedRequest, nowSeconds: number, toleranceSeconds = 300): boolean => {
+    const receive = (req: ReceivedRequest, nowSeconds: number, toleranceSeconds = 300, storedSecret = secret): boolean => {
       const timestamp = header(req, 'X-Turris-Timestamp');
       if (Math.abs(nowSeconds - Number(timestamp)) > toleranceSeconds) return false; // stale: refused
-      const key = Buffer.from(secret, 'hex'); // "the signing key is the secret decoded from hexadecimal"
+      const key = Buffer.from(storedSecret, 'hex'); // "the signing key is the secret decoded from hexadecimal"
       const message = Buffer.concat([Buffer.from(`${timestamp}.`), req.body]); // "{timestamp}.{raw request body}"
       const expected = Buffer.from(createHmac('sha256', key).update(message).digest('hex'));
       const given = Buffer.from(header(req, 'X-Turris-Signature'));
@@ -147,6 +147,20 @@ describe('reference contracts', () => {
     // The literal characters of the secret as key — the document's "most common mistake" — do not verify.
     expect(header(r, 'X-Turris-Signature')).not.toBe(createHmac('sha256', secret).update(`${header(r, 'X-Turris-Timestamp')}.${r.body}`).digest('hex'));
     expect(JSON.parse(r.body.toString())).toEqual({ webhookType: 'agency.compliance_status.changed', upstreamEntityId: 'org_4411', payload: { agencies: [{ id: 'ag_1' }] } });
+
+    // The document's rotation: "switch your handler to accept both old and new secrets briefly".
+    // Herald generates the new secret as hex, since the key is hex-decoded.
+    const next = await rotateEndpointSecret(t.herald.pool, t.herald.secretBox, app.id, ep.id, { graceMs: 600_000, now: t.clock.now() });
+    expect(next).toMatch(/^[0-9a-f]{64}$/);
+    const acceptsBoth = (req: ReceivedRequest, at: number) => receive(req, at, 300, secret) || receive(req, at, 300, next);
+    const during = await deliver(app.id, 'agency.compliance_status.changed', { agencies: [{ id: 'ag_2' }] });
+    expect(receive(during, Math.floor(t.clock.now().getTime() / 1000), 300, secret)).toBe(true); // not switched yet: still verifies
+    t.clock.advance(600_001);
+    const after = await deliver(app.id, 'agency.compliance_status.changed', { agencies: [{ id: 'ag_3' }] });
+    const at = Math.floor(t.clock.now().getTime() / 1000);
+    expect(receive(after, at, 300, next)).toBe(true);
+    expect(receive(after, at, 300, secret)).toBe(false);
+    expect(acceptsBoth(after, at)).toBe(true);
   });
 
   it('drops platform: its five headers, its User-Agent and its envelope; the delivery id is stable across retries', async () => {
