@@ -1,6 +1,9 @@
 /**
- * An application's settings (operators): its name and the delivery policy its webhooks inherit
- * unless they set their own. Empty policy fields use the server's defaults.
+ * An application's settings (operators): its name, the delivery policy and the signing contract
+ * (signature profile, delivery headers) its webhooks inherit unless they set their own. Empty policy
+ * fields use the server's defaults; the profile defaults to Standard Webhooks. A profile change an
+ * inheriting webhook's secret cannot follow is refused by the API, whose sentence shows beside the
+ * signature scheme.
  */
 import { useState } from 'react';
 import { seg } from '../lib/api';
@@ -11,6 +14,7 @@ import type { ApplicationOut, EffectivePolicy } from '../lib/types';
 import { Dialog } from './Dialog';
 import { Field, FormActions, FormError } from './Field';
 import { PolicyFields, policyValid } from './PolicyFields';
+import { SignatureFields, useSignatureForm } from './SignatureFields';
 
 /**
  * The server defaults, field by field: where the application sets nothing, its effective policy is
@@ -33,10 +37,11 @@ export function ApplicationSettingsDialog({ app, onClose, onSaved }: { app: Appl
   const { client, toast } = useApp();
   const [name, setName] = useState(app.name);
   const [policy, setPolicy] = useState(() => draftOf(app));
+  const sig = useSignatureForm(app, undefined, { canInherit: false });
   const { busy, errors, onSubmit } = useFormSubmit();
-  const valid = name.trim() !== '' && policyValid(policy) && !busy;
+  const valid = name.trim() !== '' && policyValid(policy) && sig.valid && !busy;
   const submit = onSubmit(valid, async () => {
-    await client.patch(`/api/v1/app/${seg(app.id)}`, { name: name.trim(), ...policyBody(policy, false) });
+    await client.patch(`/api/v1/app/${seg(app.id)}`, { name: name.trim(), ...policyBody(policy, false), ...sig.body() });
     toast(`Settings of “${name.trim()}” saved`);
     onSaved();
   });
@@ -55,6 +60,7 @@ export function ApplicationSettingsDialog({ app, onClose, onSaved }: { app: Appl
           inheritsFrom="the server default"
           errors={errors}
         />
+        <SignatureFields idPrefix="app-sig" {...sig.fields} errors={errors} />
         <FormError message={errors['']} />
         <FormActions submit={busy ? 'Saving…' : 'Save settings'} disabled={!valid} onCancel={onClose} />
       </form>

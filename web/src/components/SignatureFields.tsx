@@ -1,7 +1,7 @@
 /**
  * The Signature and Delivery headers fieldsets of the webhook forms: a preset (Standard Webhooks,
  * Ed25519, two HMAC-SHA256 contracts platforms commonly have) or Custom with every field, or, on a
- * webhook, "Inherit from the application"; then the event type and delivery id header names and the
+ * webhook, "Inherit from the application" (not on the application's own form); then the event type and delivery id header names and the
  * User-Agent. Form problems and the API's 422s (`signature.header`…) show beside their field.
  */
 import { useState } from 'react';
@@ -193,22 +193,27 @@ interface OwnContract {
 /**
  * The state of a webhook form's Signature and Delivery headers fields: the props for
  * SignatureFields, the profile in force (null while it would inherit one not known yet), whether
- * the fields can be sent, and the request fields.
+ * the fields can be sent, and the request fields. With `canInherit: false` (the application's own
+ * form) there is no "Inherit" choice: Standard Webhooks and no delivery headers are sent as null.
  */
-export function useSignatureForm(own: OwnContract, inherited: InheritedContract | undefined) {
-  const [signature, setSignature] = useState(() => signatureDraftOf(own.signature, true));
-  const [headers, setHeaders] = useState(() => deliveryHeadersDraftOf(own.deliveryHeaders, true));
+export function useSignatureForm(own: OwnContract, inherited: InheritedContract | undefined, { canInherit = true }: { canInherit?: boolean } = {}) {
+  const [signature, setSignature] = useState(() => signatureDraftOf(own.signature, canInherit));
+  const [headers, setHeaders] = useState(() => deliveryHeadersDraftOf(own.deliveryHeaders, canInherit));
+  const headersBody = () => {
+    const h = deliveryHeadersBody(headers);
+    return !canInherit && h && h.eventType === null && h.deliveryId === null && h.userAgent === null ? null : h;
+  };
   return {
-    fields: { signature, onSignature: setSignature, headers, onHeaders: setHeaders, inherit: { from: inherited } },
+    fields: { signature, onSignature: setSignature, headers, onHeaders: setHeaders, inherit: canInherit ? { from: inherited } : undefined },
     profile: signature.choice === 'inherit' && !inherited ? null : resolvedProfile(signature, inherited?.signature),
     /** The delivery headers the receiver will see. */
-    deliveryHeaders: headers.own ? deliveryHeadersBody(headers) : inherited?.deliveryHeaders,
+    deliveryHeaders: headers.own ? headersBody() : inherited?.deliveryHeaders,
     valid: signatureFieldsValid(signature, headers, inherited?.signature),
-    body: () => ({ signature: signatureBody(signature), deliveryHeaders: deliveryHeadersBody(headers) }),
+    body: () => ({ signature: !canInherit && signature.choice === 'standard' ? null : signatureBody(signature), deliveryHeaders: headersBody() }),
     /** Back to what the server stored (after a save). */
     reset: (stored: OwnContract) => {
-      setSignature(signatureDraftOf(stored.signature, true));
-      setHeaders(deliveryHeadersDraftOf(stored.deliveryHeaders, true));
+      setSignature(signatureDraftOf(stored.signature, canInherit));
+      setHeaders(deliveryHeadersDraftOf(stored.deliveryHeaders, canInherit));
     },
   };
 }
