@@ -21,6 +21,7 @@ import { resolvePolicy, type PolicyBounds, type PolicyDefaults } from '../core/d
 import type { SecretBox } from '../core/secret-box.js';
 import { releaseLeases, renewLeases, validSecretsByEndpoint, type ClaimedDelivery } from '../store/deliveries.js';
 import { claimFromLanes, loadPayloads } from '../store/lanes.js';
+import { DueListener } from './due-listener.js';
 import { PayloadCache } from './payload-cache.js';
 
 /** A claimed delivery with the sealed secrets that sign it (current first) and its message body. */
@@ -105,7 +106,7 @@ export class DeliveryWorker {
   private loopDone: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private wakePending = false;
-  private listener: pg.PoolClient | null = null;
+  private readonly listener: DueListener;
   private renewTimer: NodeJS.Timeout | null = null;
   private readonly sends = new Set<Promise<void>>();
 
@@ -115,6 +116,8 @@ export class DeliveryWorker {
     this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
     this.random = opts.random ?? Math.random;
     this.keys = new SecretKeyCache(opts.secretBox);
+    // Linger before claiming, so a burst of publishes becomes one claim rather than one each.
+    this.listener = new DueListener(opts.pool, opts.log, () => this.wakeSoon(), () => this.wake?.());
   }
 
   /** Starts claiming in the background. */
@@ -122,7 +125,7 @@ export class DeliveryWorker {
     if (this.running) return;
     this.running = true;
     this.closed = false;
-    await this.listen();
+    await this.listener.start();
     this.renewTimer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.loopDone = this.loop();
   }
@@ -149,14 +152,7 @@ export class DeliveryWorker {
       this.opts.log.warn({ err: e }, 'could not release leases; they expire on their own'),
     );
     this.held.clear();
-    if (this.listener) {
-      const client = this.listener;
-      this.listener = null;
-      client.removeAllListeners('notification');
-      client.removeAllListeners('error');
-      await client.query('unlisten herald_due').catch(() => undefined);
-      client.release();
-    }
+    await this.listener.stop();
   }
 
   /**
@@ -352,39 +348,6 @@ export class DeliveryWorker {
     } catch (e) {
       this.opts.log.warn({ err: e }, 'lease renewal failed');
     }
-  }
-
-  /**
-   * Holds one connection that LISTENs for publishes. If it is lost (database restart, network), the
-   * worker keeps polling and re-establishes it with backoff, so wake-ups come back on their own.
-   */
-  private async listen(attempt = 0): Promise<void> {
-    if (!this.running) return;
-    let client: pg.PoolClient | undefined;
-    try {
-      client = await this.opts.pool.connect();
-      // Linger before claiming, so a burst of publishes becomes one claim rather than one each.
-      client.on('notification', () => this.wakeSoon());
-      client.on('error', (e) => {
-        this.opts.log.warn({ err: e }, 'notification connection lost; polling until it is back');
-        if (this.listener === client) this.listener = null;
-        client?.release(e);
-        this.relisten(0);
-      });
-      await client.query('listen herald_due');
-      this.listener = client;
-      this.wake?.(); // anything published while we were not listening
-    } catch (e) {
-      this.opts.log.warn({ err: e }, 'LISTEN failed; polling and trying again');
-      client?.release(e as Error);
-      this.relisten(attempt + 1);
-    }
-  }
-
-  private relisten(attempt: number): void {
-    if (!this.running) return;
-    const delay = Math.min(30_000, 250 * 2 ** attempt);
-    setTimeout(() => void this.listen(attempt), delay).unref();
   }
 
   /** Wakes the claim loop after a short linger; wake-ups within the linger become one. */

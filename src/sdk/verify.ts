@@ -4,7 +4,7 @@
  *
  * ```ts
  * import { verifyWebhook } from 'herald/verify';
- * const result = verifyWebhook({ secrets: process.env.WEBHOOK_SECRET, headers: req.headers, body: rawBody });
+ * const result = verifyWebhook({ secrets: webhookSecret, headers: req.headers, body: rawBody });
  * if (!result.ok) return res.status(401).send(result.detail);
  * ```
  *

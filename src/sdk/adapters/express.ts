@@ -7,7 +7,7 @@
  * import express from 'express';
  * import { webhookMiddleware, deliveryOf } from 'herald/verify/express';
  * const app = express();
- * app.post('/webhooks/herald', webhookMiddleware({ secrets: process.env.WEBHOOK_SECRET }), (req, res) => {
+ * app.post('/webhooks/herald', webhookMiddleware({ secrets: webhookSecret }), (req, res) => {
  *   const { msgId } = deliveryOf(req); // req.body is the parsed payload
  *   res.sendStatus(204);
  * });

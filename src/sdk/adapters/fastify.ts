@@ -9,7 +9,7 @@
  * import { webhookPlugin, deliveryOf } from 'herald/verify/fastify';
  * const app = Fastify();
  * app.register(async (scope) => {
- *   await scope.register(webhookPlugin, { secrets: process.env.WEBHOOK_SECRET });
+ *   await scope.register(webhookPlugin, { secrets: webhookSecret });
  *   scope.post('/webhooks/herald', async (request, reply) => {
  *     const { msgId } = deliveryOf(request); // request.body is the parsed payload
  *     return reply.code(204).send();

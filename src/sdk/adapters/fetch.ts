@@ -6,7 +6,7 @@
  * ```ts
  * // app/api/webhooks/route.ts (Next.js)
  * import { withVerifiedWebhook } from 'herald/verify/fetch';
- * export const POST = withVerifiedWebhook({ secrets: process.env.WEBHOOK_SECRET! }, async (delivery) => {
+ * export const POST = withVerifiedWebhook({ secrets: webhookSecret }, async (delivery) => {
  *   await handle(delivery.payload);
  *   return new Response(null, { status: 204 });
  * });

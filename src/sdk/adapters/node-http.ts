@@ -6,7 +6,7 @@
  * import http from 'node:http';
  * import { verifyNodeRequest } from 'herald/verify/node';
  * http.createServer(async (req, res) => {
- *   const delivery = await verifyNodeRequest(req, { secrets: process.env.WEBHOOK_SECRET });
+ *   const delivery = await verifyNodeRequest(req, { secrets: webhookSecret });
  *   if (!delivery.ok) return void res.writeHead(delivery.status).end(delivery.detail);
  *   handle(delivery.payload);
  *   res.writeHead(204).end();
