@@ -187,7 +187,10 @@ export const ConfigSchema = z.object({
     .describe('Origins allowed to embed the customer portal in an iframe (CSP frame-ancestors), e.g. https://shop.example.com. Default: any.'),
   HERALD_API_RATE_LIMIT: intInRange(0, 1_000_000)
     .default(200)
-    .describe('Management API requests per second per token on each node (bursts of twice that); 0 = no limit.'),
+    .describe('Management API requests per second per token scoped to one application (scoped API keys, portal tokens) on each node (bursts of twice that); 0 = no limit.'),
+  HERALD_API_RATE_LIMIT_GLOBAL: intInRange(0, 1_000_000)
+    .default(0)
+    .describe('The same for the operator token and global API keys (the platform itself); 0 = no limit, the default, so publishing is never refused out of the box.'),
   HERALD_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

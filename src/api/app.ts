@@ -39,7 +39,7 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
 
   await registerOpenApi(app);
   await registerAuth(app, deps);
-  registerRateLimit(app as unknown as Api, herald.config.HERALD_API_RATE_LIMIT);
+  registerRateLimit(app as unknown as Api, { scoped: herald.config.HERALD_API_RATE_LIMIT, global: herald.config.HERALD_API_RATE_LIMIT_GLOBAL });
   await app.register(
     async (v1) => {
       const api = v1 as unknown as Api;

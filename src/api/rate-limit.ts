@@ -1,6 +1,9 @@
 /**
  * Per-token request rate limit for the management API: a token bucket per principal, refilled at
- * HERALD_API_RATE_LIMIT requests per second with a burst of twice that. Over the limit the API
+ * its limit in requests per second with a burst of twice that. Tokens scoped to one application
+ * (scoped API keys, customer-portal tokens) get HERALD_API_RATE_LIMIT; the platform's own operator
+ * token and global API keys get HERALD_API_RATE_LIMIT_GLOBAL, unlimited by default, so a platform
+ * publishing faster than a customer would ever click is never refused out of the box. Over the limit the API
  * answers 429 `rate_limited` with Retry-After, as Svix does. Buckets live in this process, so with
  * N API nodes behind a balancer a token gets up to N times the limit; the point is to stop one
  * runaway script from starving everyone else on a node, not exact global accounting.
@@ -25,16 +28,26 @@ export function takeToken(bucket: Bucket | undefined, nowMs: number, ratePerSeco
   return { ok: false, bucket: { tokens: refilled, updatedMs: nowMs }, retryAfterSeconds: Math.max(1, Math.ceil((1 - refilled) / ratePerSecond)) };
 }
 
+/** Limits in requests per second; 0 = no limit. */
+export interface RateLimits {
+  /** Tokens scoped to one application: scoped API keys and customer-portal tokens. */
+  scoped: number;
+  /** The operator token and global API keys: the platform itself. */
+  global: number;
+}
+
 /**
- * Adds the limit to every authenticated request (after auth has set `req.principal`). 0 = off.
+ * Adds the limits to every authenticated request (after auth has set `req.principal`).
  * Measured on a monotonic clock: request rates are about real time, even under a test's fake clock.
  */
-export function registerRateLimit(app: Api, ratePerSecond: number, nowMs: () => number = () => performance.now()): void {
-  if (ratePerSecond <= 0) return;
+export function registerRateLimit(app: Api, limits: RateLimits, nowMs: () => number = () => performance.now()): void {
+  if (limits.scoped <= 0 && limits.global <= 0) return;
   const buckets = new Map<string, Bucket>();
   app.addHook('onRequest', async (req, reply) => {
     const principal = req.principal;
     if (!principal) return; // routes without auth (health, docs, the app's files)
+    const ratePerSecond = principal.appId === null && principal.kind !== 'portal' ? limits.global : limits.scoped;
+    if (ratePerSecond <= 0) return;
     const step = takeToken(buckets.get(principal.id), nowMs(), ratePerSecond);
     buckets.delete(principal.id);
     if (buckets.size >= MAX_BUCKETS) buckets.delete(buckets.keys().next().value!);
