@@ -111,10 +111,77 @@ function toPublished(row: MessageRow, deliveries: number, duplicate: boolean): P
   };
 }
 
+/** The stored message of one input, or why it was refused. */
+export type PublishOutcome = { ok: true; message: PublishedMessage } | { ok: false; error: HeraldError };
+
+/** Most messages one {@link publishEach} call (and one batch request) takes. */
+export const MAX_BATCH_MESSAGES = 1_000;
+
+/** Turns anything thrown for one message into the HeraldError reported for it. */
+const asHeraldError = (e: unknown): HeraldError => (e instanceof HeraldError ? e : new HeraldError('internal', String(e), { cause: e }));
+
+/**
+ * Publishes messages for one application with one result per input, in order: a message that is
+ * invalid, too large or reuses an eventId with other data is refused on its own and the others are
+ * stored, all in one statement. Use it where each message stands alone (the batch API); use
+ * {@link publishMany} where the messages belong together.
+ */
+export async function publishEach(db: Queryable, app: string, inputs: PublishInput[], opts: PublishOptions = {}): Promise<PublishOutcome[]> {
+  if (inputs.length > MAX_BATCH_MESSAGES) {
+    throw new HeraldError('validation', `at most ${MAX_BATCH_MESSAGES} messages per call; got ${inputs.length}`);
+  }
+  const now = opts.now ?? new Date();
+  const maxBytes = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const checked = inputs.map((input, i) => {
+    try {
+      return { ok: true as const, m: validate(input, i) };
+    } catch (e) {
+      return { ok: false as const, error: asHeraldError(e) };
+    }
+  });
+  const types = [...new Set(checked.flatMap((c) => (c.ok ? [c.m.eventType] : [])))];
+  const application = await getPublishTarget(db, app, types);
+  if (!application) throw new HeraldError('not_found', `application ${app} not found`);
+  const prepared = checked.map((c) => {
+    if (!c.ok) return c;
+    try {
+      return { ok: true as const, row: serialise(c.m, application, maxBytes, now) };
+    } catch (e) {
+      return { ok: false as const, error: asHeraldError(e) };
+    }
+  });
+  const rows = prepared.flatMap((p) => (p.ok ? [p.row] : []));
+  const stored = rows.length > 0 ? await insertMessages(db, application.id, rows) : [];
+  let next = 0;
+  return prepared.map((p): PublishOutcome => {
+    if (!p.ok) return p;
+    const r = stored[next++]!;
+    try {
+      return { ok: true, message: outcomeOf(r, p.row, application.id) };
+    } catch (e) {
+      return { ok: false, error: asHeraldError(e) };
+    }
+  });
+}
+
+/** The published message of one insert result; throws `conflict` for an eventId reused with other data. */
+function outcomeOf(r: Awaited<ReturnType<typeof insertMessages>>[number], mine: ReturnType<typeof serialise>, appId: string): PublishedMessage {
+  if (r.inserted) return toPublished({ ...mine, appId }, r.deliveries, false);
+  if (!r.existing.payloadHash.equals(mine.payloadHash) || r.existing.eventType !== mine.eventType) {
+    throw new HeraldError(
+      'conflict',
+      `eventId ${mine.eventId} was already used by message ${r.existing.id} with a different ${r.existing.eventType !== mine.eventType ? 'event type' : 'payload'}; use a new eventId for a different event`,
+    );
+  }
+  return toPublished(r.existing, 0, true);
+}
+
 /**
  * Publishes messages for one application (by id or uid) and returns once they and their
- * deliveries are stored (in the caller's transaction, when `db` is a client inside one). Every
- * input is validated before anything is written: one bad message writes nothing.
+ * deliveries are stored (in the caller's transaction, when `db` is a client inside one). All or
+ * nothing: every input is validated before anything is written, and one bad message writes nothing
+ * (the transactional-outbox use, where the messages belong to one business change). For one result
+ * per message, see {@link publishEach}.
  */
 export async function publishMany(
   db: Queryable,
@@ -129,19 +196,7 @@ export async function publishMany(
   if (!application) throw new HeraldError('not_found', `application ${app} not found`);
   const prepared = valid.map((m) => serialise(m, application, maxBytes, now));
   const results = await insertMessages(db, application.id, prepared);
-  return results.map((r, i) => {
-    const mine = prepared[i]!;
-    if (r.inserted) {
-      return toPublished({ ...mine, appId: application.id }, r.deliveries, false);
-    }
-    if (!r.existing.payloadHash.equals(mine.payloadHash) || r.existing.eventType !== mine.eventType) {
-      throw new HeraldError(
-        'conflict',
-        `eventId ${mine.eventId} was already used by message ${r.existing.id} with a different ${r.existing.eventType !== mine.eventType ? 'event type' : 'payload'}; use a new eventId for a different event`,
-      );
-    }
-    return toPublished(r.existing, 0, true);
-  });
+  return results.map((r, i) => outcomeOf(r, prepared[i]!, application.id));
 }
 
 /** Publishes one message; see {@link publishMany}. */

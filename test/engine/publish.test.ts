@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publish, publishMany } from '../../src/engine/publish.js';
+import { publish, publishEach, publishMany } from '../../src/engine/publish.js';
 import { HeraldError } from '../../src/core/errors.js';
 import { startTestHerald, type TestHerald } from '../support/herald.js';
 
@@ -122,6 +122,19 @@ describe('payload validation writes nothing', () => {
       ]),
     ).rejects.toMatchObject({ code: 'validation', fields: [{ path: '[1].payload' }] });
     expect(await count('message', app.id)).toBe(0);
+  });
+
+  it('publishEach stores the good messages of a batch and refuses each bad one on its own', async () => {
+    const app = await t.makeApp();
+    await publish(t.herald.pool, app.id, { eventType: 'ok', payload: { v: 1 }, eventId: 'dup' });
+    const out = await publishEach(t.herald.pool, app.id, [
+      { eventType: 'ok', payload: { a: 1 } },
+      { eventType: 'ok', payload: [] as unknown as object },
+      { eventType: 'ok', payload: { v: 2 }, eventId: 'dup' },
+      { eventType: 'ok', payload: { b: 2 } },
+    ]);
+    expect(out.map((o) => (o.ok ? 'ok' : o.error.code))).toEqual(['ok', 'validation', 'conflict', 'ok']);
+    expect(await count('message', app.id)).toBe(3);
   });
 
   it('reports an unknown application', async () => {

@@ -127,6 +127,28 @@ export const MessageOut = z.object({
   timestamp: z.date().describe('Publish time.'),
 });
 
+/** Body of the batch publish (Herald extension). Items are checked one by one, not as a whole. */
+export const MessageBatchIn = z.object({
+  messages: z
+    .array(z.unknown())
+    .min(1)
+    .max(1_000)
+    .describe('1 to 1,000 messages, each a MessageIn. Each is validated and stored on its own: a bad one is refused with its own error and the others are published.'),
+});
+
+/** One result of a batch publish, in the order given. */
+export const MessageBatchResult = z.object({
+  status: z.number().int().describe('What publishing this message alone would have answered: 202, or 409 / 413 / 422.'),
+  message: MessageOut.nullable().describe('The stored message (or the first one, for a repeated eventId); null when refused.'),
+  error: z
+    .object({ code: z.string(), detail: z.union([z.string(), z.array(z.object({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() }))]) })
+    .nullable()
+    .describe('Why it was refused, as the single-message endpoint would say it; null when stored.'),
+});
+
+/** Batch publish answer. */
+export const MessageBatchOut = z.object({ data: z.array(MessageBatchResult).describe('One result per message, in order.') });
+
 /** The parts of a message row the API shows. */
 export type MessageLike = Pick<MessageRow, 'id' | 'eventType' | 'eventId' | 'createdAt'> & {
   /** Exact payload bytes, or null when not loaded. */
