@@ -2,7 +2,8 @@
  * The per-endpoint circuit breaker, as pure functions. An endpoint that has failed
  * `failures` attempts in a row is "open": none of its queued deliveries is attempted (so none of
  * their attempts is burned) until `breaker_until`; then it is "half-open": one probe at a time, and
- * the first success closes it. Each failed probe opens it again for twice as long, up to a cap.
+ * the first success closes it. Each failed probe opens it again for twice as long, up to a cap
+ * (computed where the breaker is opened: updateBreakers in src/store/lanes.ts).
  */
 
 /** Operator settings (HERALD_BREAKER_*). */
@@ -27,11 +28,4 @@ export function breakerState(
   if (s.failures === 0 || lane.consecutiveFailures < s.failures) return 'closed';
   if (lane.breakerUntil && lane.breakerUntil.getTime() > now.getTime()) return 'open';
   return 'half-open';
-}
-
-/** How long the breaker stays open after its `trips`-th opening in a row (1-based). */
-export function breakerOpenMs(s: BreakerSettings, trips: number): number {
-  const n = Math.max(1, trips);
-  // 2^(n-1) overflows to Infinity for large n; min() keeps the cap.
-  return Math.min(s.backoffMaxMs, s.backoffMs * 2 ** Math.min(n - 1, 40));
 }

@@ -31,12 +31,13 @@ import type { Transform } from 'node:stream';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
 import { Agent, Pool, type Dispatcher } from 'undici';
-import type { ErrorStage, SendResult } from '../core/outcome.js';
+import type { SendResult } from '../core/outcome.js';
 import { incompleteUtf8Tail, storableString, storableText, type StorableText } from '../core/storable-text.js';
 import type { Cidr } from './address-policy.js';
 import { validateEndpointUrl } from './endpoint-url.js';
 import { LanePools, type LaneStats, type SendLane } from './lane-pools.js';
-import { ATTEMPT, createPinnedConnector, defaultLookup, originKey, type LookupFn, type TaggedError } from './pinned-connector.js';
+import { describeFailure, MAX_RESPONSE_HEADER_BYTES } from './failure-message.js';
+import { createPinnedConnector, defaultLookup, originKey, type LookupFn, type TaggedError } from './pinned-connector.js';
 
 export type { LookupFn, SendLane };
 
@@ -99,8 +100,7 @@ export interface HttpClient {
   close(): Promise<void>;
 }
 
-/** Largest response head accepted (status line + headers); Node's own default is 16 KiB. */
-export const MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
+export { MAX_RESPONSE_HEADER_BYTES };
 
 /** What had arrived when an attempt ended; failures report it too. */
 interface Progress {
@@ -349,56 +349,4 @@ function partial(progress: Progress): { status?: number; headers?: Record<string
   if (progress.status === undefined) return {};
   const body = bodyText(progress.chunks, true);
   return { status: progress.status, headers: progress.headers, body: body.text, bodyLossy: (progress.headersLossy ?? false) || body.lossy };
-}
-
-const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME', 'ENODATA', 'ESERVFAIL', 'ETIMEOUT']);
-
-/** Turns an error into the failing stage and a sentence that names the host/address and the error code. */
-function describeFailure(err: TaggedError): { stage: ErrorStage; message: string } {
-  const inner = (err.errors?.[0] ?? err) as TaggedError; // net's happy-eyeballs AggregateError
-  const code = String(err.code ?? inner.code ?? err.name);
-  const detail = err.message || inner.message;
-  if (code === 'HERALD_BLOCKED') return { stage: 'blocked', message: err.message };
-  const a = err[ATTEMPT];
-  if (a) {
-    const where = `${inner.address ?? a.address ?? a.host}:${inner.port ?? a.port}`;
-    if (code === 'HERALD_CONNECT_TIMEOUT') {
-      if (a.phase === 'tls') return { stage: 'tls', message: `the TLS handshake with ${a.host} (${where}) did not finish: ${detail}` };
-      return { stage: a.phase, message: `${a.phase === 'dns' ? `the DNS lookup of ${a.host}` : `connecting to ${where}`} took too long: ${detail}` };
-    }
-    if (a.phase === 'dns' || DNS_CODES.has(code)) {
-      if (code === 'ENOTFOUND' || code === 'ENODATA' || code === 'EAI_NONAME') return { stage: 'dns', message: `${a.host} could not be resolved: no such host (${code})` };
-      if (code === 'EAI_AGAIN') return { stage: 'dns', message: `${a.host} could not be resolved: temporary DNS failure (EAI_AGAIN)` };
-      return { stage: 'dns', message: `the DNS lookup of ${a.host} failed: ${detail} (${code})` };
-    }
-    if (a.phase === 'tls') return { stage: 'tls', message: `the TLS handshake with ${a.host} (${where}) failed: ${detail} (${code})` };
-    const what: Record<string, string> = {
-      ECONNREFUSED: `connection refused by ${where}`,
-      EHOSTUNREACH: `no route to host ${where}`,
-      ENETUNREACH: `network unreachable for ${where}`,
-      ETIMEDOUT: `connecting to ${where} timed out`,
-      ECONNRESET: `the connection to ${where} was reset while connecting`,
-    };
-    return { stage: 'connect', message: `${what[code] ?? `could not connect to ${where}: ${detail}`} (${code})` };
-  }
-  switch (code) {
-    case 'UND_ERR_HEADERS_OVERFLOW':
-      return { stage: 'response', message: `the response headers exceeded Herald's ${MAX_RESPONSE_HEADER_BYTES / 1024} KiB limit (${code})` };
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-      return { stage: 'timeout', message: `${detail} (${code})` };
-    case 'UND_ERR_SOCKET':
-      return { stage: 'response', message: `the connection closed before a complete response arrived: ${detail} (${code})` };
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return { stage: 'response', message: `the receiver reset the connection before a complete response arrived (${code})` };
-    case 'UND_ERR_INVALID_ARG': // e.g. CR/LF in a header value, a forbidden header such as transfer-encoding
-    case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
-      return { stage: 'blocked', message: `Herald refused to send the request: ${detail}` };
-    case 'UND_ERR_DESTROYED':
-    case 'UND_ERR_CLOSED':
-      return { stage: 'connect', message: `the HTTP client is shutting down (${code})` };
-  }
-  if (code.startsWith('HPE_') || err.name === 'HTTPParserError') return { stage: 'response', message: `the receiver's answer is not valid HTTP/1.1: ${detail} (${code})` };
-  return { stage: 'response', message: `the response failed: ${detail} (${code})` };
 }

@@ -250,7 +250,7 @@ export async function lockLanes(db: Queryable, endpointIds: string[]): Promise<v
 
 /**
  * Opens the breaker of endpoints whose failures reached the threshold, for backoff x 2^(trips - 1)
- * capped (mirroring `breakerOpenMs` in src/core/breaker.ts). An open breaker is not extended by
+ * capped at the maximum (HERALD_BREAKER_BACKOFF doubling up to HERALD_BREAKER_BACKOFF_MAX; this is the one place that computes it). An open breaker is not extended by
  * results of requests that were in flight when it opened. The trips count restarts when the
  * endpoint's current run of failures began after the breaker's last run (it answered in between),
  * so closing needs no write: a success resets the endpoint's failure count, and `breakerState`
