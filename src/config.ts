@@ -191,6 +191,14 @@ export const ConfigSchema = z.object({
   HERALD_API_RATE_LIMIT_GLOBAL: intInRange(0, 1_000_000)
     .default(0)
     .describe('The same for the operator token and global API keys (the platform itself); 0 = no limit, the default, so publishing is never refused out of the box.'),
+  HERALD_METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters; generate one with `openssl rand -hex 32`')
+    .optional()
+    .describe('Bearer token a Prometheus scraper must send to GET /metrics. When unset, /metrics is open (bind HERALD_HOST to a private address).'),
+  HERALD_PUBLISH_GROUP_MAX: intInRange(1, 1_000)
+    .default(500)
+    .describe('Most messages one publish group commit writes in one statement (concurrent single publishes are coalesced).'),
   HERALD_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
