@@ -21,6 +21,7 @@ import { getApplication, type ApplicationRow } from '../store/applications.js';
 import type { Api, ApiDeps } from './context.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerJsonBody } from './json-body.js';
+import { CredentialCache } from './credential-cache.js';
 
 /** What a credential may do. */
 export type Permission = EnginePermission;
@@ -44,6 +45,10 @@ declare module 'fastify' {
     /** The authenticated caller (set for every /api/v1 route except public ones). */
     principal: Principal;
   }
+  interface FastifyInstance {
+    /** Credentials checked in the last second; cleared when a token is revoked through this node. */
+    credentialCache: CredentialCache;
+  }
   interface FastifyContextConfig {
     /** Serve this /api/v1 route without a token (health checks). */
     public?: boolean;
@@ -65,7 +70,7 @@ function needsAuth(req: FastifyRequest): boolean {
 }
 
 /** Sets `req.principal` from the bearer token, or throws 401 (with WWW-Authenticate: Bearer). */
-async function authenticate(req: FastifyRequest, reply: FastifyReply, deps: ApiDeps, adminHash: Buffer | null): Promise<void> {
+async function authenticate(req: FastifyRequest, reply: FastifyReply, deps: ApiDeps, adminHash: Buffer | null, cache: CredentialCache): Promise<void> {
   reply.header('www-authenticate', 'Bearer');
   const header = req.headers.authorization;
   if (header === undefined) {
@@ -77,7 +82,14 @@ async function authenticate(req: FastifyRequest, reply: FastifyReply, deps: ApiD
   const m = BEARER.exec(header);
   if (!m) throw new HeraldError('unauthorized', 'the Authorization header must be "Bearer <token>"');
   const { herald } = deps;
-  req.principal = await authenticateToken(herald.pool, m[1]!, { adminTokenHash: adminHash, now: herald.clock.now() });
+  const now = herald.clock.now();
+  const hash = hashToken(m[1]!);
+  let credential = cache.get(hash, now);
+  if (!credential) {
+    credential = await authenticateToken(herald.pool, m[1]!, { adminTokenHash: adminHash, now });
+    cache.set(hash, credential);
+  }
+  req.principal = credential;
   reply.removeHeader('www-authenticate');
 }
 
@@ -90,8 +102,10 @@ export async function registerAuth(app: Api, deps: ApiDeps): Promise<void> {
   const configured = deps.herald.config.HERALD_ADMIN_TOKEN;
   const adminHash = configured ? hashToken(configured) : null;
   app.decorateRequest('principal', null as unknown as Principal);
+  const cache = new CredentialCache();
+  app.decorate('credentialCache', cache);
   app.addHook('onRequest', async (req, reply) => {
-    if (needsAuth(req)) await authenticate(req, reply, deps, adminHash);
+    if (needsAuth(req)) await authenticate(req, reply, deps, adminHash, cache);
   });
   registerIdempotency(app, deps);
 }
@@ -118,14 +132,25 @@ export function requireGlobal(req: FastifyRequest, perm: Permission): void {
  * an application it may not touch exists.
  */
 export async function requireApp(req: FastifyRequest, deps: ApiDeps, appIdOrUid: string, perm: Permission): Promise<ApplicationRow> {
-  const scope = req.principal.appId;
-  if (scope === null) requirePermission(req, perm);
+  if (req.principal.appId === null) requirePermission(req, perm);
   const app = await getApplication(deps.herald.pool, appIdOrUid);
-  if (app === null || (scope !== null && app.id !== scope)) {
-    throw new HeraldError('not_found', `application ${appIdOrUid} not found`);
-  }
-  if (scope !== null) requirePermission(req, perm);
-  return app;
+  const refused = app === null ? notFound(appIdOrUid) : authorizeApp(req, app.id, appIdOrUid, perm);
+  if (refused) throw refused;
+  return app!;
+}
+
+const notFound = (appIdOrUid: string) => new HeraldError('not_found', `application ${appIdOrUid} not found`);
+
+/**
+ * The second half of {@link requireApp}, for a caller that found the application itself (the publish
+ * group commit): the error to answer when this caller may not act on application `appId` with `perm`,
+ * else null. A global caller's permission must already have been checked.
+ */
+export function authorizeApp(req: FastifyRequest, appId: string, appIdOrUid: string, perm: Permission): HeraldError | null {
+  const scope = req.principal.appId;
+  if (scope === null) return null;
+  if (appId !== scope) return notFound(appIdOrUid);
+  return req.principal.permissions.has(perm) ? null : new HeraldError('forbidden', `this token lacks the "${perm}" permission`);
 }
 
 /** Whether this caller may read endpoint secrets: `update` permission, and the operator allows it at all. */

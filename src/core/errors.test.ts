@@ -14,6 +14,7 @@ describe('httpStatusOf', () => {
       idempotency_conflict: 409,
       unprocessable: 422,
       internal: 500,
+      unavailable: 503,
       config: 500,
     };
     expect(httpStatusOf).toEqual(expected);

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'idempotency_conflict'
   | 'unprocessable'
   | 'internal'
+  | 'unavailable'
   | 'config';
 
 /** The HTTP status each code maps to. `Record` makes the compiler reject a missing code. */
@@ -32,6 +33,8 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   idempotency_conflict: 409,
   unprocessable: 422,
   internal: 500,
+  // The database did not answer: the caller may retry (with the same eventId, nothing is sent twice).
+  unavailable: 503,
   // A misconfigured server is the operator's problem, not the caller's: 500, with a detail for the logs.
   config: 500,
 };

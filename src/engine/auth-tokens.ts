@@ -38,6 +38,8 @@ export interface Credential {
   appId: string | null;
   /** Portal tokens: the session id given at issue. */
   sessionId: string | null;
+  /** When the token expires, or null for never. */
+  expiresAt: Date | null;
 }
 
 const KIND_PREFIX: Record<TokenKind, string> = { api_key: 'hk', portal: 'hp', admin: 'ha' };
@@ -127,7 +129,7 @@ const unauthorized = (detail: string) => new HeraldError('unauthorized', detail)
 export async function authenticateToken(db: Queryable, token: string, opts: AuthenticateOptions): Promise<Credential> {
   const hash = hashToken(token);
   if (opts.adminTokenHash !== null && timingSafeEqual(hash, opts.adminTokenHash)) {
-    return { kind: 'admin', id: 'admin', permissions: new Set(PERMISSIONS), appId: null, sessionId: null };
+    return { kind: 'admin', id: 'admin', permissions: new Set(PERMISSIONS), appId: null, sessionId: null, expiresAt: null };
   }
   const parsed = parseToken(token);
   if (parsed === null) throw unauthorized('the bearer token is not valid');
@@ -151,5 +153,6 @@ export async function authenticateToken(db: Queryable, token: string, opts: Auth
     permissions: new Set(row.permissions.filter((p): p is Permission => (PERMISSIONS as readonly string[]).includes(p))),
     appId: row.appId,
     sessionId: row.sessionId,
+    expiresAt: row.expiresAt,
   };
 }

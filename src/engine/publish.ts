@@ -8,7 +8,7 @@ import { HeraldError } from '../core/errors.js';
 import { validateEventTypeName } from '../core/filters.js';
 import { newOrderedId } from '../core/ids.js';
 import { renderEnvelope } from '../core/envelope.js';
-import { getPublishTarget, insertMessages, type MessageRow, type PublishTarget } from '../store/messages.js';
+import { getPublishTargets, insertMessages, type MessageRow, type InsertResult, type NewMessage, type PublishTarget } from '../store/messages.js';
 import type { Queryable } from '../store/pool.js';
 
 /** Default payload limit; HERALD_MAX_PAYLOAD_BYTES changes it. */
@@ -16,6 +16,10 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
 
 /** Same pattern and length as Svix's eventId. */
 const EVENT_ID_PATTERN = /^[a-zA-Z0-9\-_.]{1,256}$/;
+
+/** Same pattern and length as Svix's channel names; at most five per message. */
+const CHANNEL_PATTERN = /^[a-zA-Z0-9\-_.]{1,128}$/;
+const MAX_CHANNELS = 5;
 
 /** One message to publish. */
 export interface PublishInput {
@@ -25,6 +29,8 @@ export interface PublishInput {
   payload: unknown;
   /** Your idempotency key: publishing it again returns the first message and creates nothing. */
   eventId?: string | null;
+  /** Up to five channels to tag the message with (stored and returned). */
+  channels?: string[] | null;
 }
 
 /** A stored message. */
@@ -37,6 +43,8 @@ export interface PublishedMessage {
   eventId: string | null;
   /** The payload as sent. */
   payload: Record<string, unknown>;
+  /** Channels (of the first message, for a duplicate). */
+  channels: string[] | null;
   /** Publish time. */
   timestamp: Date;
   /** Deliveries created (0 for a duplicate). */
@@ -53,8 +61,16 @@ export interface PublishOptions {
   maxPayloadBytes?: number;
 }
 
-/** Checks one input; throws a HeraldError naming the bad field. */
-function validate(input: PublishInput, index: number): { eventType: string; payload: Record<string, unknown>; eventId: string | null } {
+/** A validated input. */
+interface Checked {
+  eventType: string;
+  payload: Record<string, unknown>;
+  eventId: string | null;
+  channels: string[] | null;
+}
+
+/** Checks one input; throws a HeraldError naming the bad field (`[index].field` inside a batch). */
+function validate(input: PublishInput, index: number): Checked {
   const at = (field: string) => (index >= 0 ? `[${index}].${field}` : field);
   if (typeof input?.eventType !== 'string') {
     throw new HeraldError('validation', 'eventType is required', { fields: [{ path: at('eventType'), message: 'required' }] });
@@ -72,14 +88,29 @@ function validate(input: PublishInput, index: number): { eventType: string; payl
       fields: [{ path: at('eventId'), message: 'invalid characters or length' }],
     });
   }
-  return { eventType: input.eventType, payload: p as Record<string, unknown>, eventId };
+  return { eventType: input.eventType, payload: p as Record<string, unknown>, eventId, channels: checkChannels(input.channels, at) };
 }
+
+/** The distinct channels of an input, or null; throws naming the bad one. */
+function checkChannels(channels: unknown, at: (field: string) => string): string[] | null {
+  if (channels === undefined || channels === null) return null;
+  const bad = (message: string, path = 'channels') => new HeraldError('validation', `channels: ${message}`, { fields: [{ path: at(path), message }] });
+  if (!Array.isArray(channels)) throw bad('must be an array of strings');
+  if (channels.length > MAX_CHANNELS) throw bad(`at most ${MAX_CHANNELS} channels`);
+  for (const [i, c] of channels.entries()) {
+    if (typeof c !== 'string' || !CHANNEL_PATTERN.test(c)) throw bad('must be 1-128 characters of a-z, A-Z, 0-9, "-", "_" or "."', `channels.${i}`);
+  }
+  return channels.length > 0 ? [...new Set(channels as string[])] : null;
+}
+
+/** A message ready to insert, with the hash that recognises a republished event. */
+type Serialised = NewMessage;
 
 /**
  * Serialises one message: its payload, or the payload wrapped in the event type's (else the
  * application's) envelope. These bytes are stored, sent to every endpoint and signed.
  */
-function serialise(m: ReturnType<typeof validate>, target: PublishTarget, maxBytes: number, now: Date) {
+function serialise(m: Checked, target: PublishTarget, maxBytes: number, now: Date): Serialised {
   const id = newOrderedId('msg', now.getTime());
   const template = target.typeEnvelopes[m.eventType] ?? target.envelope;
   const body = Buffer.from(
@@ -96,7 +127,16 @@ function serialise(m: ReturnType<typeof validate>, target: PublishTarget, maxByt
   // The hash is of what the publisher sent, not of the envelope (which holds this message's own id),
   // so publishing the same eventId and payload again is recognised as the same event.
   const published = template ? JSON.stringify(m.payload) : body;
-  return { id, eventType: m.eventType, eventId: m.eventId, payload: body, payloadHash: createHash('sha256').update(published).digest(), createdAt: now };
+  return {
+    id,
+    appId: target.id,
+    eventType: m.eventType,
+    eventId: m.eventId,
+    channels: m.channels,
+    payload: body,
+    payloadHash: createHash('sha256').update(published).digest(),
+    createdAt: now,
+  };
 }
 
 function toPublished(row: MessageRow, deliveries: number, duplicate: boolean): PublishedMessage {
@@ -105,6 +145,7 @@ function toPublished(row: MessageRow, deliveries: number, duplicate: boolean): P
     eventType: row.eventType,
     eventId: row.eventId,
     payload: JSON.parse(row.payload.toString('utf8')) as Record<string, unknown>,
+    channels: row.channels ?? null,
     timestamp: row.createdAt,
     deliveries,
     duplicate,
@@ -118,7 +159,85 @@ export type PublishOutcome = { ok: true; message: PublishedMessage } | { ok: fal
 export const MAX_BATCH_MESSAGES = 1_000;
 
 /** Turns anything thrown for one message into the HeraldError reported for it. */
-const asHeraldError = (e: unknown): HeraldError => (e instanceof HeraldError ? e : new HeraldError('internal', String(e), { cause: e }));
+export const asHeraldError = (e: unknown): HeraldError => (e instanceof HeraldError ? e : new HeraldError('internal', String(e), { cause: e }));
+
+/** One message addressed to an application: what {@link prepareMessages} takes. */
+export interface AddressedInput {
+  /** Application id or uid. */
+  app: string;
+  /** The message. */
+  input: PublishInput;
+  /** Position in a batch (error paths say `[index].field`), or -1 for a single message. */
+  index: number;
+  /**
+   * Checked once the application is found, before anything is written: an error refuses this message
+   * (the API's scope and permission checks, so one query finds the application for both).
+   */
+  authorize?: (target: PublishTarget) => HeraldError | null;
+}
+
+/** A message ready to store, or why it was refused before anything was written. */
+export type Prepared = { ok: true; row: Serialised } | { ok: false; error: HeraldError };
+
+/**
+ * Validates and serialises messages of any applications with one query for all of them (applications
+ * and envelopes). Nothing is written. `targets` holds every application found.
+ */
+export async function prepareMessages(
+  db: Queryable,
+  items: AddressedInput[],
+  opts: Required<PublishOptions>,
+): Promise<{ prepared: Prepared[]; targets: Map<string, PublishTarget> }> {
+  const checked = items.map((item) => {
+    try {
+      return { ok: true as const, m: validate(item.input, item.index) };
+    } catch (e) {
+      return { ok: false as const, error: asHeraldError(e) };
+    }
+  });
+  const apps = [...new Set(items.map((i) => i.app))];
+  const types = [...new Set(checked.flatMap((c) => (c.ok ? [c.m.eventType] : [])))];
+  const targets = await getPublishTargets(db, apps, types);
+  const prepared = checked.map((c, i): Prepared => {
+    if (!c.ok) return c;
+    const item = items[i]!;
+    const target = targets.get(item.app);
+    if (!target) return { ok: false, error: new HeraldError('not_found', `application ${item.app} not found`) };
+    const refused = item.authorize?.(target);
+    if (refused) return { ok: false, error: refused };
+    try {
+      return { ok: true, row: serialise(c.m, target, opts.maxPayloadBytes, opts.now) };
+    } catch (e) {
+      return { ok: false, error: asHeraldError(e) };
+    }
+  });
+  return { prepared, targets };
+}
+
+/**
+ * Stores the prepared messages in one statement (two when some eventIds were already used) and gives
+ * one outcome per input, in order. A failing statement fails every message of it: the caller decides
+ * whether to retry them apart (the group commit does, for data errors).
+ */
+export async function storePrepared(db: Queryable, prepared: Prepared[]): Promise<PublishOutcome[]> {
+  const rows = prepared.flatMap((p) => (p.ok ? [p.row] : []));
+  const stored = rows.length > 0 ? await insertMessages(db, rows) : [];
+  let next = 0;
+  return prepared.map((p): PublishOutcome => {
+    if (!p.ok) return p;
+    const r = stored[next++]!;
+    try {
+      return { ok: true, message: outcomeOf(r, p.row) };
+    } catch (e) {
+      return { ok: false, error: asHeraldError(e) };
+    }
+  });
+}
+
+const withDefaults = (opts: PublishOptions): Required<PublishOptions> => ({
+  now: opts.now ?? new Date(),
+  maxPayloadBytes: opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+});
 
 /**
  * Publishes messages for one application with one result per input, in order: a message that is
@@ -130,43 +249,14 @@ export async function publishEach(db: Queryable, app: string, inputs: PublishInp
   if (inputs.length > MAX_BATCH_MESSAGES) {
     throw new HeraldError('validation', `at most ${MAX_BATCH_MESSAGES} messages per call; got ${inputs.length}`);
   }
-  const now = opts.now ?? new Date();
-  const maxBytes = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-  const checked = inputs.map((input, i) => {
-    try {
-      return { ok: true as const, m: validate(input, i) };
-    } catch (e) {
-      return { ok: false as const, error: asHeraldError(e) };
-    }
-  });
-  const types = [...new Set(checked.flatMap((c) => (c.ok ? [c.m.eventType] : [])))];
-  const application = await getPublishTarget(db, app, types);
-  if (!application) throw new HeraldError('not_found', `application ${app} not found`);
-  const prepared = checked.map((c) => {
-    if (!c.ok) return c;
-    try {
-      return { ok: true as const, row: serialise(c.m, application, maxBytes, now) };
-    } catch (e) {
-      return { ok: false as const, error: asHeraldError(e) };
-    }
-  });
-  const rows = prepared.flatMap((p) => (p.ok ? [p.row] : []));
-  const stored = rows.length > 0 ? await insertMessages(db, application.id, rows) : [];
-  let next = 0;
-  return prepared.map((p): PublishOutcome => {
-    if (!p.ok) return p;
-    const r = stored[next++]!;
-    try {
-      return { ok: true, message: outcomeOf(r, p.row, application.id) };
-    } catch (e) {
-      return { ok: false, error: asHeraldError(e) };
-    }
-  });
+  const { prepared, targets } = await prepareMessages(db, inputs.map((input, index) => ({ app, input, index })), withDefaults(opts));
+  if (!targets.has(app)) throw new HeraldError('not_found', `application ${app} not found`);
+  return storePrepared(db, prepared);
 }
 
 /** The published message of one insert result; throws `conflict` for an eventId reused with other data. */
-function outcomeOf(r: Awaited<ReturnType<typeof insertMessages>>[number], mine: ReturnType<typeof serialise>, appId: string): PublishedMessage {
-  if (r.inserted) return toPublished({ ...mine, appId }, r.deliveries, false);
+function outcomeOf(r: InsertResult, mine: Serialised): PublishedMessage {
+  if (r.inserted) return toPublished(mine, r.deliveries, false);
   if (!r.existing.payloadHash.equals(mine.payloadHash) || r.existing.eventType !== mine.eventType) {
     throw new HeraldError(
       'conflict',
@@ -189,14 +279,16 @@ export async function publishMany(
   inputs: PublishInput[],
   opts: PublishOptions = {},
 ): Promise<PublishedMessage[]> {
-  const now = opts.now ?? new Date();
-  const maxBytes = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-  const valid = inputs.map((input, i) => validate(input, inputs.length > 1 ? i : -1));
-  const application = await getPublishTarget(db, app, [...new Set(valid.map((m) => m.eventType))]);
-  if (!application) throw new HeraldError('not_found', `application ${app} not found`);
-  const prepared = valid.map((m) => serialise(m, application, maxBytes, now));
-  const results = await insertMessages(db, application.id, prepared);
-  return results.map((r, i) => outcomeOf(r, prepared[i]!, application.id));
+  const o = withDefaults(opts);
+  // Validation errors first, before any query: a bad input never costs a round trip.
+  inputs.forEach((input, i) => validate(input, inputs.length > 1 ? i : -1));
+  const { prepared, targets } = await prepareMessages(db, inputs.map((input, i) => ({ app, input, index: inputs.length > 1 ? i : -1 })), o);
+  if (!targets.has(app)) throw new HeraldError('not_found', `application ${app} not found`);
+  const refused = prepared.find((p) => !p.ok);
+  if (refused && !refused.ok) throw refused.error;
+  const rows = prepared.flatMap((p) => (p.ok ? [p.row] : []));
+  const results = await insertMessages(db, rows);
+  return results.map((r, i) => outcomeOf(r, rows[i]!));
 }
 
 /** Publishes one message; see {@link publishMany}. */

@@ -10,6 +10,10 @@ import { messageWindowParams, messageWindowSql, type MessageWindowFilter } from 
 export interface NewMessage {
   /** msg_… */
   id: string;
+  /** Owning application (several applications can share one insert: the publish group commit). */
+  appId: string;
+  /** Channels given at publish, or null. */
+  channels: string[] | null;
   /** Event type name. */
   eventType: string;
   /** Publisher's idempotency key, or null. */
@@ -63,57 +67,66 @@ export const FILTER_MATCH_SQL = (e: string, t: string) => `(
     where f = ${t} or f = '*' or (right(f, 2) = '.*' and starts_with(${t}, left(f, -1)))))`;
 
 /**
- * Inserts messages and, in the same statement, one pending delivery per enabled endpoint of the
- * application whose filter matches; then notifies waiting workers (delivered at commit). A message
- * whose eventId already exists is not inserted and the stored one is returned instead.
- * Three round trips at most for any batch size: this is the publish hot path.
+ * Inserts messages (of one or several applications) and, in the same statement, one pending delivery
+ * per enabled endpoint of the message's application whose filter matches; then notifies waiting
+ * workers (delivered at commit). A message whose eventId already exists is not inserted and the stored
+ * one is returned instead. Two round trips at most for any batch: this is the publish hot path.
+ *
+ * Cost, per message: the message row (3 index entries) and, per delivery, the row (5 index entries)
+ * and two foreign-key checks; the counts per message are one hash aggregate over what was inserted,
+ * not a scan per message (that made a batch of 1,000 messages to 4 endpoints cost 600 ms instead of 60).
  */
-export async function insertMessages(db: Queryable, appId: string, batch: NewMessage[]): Promise<InsertResult[]> {
+export async function insertMessages(db: Queryable, batch: NewMessage[]): Promise<InsertResult[]> {
+  // Channels travel as one text per message ("a,b"; channel names cannot hold a comma): PostgreSQL
+  // arrays cannot be ragged, so a text[][] parameter cannot carry them.
   const { rows } = await db.query<{ id: string; deliveries: number }>(
     `with input as (
-       select * from unnest($2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::timestamptz[])
-         as t(id, event_type, event_id, payload, payload_hash, created_at)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::timestamptz[], $8::text[])
+         as t(id, app_id, event_type, event_id, payload, payload_hash, created_at, channels)
      ), ins as (
-       insert into message (id, app_id, event_type, event_id, payload, payload_hash, created_at)
-       select id, $1, event_type, event_id, payload, payload_hash, created_at from input
+       insert into message (id, app_id, event_type, event_id, payload, payload_hash, created_at, channels)
+       select id, app_id, event_type, event_id, payload, payload_hash, created_at, string_to_array(channels, ',') from input
        on conflict (app_id, event_id) where event_id is not null do nothing
-       returning id, event_type, created_at
+       returning id, app_id, event_type, created_at
      ), fan as (
        -- A paused endpoint (disabled by a person) gets its deliveries held: pending, not claimed until
        -- it is enabled. One disabled automatically gets them as skipped, so recover can bring them back.
        insert into delivery (app_id, msg_id, endpoint_id, state, next_attempt_at, created_at, last_error)
-       select $1, ins.id, e.id, case when e.disabled and e.disabled_by = 'auto' then 'skipped' else 'pending' end,
+       select ins.app_id, ins.id, e.id, case when e.disabled and e.disabled_by = 'auto' then 'skipped' else 'pending' end,
          ins.created_at, ins.created_at,
          case when e.disabled and e.disabled_by = 'auto' then '${SKIPPED_DISABLED}' end
-       from ins join endpoint e on e.app_id = $1 and ${FILTER_MATCH_SQL('e', 'ins.event_type')}
+       from ins join endpoint e on e.app_id = ins.app_id and ${FILTER_MATCH_SQL('e', 'ins.event_type')}
        returning msg_id, state
      )
-     select ins.id, (select count(*) from fan where fan.msg_id = ins.id and fan.state <> 'skipped')::int as deliveries
-     from ins cross join (select pg_notify('herald_due', '')) n`,
+     select ins.id, coalesce(f.n, 0)::int as deliveries
+     from ins left join (select msg_id, count(*) filter (where state <> 'skipped') as n from fan group by msg_id) f on f.msg_id = ins.id
+       cross join (select pg_notify('herald_due', '')) n`,
     [
-      appId,
       batch.map((m) => m.id),
+      batch.map((m) => m.appId),
       batch.map((m) => m.eventType),
       batch.map((m) => m.eventId),
       batch.map((m) => m.payload),
       batch.map((m) => m.payloadHash),
       batch.map((m) => m.createdAt),
+      batch.map((m) => (m.channels?.length ? m.channels.join(',') : null)),
     ],
   );
   const inserted = new Map(rows.map((r) => [r.id, r.deliveries]));
-  const missingEventIds = batch.filter((m) => !inserted.has(m.id)).map((m) => m.eventId);
+  const missing = batch.filter((m) => !inserted.has(m.id));
   const existing = new Map<string, MessageRow>();
-  if (missingEventIds.length > 0) {
+  if (missing.length > 0) {
     const found = await db.query<MessageRow>(
-      `select ${MESSAGE_COLUMNS} from message where app_id = $1 and event_id = any($2::text[])`,
-      [appId, missingEventIds],
+      `select ${MESSAGE_COLUMNS} from message
+       where event_id is not null and (app_id, event_id) in (select * from unnest($1::text[], $2::text[]))`,
+      [missing.map((m) => m.appId), missing.map((m) => m.eventId)],
     );
-    for (const r of found.rows) existing.set(r.eventId ?? '', r);
+    for (const r of found.rows) existing.set(`${r.appId}\u0000${r.eventId ?? ''}`, r);
   }
   return batch.map((m): InsertResult => {
     const deliveries = inserted.get(m.id);
     if (deliveries !== undefined) return { inserted: true, id: m.id, deliveries };
-    const prior = existing.get(m.eventId ?? '');
+    const prior = existing.get(`${m.appId}\u0000${m.eventId ?? ''}`);
     if (!prior) throw new Error(`message ${m.id} was neither inserted nor found by eventId`);
     return { inserted: false, id: prior.id, existing: prior };
   });
@@ -132,18 +145,24 @@ export interface PublishTarget {
 }
 
 /**
- * Finds the application by id or uid and, in the same round trip, the envelopes of the event types
- * being published: the publish path pays no extra query for envelopes.
+ * Finds applications by id or uid and, in the same round trip, the envelopes of the event types being
+ * published: the publish path pays one query for every application of a group commit, envelopes
+ * included. Keys that match no application are absent from the result.
  */
-export async function getPublishTarget(db: Queryable, idOrUid: string, eventTypes: string[]): Promise<PublishTarget | null> {
-  const { rows } = await db.query<PublishTarget>(
-    `select a.id, a.uid, a.envelope,
-       coalesce((select json_object_agg(name, envelope) from event_type
-                 where name = any($2::text[]) and envelope is not null), '{}'::json) as "typeEnvelopes"
-     from application a where a.id = $1 or a.uid = $1 order by (a.id = $1) desc limit 1`,
-    [idOrUid, eventTypes],
+export async function getPublishTargets(db: Queryable, idsOrUids: string[], eventTypes: string[]): Promise<Map<string, PublishTarget>> {
+  const { rows } = await db.query<PublishTarget & { key: string }>(
+    `with types as (
+       select coalesce(json_object_agg(name, envelope), '{}'::json) as envelopes from event_type
+       where name = any($2::text[]) and envelope is not null
+     )
+     select k.key, a.id, a.uid, a.envelope, types.envelopes as "typeEnvelopes"
+     from unnest($1::text[]) k(key)
+     cross join lateral (
+       select id, uid, envelope from application where id = k.key or uid = k.key order by (id = k.key) desc limit 1
+     ) a cross join types`,
+    [idsOrUids, eventTypes],
   );
-  return rows[0] ?? null;
+  return new Map(rows.map(({ key, ...target }) => [key, target]));
 }
 
 /** One message of an application. */
@@ -154,11 +173,6 @@ export async function getMessage(db: Queryable, appId: string, msgId: string): P
     [appId, msgId],
   );
   return rows[0] ?? null;
-}
-
-/** Records the channels of a just-published message (same transaction as the publish). */
-export async function setMessageChannels(db: Queryable, appId: string, msgId: string, channels: string[]): Promise<void> {
-  await db.query('update message set channels = $3 where app_id = $1 and id = $2', [appId, msgId, channels]);
 }
 
 /** Filters of a message list. */

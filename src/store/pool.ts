@@ -53,3 +53,13 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     client.release(lost);
   }
 }
+
+/**
+ * Whether a statement failed because of the data it carried (SQLSTATE classes 22 data exception, 23
+ * integrity constraint, 54 program limit) rather than the database or the connection: only then is
+ * it worth retrying the rows of a batch on their own, to find the one that cannot be stored.
+ */
+export function isDataError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && /^(22|23|54)/.test(code);
+}

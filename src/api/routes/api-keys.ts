@@ -61,6 +61,7 @@ export default async function apiKeyRoutes(app: Api, deps: ApiDeps): Promise<voi
     if (!(await revokeAuthToken(herald.pool, 'api_key', req.params.key_id, herald.clock.now()))) {
       throw new HeraldError('not_found', `API key ${req.params.key_id} not found (or already revoked)`);
     }
+    req.server.credentialCache.clear();
     return reply.code(204).send();
   });
 }

@@ -125,6 +125,7 @@ function portalRevocationRoutes(app: Api, deps: ApiDeps): void {
       throw new HeraldError('forbidden', 'only portal tokens log out; revoke an API key with DELETE /api/v1/api-key/{key_id}');
     }
     await revokeAuthToken(herald.pool, 'portal', req.principal.id, herald.clock.now());
+    req.server.credentialCache.clear();
     return reply.code(204).send();
   });
 
@@ -146,6 +147,7 @@ function portalRevocationRoutes(app: Api, deps: ApiDeps): void {
       sessionIds: body.sessionIds ?? null,
       now: herald.clock.now(),
     });
+    req.server.credentialCache.clear();
     return reply.code(204).send();
   });
 }

@@ -116,7 +116,7 @@ function sendExampleRoute(app: Api, deps: ApiDeps): void {
       if (ep.disabled) throw new HeraldError('conflict', `endpoint ${ep.id} is disabled; enable it to send it a test event`);
       const { eventType, exampleIndex } = req.body;
       const payload = await examplePayload(deps, eventType, exampleIndex ?? null);
-      const msg = prepareMessage(eventType, payload, herald.clock.now(), herald.config.HERALD_MAX_PAYLOAD_BYTES);
+      const msg = prepareMessage(application.id, eventType, payload, herald.clock.now(), herald.config.HERALD_MAX_PAYLOAD_BYTES);
       // False only if the endpoint was deleted since it was looked up.
       if (!(await insertMessageForEndpoint(db, application.id, ep.id, msg))) throw endpointNotFound(req.params.endpoint_id);
       return reply.code(202).send(toMessageOut({ ...msg, channels: null }));
@@ -208,7 +208,7 @@ async function examplePayload(deps: ApiDeps, eventType: string, index: number | 
 }
 
 /** Serialises a test message the way publish does (same id scheme, same payload limit). */
-function prepareMessage(eventType: string, payload: Record<string, unknown>, now: Date, maxBytes: number): NewMessage {
+function prepareMessage(appId: string, eventType: string, payload: Record<string, unknown>, now: Date, maxBytes: number): NewMessage {
   validateEventTypeName(eventType);
   const body = Buffer.from(JSON.stringify(payload), 'utf8');
   if (body.length > maxBytes) {
@@ -216,8 +216,10 @@ function prepareMessage(eventType: string, payload: Record<string, unknown>, now
   }
   return {
     id: newOrderedId('msg', now.getTime()),
+    appId,
     eventType,
     eventId: null,
+    channels: null,
     payload: body,
     payloadHash: createHash('sha256').update(body).digest(),
     createdAt: now,

@@ -6,12 +6,11 @@
  */
 import type { z } from 'zod';
 import { HeraldError, httpStatusOf } from '../../core/errors.js';
-import { publish, publishEach, type PublishedMessage } from '../../engine/publish.js';
+import { publishEach, type PublishedMessage } from '../../engine/publish.js';
 import { pathSegments } from '../errors.js';
 import type { Herald } from '../../engine/herald.js';
-import { getMessage, listMessages, setMessageChannels } from '../../store/messages.js';
-import { inTransaction } from '../../store/pool.js';
-import { requireApp } from '../auth.js';
+import { getMessage, listMessages } from '../../store/messages.js';
+import { authorizeApp, requireApp, requirePermission } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
 import { listResponse } from '../pagination.js';
 import { AppParams } from '../schemas/applications.js';
@@ -56,9 +55,16 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
       },
     },
     async (req, reply) => {
-      const application = await requireApp(req, deps, req.params.app_id, 'create');
-      const msg = await createMessage(herald, application.id, req.body);
-      return reply.code(202).send(msg.out(req.query.with_content));
+      // The application is found by the publish group's own query, which checks this caller's scope
+      // before anything is written: one query per group instead of one per request.
+      if (req.principal.appId === null) requirePermission(req, 'create');
+      const body = req.body;
+      const msg = await herald.publish(
+        req.params.app_id,
+        { eventType: body.eventType, payload: body.payload, eventId: body.eventId ?? null, channels: body.channels ?? null },
+        (target) => authorizeApp(req, target.id, req.params.app_id, 'create'),
+      );
+      return reply.code(202).send(publishedOut(msg, req.query.with_content));
     },
   );
 
@@ -162,86 +168,20 @@ async function publishBatch(herald: Herald, appId: string, items: unknown[], wit
     return { ok: false as const, result: refused(new HeraldError('validation', 'invalid message', { fields }), i) };
   });
   const valid = parsed.flatMap((p) => (p.ok ? [p.body] : []));
-  const inputs = valid.map((b) => ({ eventType: b.eventType, payload: b.payload, eventId: b.eventId ?? null }));
-  const outcomes =
-    valid.length === 0
-      ? []
-      : valid.some((b) => b.channels)
-        ? await inTransaction(herald.pool, async (client) => {
-            const out = await publishEach(client, appId, inputs, opts);
-            for (const [i, o] of out.entries()) {
-              const channels = valid[i]!.channels;
-              if (o.ok && !o.message.duplicate && channels) await setMessageChannels(client, appId, o.message.id, channels);
-            }
-            return out;
-          })
-        : await publishEach(herald.pool, appId, inputs, opts);
+  const inputs = valid.map((b) => ({ eventType: b.eventType, payload: b.payload, eventId: b.eventId ?? null, channels: b.channels ?? null }));
+  const outcomes = valid.length === 0 ? [] : await publishEach(herald.pool, appId, inputs, opts);
+  const stored = outcomes.flatMap((o) => (o.ok && !o.message.duplicate ? [o.message] : []));
+  herald.metrics.countPublished(stored.length, stored.reduce((n, m) => n + m.deliveries, 0));
   let next = 0;
-  const results: BatchResult[] = [];
-  for (const [i, p] of parsed.entries()) {
-    if (!p.ok) {
-      results.push(p.result);
-      continue;
-    }
+  return parsed.map((p, i): BatchResult => {
+    if (!p.ok) return p.result;
     const o = outcomes[next++]!;
-    if (!o.ok) {
-      results.push(refused(o.error, i));
-      continue;
-    }
-    const channels = o.message.duplicate ? ((await getMessage(herald.pool, appId, o.message.id))?.channels ?? null) : (p.body.channels ?? null);
-    results.push({
-      status: 202,
-      error: null,
-      message: {
-        id: o.message.id,
-        eventType: o.message.eventType,
-        eventId: o.message.eventId,
-        payload: withContent ? o.message.payload : {},
-        channels,
-        timestamp: o.message.timestamp,
-      },
-    });
-  }
-  return results;
+    if (!o.ok) return refused(o.error, i);
+    return { status: 202, error: null, message: publishedOut(o.message, withContent) };
+  });
 }
 
-/** A published message and how to show it. */
-interface Created {
-  /** The engine's result. */
-  msg: PublishedMessage;
-  /** MessageOut, with or without the payload. */
-  out(withContent: boolean): z.output<typeof MessageOut>;
-}
-
-/**
- * Publishes; channels are written in the same transaction, so a message never exists without
- * them. A duplicate eventId returns the first message, channels included.
- */
-async function createMessage(herald: Herald, appId: string, body: z.output<typeof MessageIn>): Promise<Created> {
-  const opts = { now: herald.clock.now(), maxPayloadBytes: herald.config.HERALD_MAX_PAYLOAD_BYTES };
-  const input = { eventType: body.eventType, payload: body.payload, eventId: body.eventId ?? null };
-  let msg: PublishedMessage;
-  let channels = body.channels ?? null;
-  if (!channels) {
-    msg = await publish(herald.pool, appId, input, opts);
-  } else {
-    const withChannels = channels;
-    msg = await inTransaction(herald.pool, async (client) => {
-      const m = await publish(client, appId, input, opts);
-      if (!m.duplicate) await setMessageChannels(client, appId, m.id, withChannels);
-      return m;
-    });
-  }
-  if (msg.duplicate) channels = (await getMessage(herald.pool, appId, msg.id))?.channels ?? null;
-  return {
-    msg,
-    out: (withContent) => ({
-      id: msg.id,
-      eventType: msg.eventType,
-      eventId: msg.eventId,
-      payload: withContent ? msg.payload : {},
-      channels,
-      timestamp: msg.timestamp,
-    }),
-  };
+/** MessageOut of a message the engine just published (or found, for a repeated eventId). */
+function publishedOut(m: PublishedMessage, withContent: boolean): z.output<typeof MessageOut> {
+  return { id: m.id, eventType: m.eventType, eventId: m.eventId, payload: withContent ? m.payload : {}, channels: m.channels, timestamp: m.timestamp };
 }
