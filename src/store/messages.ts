@@ -96,6 +96,9 @@ export async function insertMessages(db: Queryable, batch: NewMessage[]): Promis
          ins.created_at, ins.created_at,
          case when e.disabled and e.disabled_by = 'auto' then '${SKIPPED_DISABLED}' end
        from ins join endpoint e on e.app_id = ins.app_id and ${FILTER_MATCH_SQL('e', 'ins.event_type')}
+       -- Delivery ids in publish order (message ids are ordered): strict-order lanes and paused lanes
+       -- send by (due time, id), and a batch shares one due time.
+       order by ins.id, e.id
        returning msg_id, state
      )
      select ins.id, coalesce(f.n, 0)::int as deliveries
