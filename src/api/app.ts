@@ -1,6 +1,7 @@
 /**
  * buildApp(deps): the Fastify application — management API (Svix v1 shaped), OpenAPI document,
- * API reference, and (once built) the dashboard. One plugin per resource under src/api/routes/.
+ * API reference, Prometheus metrics at /metrics, and (once built) the dashboard. One plugin per
+ * resource under src/api/routes/.
  */
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -16,6 +17,7 @@ import endpointRoutes from './routes/endpoints.js';
 import messageRoutes from './routes/messages.js';
 import attemptRoutes from './routes/attempts.js';
 import authRoutes from './routes/auth.js';
+import metricsRoutes from './routes/metrics.js';
 import { registerWeb } from './static.js';
 
 /** Largest request body: the payload limit plus room for the envelope around it. */
@@ -53,6 +55,8 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
     },
     { prefix: '/api/v1' },
   );
+  // Outside /api/v1: scrapers authenticate with HERALD_METRICS_TOKEN, not with API tokens.
+  await metricsRoutes(app as unknown as Api, deps);
   await registerWeb(app as unknown as Api, { portalFrameAncestors: herald.config.HERALD_PORTAL_FRAME_ANCESTORS });
   return app as unknown as Api;
 }

@@ -24,6 +24,10 @@ import { lockLanes, setLaneHolds, updateBreakers } from '../store/lanes.js';
 import { disableEndpoints } from '../store/endpoints.js';
 import { inTransaction } from '../store/pool.js';
 import type { Logger } from '../logger.js';
+import type { HeraldMetrics } from '../metrics/registry.js';
+
+/** What persisting reports to: the results each committed group wrote. */
+export type ResultMetrics = Pick<HeraldMetrics, 'recordResults'>;
 
 /** A delivery whose attempt is over and whose next state is decided. */
 export interface FinishedDelivery {
@@ -53,6 +57,8 @@ export interface PersistContext {
   breaker: BreakerSettings;
   /** Logger. */
   log: Logger;
+  /** Counts the results once their group has committed. */
+  metrics?: ResultMetrics;
 }
 
 /**
@@ -116,7 +122,7 @@ async function writeUnstorable(pool: pg.Pool, f: FinishedDelivery, err: unknown,
 }
 
 async function writeGroup(pool: pg.Pool, batch: FinishedDelivery[], ctx: PersistContext): Promise<void> {
-  const disabled = await inTransaction(pool, async (client) => {
+  const { disabled, mine } = await inTransaction(pool, async (client) => {
     // Lanes first, as claims do (lane, then its deliveries): a claim holding a lane while it waits for
     // a delivery row this write holds would otherwise deadlock with it.
     await lockLanes(client, laneEndpoints(batch));
@@ -176,8 +182,9 @@ async function writeGroup(pool: pg.Pool, batch: FinishedDelivery[], ctx: Persist
       ],
       ctx.now,
     );
-    return disabled;
+    return { disabled, mine };
   });
+  ctx.metrics?.recordResults(mine);
   for (const d of disabled) ctx.log.warn({ endpointId: d.id, appId: d.appId, reason: d.reason }, 'endpoint disabled');
 }
 

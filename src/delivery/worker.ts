@@ -33,7 +33,7 @@ export interface Claim extends ClaimedDelivery {
 }
 import type { HttpClient } from './http-client.js';
 import { buildSignedRequest, SecretKeyCache } from './build-request.js';
-import { persistResults, type FinishedDelivery } from './persist.js';
+import { persistResults, type FinishedDelivery, type ResultMetrics } from './persist.js';
 import { afterAttempt, attemptRecord, withoutAttempt } from './next-state.js';
 import type { Logger } from '../logger.js';
 
@@ -65,6 +65,8 @@ export interface WorkerOptions {
   pollIntervalMs: number;
   /** Logger. */
   log: Logger;
+  /** Where written results are counted (Herald's metrics); none = not counted. */
+  metrics?: ResultMetrics;
   /** Randomness for jitter. */
   random?: () => number;
   /** Name in lease_owner, for debugging. */
@@ -325,6 +327,7 @@ export class DeliveryWorker {
         autoDisable: this.opts.autoDisable,
         breaker: this.opts.breaker,
         log: this.opts.log,
+        metrics: this.opts.metrics,
       });
       for (const f of batch) this.held.delete(f.delivery.id);
     } catch (e) {

@@ -13,10 +13,15 @@ import { parseCidrList } from '../delivery/address-policy.js';
 import { createHttpClient, type HttpClient } from '../delivery/http-client.js';
 import { DeliveryWorker } from '../delivery/worker.js';
 import type { Logger } from '../logger.js';
+import { HeraldMetrics } from '../metrics/registry.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../store/embedded-postgres.js';
 import { migrate } from '../store/migrate.js';
 import { createPool } from '../store/pool.js';
 import { loadSecretBox } from './secret-keys.js';
+import { PublishGroupCommit } from './publish-group.js';
+import type { PublishedMessage, PublishInput } from './publish.js';
+import type { HeraldError } from '../core/errors.js';
+import type { PublishTarget } from '../store/messages.js';
 import type { UrlPolicy } from './endpoints.js';
 
 /** Everything a Herald process holds. */
@@ -37,9 +42,19 @@ export interface Herald {
   urlPolicy: UrlPolicy;
   /** Retry schedule from the configuration. */
   retryPolicy: RetryPolicy;
+  /** Prometheus metrics of this Herald (served at `/metrics`); publishing and workers report here. */
+  metrics: HeraldMetrics;
+  /**
+   * Publishes one message on Herald's own pool, coalesced with concurrent publishes into one statement
+   * (group commit); resolves once it is stored. The API publishes through this. For a publish inside
+   * your own transaction, use `publish(client, …)` from the package instead.
+   */
+  publish(app: string, input: PublishInput, authorize?: (target: PublishTarget) => HeraldError | null): Promise<PublishedMessage>;
+  /** The group commit behind {@link Herald.publish}. */
+  publishGroup: PublishGroupCommit;
   /** Builds a delivery worker with this process's settings (not started). */
   createWorker(overrides?: { http?: HttpClient; concurrency?: number; batchSize?: number; leaseMs?: number; random?: () => number }): DeliveryWorker;
-  /** Closes workers created here, the pool, and the embedded database. */
+  /** Closes workers created here, the metrics' monitors, the pool, and the embedded database. */
   close(): Promise<void>;
 }
 
@@ -78,12 +93,15 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
   const pool = createPool({ url: databaseUrl, max: 20 }, (e) =>
     // Log the message only: pg errors carry the whole client object, connection settings included.
     log.warn({ error: e.message, code: (e as { code?: string }).code }, 'idle database connection lost; the pool reconnects'));
+  // Before the first statement, so every connection's statements are counted (migrations included).
+  const metrics = new HeraldMetrics({ pool, clock, breakerFailures: config.HERALD_BREAKER_FAILURES, log });
   try {
     if (!opts.skipMigrations) {
       const applied = await migrate(pool);
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
   } catch (e) {
+    metrics.close();
     await pool.end();
     await embedded?.stop();
     throw e;
@@ -96,6 +114,17 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
   const urlPolicy: UrlPolicy = { allowHttp: config.HERALD_ALLOW_HTTP, allowedNetworks };
   const workers: DeliveryWorker[] = [];
   const clients: HttpClient[] = [];
+  const publishGroup = new PublishGroupCommit({
+    pool,
+    maxMessages: config.HERALD_PUBLISH_GROUP_MAX,
+    now: () => clock.now(),
+    maxPayloadBytes: config.HERALD_MAX_PAYLOAD_BYTES,
+    log,
+    onGroup: (messages, stored, deliveries) => {
+      metrics.observePublishGroup(messages);
+      metrics.countPublished(stored, deliveries);
+    },
+  });
 
   return {
     config,
@@ -106,6 +135,9 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
     log,
     urlPolicy,
     retryPolicy,
+    metrics,
+    publishGroup,
+    publish: (app, input, authorize) => publishGroup.publish(app, input, authorize),
     createWorker(overrides = {}) {
       let http = overrides.http;
       if (!http) {
@@ -139,14 +171,17 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
         leaseMs: overrides.leaseMs,
         pollIntervalMs: config.HERALD_POLL_INTERVAL,
         log,
+        metrics,
         random: overrides.random,
       });
       workers.push(worker);
       return worker;
     },
     async close() {
+      await publishGroup.close();
       await Promise.all(workers.map((w) => w.stop()));
       await Promise.all(clients.map((c) => c.close()));
+      metrics.close();
       await pool.end();
       await embedded?.stop();
     },
