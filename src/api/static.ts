@@ -1,7 +1,12 @@
 /**
  * Serves the browser app (web/dist, built by `npm run build`): the dashboard at `/` and the customer
- * portal at `/portal` (issue 4). Any GET that is not the API, the API reference or a built file gets
- * index.html, so client-side routes survive a reload. Security headers:
+ * portal at `/portal`. A GET (or HEAD) of one of the app's own routes gets index.html, so client-side
+ * routes survive a reload; any other path is the JSON 404 of the API, so a scraper asking for
+ * `/metrics` on a node without it, a probe for `/wp-login.php` or a typo such as `/api-foo` learns
+ * that nothing is there instead of receiving a 200 page. The routes are recognised by their first
+ * segment ({@link APP_ROUTE_SEGMENTS}, kept equal to the client's routes by a test), not by the
+ * Accept header, which cannot tell them apart: curl, fetch and Prometheus all accept any type too.
+ * Security headers:
  *  - CSP `default-src 'self'` on every page: nothing from other hosts, no inline script or style;
  *  - the dashboard cannot be framed (`frame-ancestors 'none'` and `X-Frame-Options: DENY`, clickjacking);
  *  - the portal can, by the origins in `portalFrameAncestors`, since platforms embed it in an iframe;
@@ -26,8 +31,20 @@ export interface WebOptions {
   portalFrameAncestors?: string[];
 }
 
-/** Path prefixes that belong to the server, never to the browser app (their 404s stay JSON). */
-const SERVER_PREFIXES = ['/api', '/docs'];
+/**
+ * First path segments of the browser app's routes (web/src/Dashboard.tsx and Portal.tsx): `/` itself,
+ * `/apps/…`, `/event-types`, `/api-keys`, `/health` and the portal under `/portal`. Deeper paths below
+ * them are the app's too, dots included (application uids may contain them); it shows its own "not
+ * found" page for those it does not know.
+ */
+export const APP_ROUTE_SEGMENTS: readonly string[] = ['apps', 'event-types', 'api-keys', 'health', 'portal'];
+
+/** Whether a request path (no query string) is a route of the browser app. */
+export function isAppRoute(path: string): boolean {
+  if (path === '/') return true;
+  const end = path.indexOf('/', 1);
+  return APP_ROUTE_SEGMENTS.includes(end < 0 ? path.slice(1) : path.slice(1, end));
+}
 
 /** Where web/dist is: next to src/ when run from source, one level further up from dist/src/api. */
 export function defaultWebRoot(): string {
@@ -116,19 +133,14 @@ export async function registerWeb(app: Api, options: WebOptions = {}): Promise<v
 
     scope.get('/*', { schema: { hide: true } }, (req, reply) => {
       const path = req.url.split('?')[0] ?? '/';
-      if (SERVER_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`))) return reply.callNotFound();
-      const topLevel = path.lastIndexOf('/') === 0;
-      if (topLevel && path.includes('.')) {
-        // A file name (favicon.svg, robots.txt): serve it from the top of web/dist if it is there.
-        // Deeper paths are client routes even with dots (application uids may contain them).
-        const name = path.slice(1);
-        if (built && /^[\w-][\w.-]*$/.test(name) && existsSync(join(root, name))) {
-          setCommonHeaders(reply);
-          return reply.sendFile(name, root, { maxAge: '1h' });
-        }
-        return reply.callNotFound();
+      if (isAppRoute(path) || path === '/index.html') return sendPage(req, reply);
+      // A file at the top of web/dist (favicon.svg, robots.txt) when it was built; nothing else.
+      const name = path.slice(1);
+      if (built && /^[\w-][\w-]*\.[\w.-]+$/.test(name) && existsSync(join(root, name))) {
+        setCommonHeaders(reply);
+        return reply.sendFile(name, root, { maxAge: '1h' });
       }
-      return sendPage(req, reply);
+      return reply.callNotFound();
     });
   });
 }
