@@ -37,17 +37,9 @@ export function registerServe(program: Command): void {
         log.error({ err: e }, 'Herald could not start');
         process.exit(1);
       }
+      // Signals are handled from here on, before anything starts: a SIGTERM sent the moment the
+      // server says it is listening still drains and exits 0.
       const stops: (() => Promise<void>)[] = [];
-      if (role !== 'api') {
-        const worker = herald.createWorker();
-        await worker.start();
-        stops.push(() => worker.stop(SHUTDOWN_GRACE_MS));
-        log.info({ concurrency: config.HERALD_WORKER_CONCURRENCY }, 'delivery worker started');
-      }
-      if (role !== 'worker') {
-        const server = await startHttpServer(herald);
-        stops.unshift(() => server.close());
-      }
       let stopping = false;
       const shutdown = async (signal: string) => {
         if (stopping) return;
@@ -59,5 +51,15 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGINT', () => void shutdown('SIGINT'));
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
+      if (role !== 'api') {
+        const worker = herald.createWorker();
+        await worker.start();
+        stops.push(() => worker.stop(SHUTDOWN_GRACE_MS));
+        log.info({ concurrency: config.HERALD_WORKER_CONCURRENCY }, 'delivery worker started');
+      }
+      if (role !== 'worker') {
+        const server = await startHttpServer(herald);
+        stops.unshift(() => server.close());
+      }
     });
 }

@@ -22,7 +22,7 @@ import {
 } from '../store/deliveries.js';
 import { lockLanes, setLaneHolds, updateBreakers } from '../store/lanes.js';
 import { disableEndpoints } from '../store/endpoints.js';
-import { inTransaction } from '../store/pool.js';
+import { inTransaction, isDataError } from '../store/pool.js';
 import type { Logger } from '../logger.js';
 import type { HeraldMetrics } from '../metrics/registry.js';
 
@@ -79,12 +79,6 @@ export async function persistResults(pool: pg.Pool, batch: FinishedDelivery[], c
     }
     await writeUnstorable(pool, batch[0]!, e, ctx);
   }
-}
-
-/** SQLSTATE classes that belong to the data of a row, not to the database's health. */
-function isDataError(e: unknown): boolean {
-  const code = (e as { code?: unknown })?.code;
-  return typeof code === 'string' && /^(22|23|54)/.test(code);
 }
 
 /**

@@ -50,7 +50,12 @@ const LANE_POLICY = `
  * Statement 1: lanes with due work, round-robin within each application (least recently claimed
  * first), locked without waiting. $5 = how many lanes at most.
  */
-const LOCK_LANES = `
+/**
+ * The lanes with queued work and the due time of each one's oldest pending delivery: a skip scan over
+ * `delivery_pending_idx`, one index probe per lane (PostgreSQL 15 has no skip scan of its own). Begins
+ * a `with recursive` list; the claim and the metrics scrape both start from it.
+ */
+export const QUEUED_LANES_CTE = `
   with recursive queued as (
     (select endpoint_id, next_attempt_at as due from delivery
      where state = 'pending' order by endpoint_id, next_attempt_at limit 1)
@@ -59,7 +64,9 @@ const LOCK_LANES = `
       select d.endpoint_id, d.next_attempt_at as due from delivery d
       where d.state = 'pending' and d.endpoint_id > q.endpoint_id
       order by d.endpoint_id, d.next_attempt_at limit 1) n
-  ), due as (
+  )`;
+
+const LOCK_LANES = `${QUEUED_LANES_CTE}, due as (
     select endpoint_id from queued where due <= $1::timestamptz
     union
     select endpoint_id from delivery where state = 'sending' and next_attempt_at <= $1::timestamptz

@@ -13,6 +13,7 @@
  *   queued work, see lanes.ts), so it costs what one claim's first statement costs.
  * - Endpoints by breaker state are one pass over `endpoint` and `endpoint_lane`.
  */
+import { QUEUED_LANES_CTE } from './lanes.js';
 import { inTransaction } from './pool.js';
 import type pg from 'pg';
 
@@ -53,18 +54,9 @@ const STATEMENT_TIMEOUT_MS = 5_000;
  * never). The breaker columns mirror `breakerState` in src/core/breaker.ts; the "ready since" time
  * mirrors what the claim (lanes.ts, LOCK_LANES) waits for: an automatically disabled lane is drained
  * at once, others wait for their breaker and, when strictly ordered, their hold. `queued` is the
- * skip scan of LOCK_LANES in lanes.ts, to the letter: change both together.
+ * claim's own skip scan (QUEUED_LANES_CTE).
  */
-const QUEUE_STATS = `
-  with recursive queued as (
-    (select endpoint_id, next_attempt_at as due from delivery
-     where state = 'pending' order by endpoint_id, next_attempt_at limit 1)
-    union all
-    select n.endpoint_id, n.due from queued q cross join lateral (
-      select d.endpoint_id, d.next_attempt_at as due from delivery d
-      where d.state = 'pending' and d.endpoint_id > q.endpoint_id
-      order by d.endpoint_id, d.next_attempt_at limit 1) n
-  ), ready as (
+const QUEUE_STATS = `${QUEUED_LANES_CTE}, ready as (
     select case when e.disabled then q.due
              else greatest(q.due, l.breaker_until, case when e.ordering = 'strict' then l.hold_until end) end as since
     from queued q join endpoint_lane l on l.endpoint_id = q.endpoint_id join endpoint e on e.id = q.endpoint_id
