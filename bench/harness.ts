@@ -2,8 +2,9 @@
  * What every benchmark scenario shares: the receiver process, the database each scenario gets to
  * itself, Herald opened the way `herald serve` opens it, percentiles, and the bare undici limit.
  */
-import { type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,12 @@ import { Pool } from 'undici';
 import { loadConfig } from '../src/config.js';
 import { openHerald, type Herald } from '../src/engine/herald.js';
 import { generateSecret, parseSecret, signatureHeader } from '../src/core/signing.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/store/embedded-postgres.js';
+import { locateBinaries } from '../src/store/embedded/binaries.js';
+import { readPostmasterPid } from '../src/store/embedded/cluster.js';
 import { createLogger } from '../src/logger.js';
+import { onCleanup } from './cleanup.js';
+import type { Report } from './report.js';
 
 /** Epoch milliseconds with sub-millisecond precision; the receiver uses the same clock. */
 export const now = () => performance.timeOrigin + performance.now();
@@ -29,6 +35,21 @@ export interface BenchContext {
   bare: number;
   /** Names of the scenarios selected for this run (some size themselves by it). */
   selected: string[];
+  /** `--quick`: smaller sizes and shorter phases, slow parts skipped. */
+  quick: boolean;
+  /** Where every figure goes. */
+  report: Report;
+}
+
+/** A size: the full run's, the --quick run's, or the one set by a BENCH_* variable. */
+export function size(ctx: { quick: boolean }, variable: string, full: number, quick: number): number {
+  const set = process.env[variable];
+  if (set !== undefined && set !== '') {
+    const n = Number(set);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${variable} must be a positive number (got "${set}")`);
+    return n;
+  }
+  return ctx.quick ? quick : full;
 }
 
 /** Receiver counters (see receiver.ts). */
@@ -41,6 +62,9 @@ export interface ReceiverCounts {
   failed: number;
   /** Requests answered 200 after a delay. */
   slow: number;
+  /** Arrival of the first and the last healthy request since the last reset, epoch ms (0: none yet). */
+  first: number;
+  last: number;
 }
 
 /** Sends one command to a child and resolves with its answer (one command at a time). */
@@ -112,29 +136,128 @@ export async function bareLimit(url: string, n: number, concurrency = 256): Prom
   return n / seconds;
 }
 
-/** A database of the scenario's own: a fresh one on DATABASE_URL's server, or a new embedded one. */
-export async function openDatabase(scenario = ''): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }> {
-  const server = process.env.DATABASE_URL;
-  if (server) {
-    const name = `herald_bench_${process.pid}${scenario ? `_${scenario}` : ''}`;
-    const admin = new pg.Client({ connectionString: server });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
+/**
+ * Where a scenario's database lives: a fresh database on the machine's PostgreSQL (DATABASE_URL's
+ * server), or Herald's embedded PostgreSQL in a temporary data directory.
+ */
+export type DatabaseKind = 'machine' | 'embedded';
+
+/** The database every scenario uses unless it asks: the machine's when DATABASE_URL is set. */
+export const defaultDatabase = (): DatabaseKind => (process.env.DATABASE_URL ? 'machine' : 'embedded');
+
+/** A database of a scenario's own, and what Herald needs to use it. */
+export interface BenchDatabase {
+  kind: DatabaseKind;
+  /** DATABASE_URL, or HERALD_DATA_DIR for an embedded PostgreSQL that Herald starts itself; and HERALD_SECRET_KEY. */
+  env: Record<string, string>;
+  /** Drops the database (or stops a postmaster left running and removes the data directory). Idempotent. */
+  cleanup: () => Promise<void>;
+}
+
+/** Prefix of every database the bench creates on the machine's server; the bench's pid follows it. */
+const DB_PREFIX = 'herald_bench_';
+let databases = 0;
+
+/**
+ * A fresh database. `machine` creates one on DATABASE_URL's server. `embedded` gives a temporary
+ * HERALD_DATA_DIR, so Herald starts its own embedded PostgreSQL there as a user's would; with
+ * `url: true` the bench starts that PostgreSQL itself and gives its DATABASE_URL, for scenarios
+ * where several Herald processes share it.
+ */
+export async function openDatabase(scenario = '', kind: DatabaseKind = defaultDatabase(), opts: { url?: boolean } = {}): Promise<BenchDatabase> {
+  const secret = { HERALD_SECRET_KEY: randomBytes(32).toString('base64') };
+  if (kind === 'machine') {
+    const server = process.env.DATABASE_URL;
+    if (!server) throw new Error('the machine PostgreSQL needs DATABASE_URL');
+    const name = `${DB_PREFIX}${process.pid}_${databases++}${scenario ? `_${scenario.replace(/\W/g, '_')}` : ''}`;
+    await adminQuery(server, `create database ${name}`);
     const u = new URL(server);
     u.pathname = `/${name}`;
-    return {
-      env: { DATABASE_URL: u.toString(), HERALD_SECRET_KEY: randomBytes(32).toString('base64') },
-      cleanup: async () => {
-        const c = new pg.Client({ connectionString: server });
-        await c.connect();
-        await c.query(`drop database if exists ${name} with (force)`);
-        await c.end();
-      },
-    };
+    const cleanup = onCleanup(`drop database ${name}`, async () => void (await adminQuery(server, `drop database if exists ${name} with (force)`)));
+    return { kind, env: { DATABASE_URL: u.toString(), ...secret }, cleanup };
   }
   const dir = await mkdtemp(join(tmpdir(), 'herald-bench-'));
-  return { env: { HERALD_DATA_DIR: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  let embedded: EmbeddedPostgres | undefined;
+  const cleanup = onCleanup(`remove ${dir}`, async () => {
+    await embedded?.stop();
+    await stopLeftoverPostmaster(join(dir, 'pg'));
+    await rm(dir, { recursive: true, force: true });
+  });
+  if (!opts.url) return { kind, env: { HERALD_DATA_DIR: dir, ...secret }, cleanup };
+  try {
+    embedded = await startEmbeddedPostgres({ dataDir: dir, log: (level, msg) => level !== 'info' && console.error(`embedded PostgreSQL: ${msg}`) });
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+  return { kind, env: { DATABASE_URL: embedded.url, ...secret }, cleanup };
+}
+
+async function adminQuery(server: string, sql: string): Promise<pg.QueryResult> {
+  const c = new pg.Client({ connectionString: server });
+  await c.connect();
+  try {
+    return await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * A postmaster that a killed Herald left behind in a data directory the bench created (the embedded
+ * PostgreSQL runs in a session of its own, so it outlives a SIGKILL of Herald): fast shutdown, then
+ * an immediate one.
+ */
+async function stopLeftoverPostmaster(pgDir: string): Promise<void> {
+  const pm = await readPostmasterPid(pgDir);
+  if (!pm) return;
+  for (const [sig, waitMs] of [['SIGINT', 10_000], ['SIGQUIT', 5_000], ['SIGKILL', 1_000]] as const) {
+    try {
+      process.kill(pm.pid, sig);
+    } catch {
+      return; // gone
+    }
+    const until = Date.now() + waitMs;
+    while (Date.now() < until) {
+      try {
+        process.kill(pm.pid, 0);
+      } catch {
+        return;
+      }
+      await sleep(50);
+    }
+  }
+}
+
+/**
+ * Drops `herald_bench_<pid>_…` databases of bench runs that no longer exist (killed with SIGKILL,
+ * so their own cleanup never ran); a run still going keeps its databases.
+ */
+export async function dropStaleDatabases(): Promise<string[]> {
+  const server = process.env.DATABASE_URL;
+  if (!server) return [];
+  const { rows } = await adminQuery(server, `select datname from pg_database where datname like '${DB_PREFIX}%'`);
+  const dropped: string[] = [];
+  for (const { datname } of rows as { datname: string }[]) {
+    const pid = Number(/^herald_bench_(\d+)_/.exec(datname)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid || existsSync(`/proc/${pid}`)) continue;
+    await adminQuery(server, `drop database if exists ${datname} with (force)`);
+    dropped.push(datname);
+  }
+  return dropped;
+}
+
+/** The server version of the machine's PostgreSQL (e.g. "15.20"), or of the embedded binaries. */
+export async function postgresVersion(kind: DatabaseKind): Promise<string> {
+  if (kind === 'machine') {
+    const { rows } = await adminQuery(process.env.DATABASE_URL!, 'show server_version');
+    return String((rows[0] as { server_version: string }).server_version);
+  }
+  const { postgres } = await locateBinaries();
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(postgres, ['--version'], (e, stdout) => (e ? reject(e) : resolve(stdout))),
+  );
+  return /(\d+(?:\.\d+)*)/.exec(out)?.[1] ?? out.trim();
 }
 
 /** Settings every scenario uses: plain HTTP to loopback receivers, a short poll, quiet logs. */
@@ -145,22 +268,31 @@ export const BENCH_SETTINGS = {
   HERALD_LOG_LEVEL: 'warn',
 } as const;
 
-/** Herald settings from the bench's own environment: they win, so any setting can be measured. */
+/** Where the bench puts each Herald: not taken from the bench's environment. */
+const PLACEMENT = new Set(['HERALD_DATA_DIR', 'HERALD_PORT', 'HERALD_HOST']);
+
+/**
+ * Herald settings from the bench's own environment: they win over the bench's, so any setting can be
+ * measured; the data directory, port and host stay the bench's, since every scenario needs its own.
+ */
 export function heraldSettingsFromEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('HERALD_') && e[1] !== undefined));
+  return Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('HERALD_') && !PLACEMENT.has(e[0]) && e[1] !== undefined),
+  );
 }
 
 /**
- * Opens a database and Herald on it, with an explicit secret key so that a worker in another
- * process (memory scenario) can open the same endpoint secrets. `env` is what that process needs.
+ * Opens a database and Herald on it in this process, with an explicit secret key so that a worker
+ * in another process (memory scenario) can open the same endpoint secrets. `env` is what that
+ * process needs.
  */
 export async function openBenchHerald(
   scenario: string,
   settings: Record<string, string> = {},
+  kind: DatabaseKind = defaultDatabase(),
 ): Promise<{ herald: Herald; env: Record<string, string>; close: () => Promise<void> }> {
-  const db = await openDatabase(scenario);
+  const db = await openDatabase(scenario, kind);
   const env: Record<string, string> = {
-    HERALD_SECRET_KEY: randomBytes(32).toString('base64'),
     ...db.env,
     ...BENCH_SETTINGS,
     ...settings,
@@ -181,9 +313,4 @@ export async function openBenchHerald(
       await db.cleanup();
     },
   };
-}
-
-/** A fixed-width figure with its target and whether it was met. */
-export function verdict(met: boolean): string {
-  return met ? 'PASS' : 'MISS';
 }

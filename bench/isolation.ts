@@ -17,7 +17,8 @@ import { createApplication } from '../src/engine/applications.js';
 import { createEndpoint } from '../src/engine/endpoints.js';
 import type { Herald } from '../src/engine/herald.js';
 import { publishMany } from '../src/engine/publish.js';
-import { ask, now, openBenchHerald, percentile, reachCount, sleep, verdict, type BenchContext, type ReceiverCounts } from './harness.js';
+import { ask, defaultDatabase, now, openBenchHerald, percentile, reachCount, size, sleep, type BenchContext, type DatabaseKind, type ReceiverCounts } from './harness.js';
+import { fmt } from './report.js';
 
 const APPS = 10;
 const HEALTHY_PER_APP = 8;
@@ -28,16 +29,18 @@ const HEALTHY_PER_APP = 8;
  * measure isolation, not the machine's capacity.
  */
 const RATE = Number(process.env.BENCH_ISOLATION_RATE ?? 100);
-const SECONDS = Number(process.env.BENCH_ISOLATION_SECONDS ?? 20);
+/** Length of each phase's publishing window, s (2 with --quick). */
+const seconds = (ctx: BenchContext) => size(ctx, 'BENCH_ISOLATION_SECONDS', 20, 2);
 const TIMEOUT = process.env.BENCH_ISOLATION_TIMEOUT ?? '2s';
 /** How long after the window a phase waits for the last healthy deliveries before calling them late. */
-const DRAIN_MS = Number(process.env.BENCH_ISOLATION_DRAIN_MS ?? 30_000);
+const drainMs = (ctx: BenchContext) => size(ctx, 'BENCH_ISOLATION_DRAIN_MS', 30_000, 10_000);
 /**
  * Hanging endpoints on the healthy endpoints' host:port (the others have a port of their own). 0 or 10
  * tells a shared connection pool apart from other causes.
  */
 const SHARED_HANG = Number(process.env.BENCH_ISOLATION_SHARED_HANG ?? 5);
 const WARM_UP_SECONDS = 3;
+const SECTION = 'isolation';
 const TICK_MS = 10;
 
 const TARGET_RATIO = 0.9;
@@ -51,7 +54,7 @@ interface PhaseResult {
   perSecond: number;
   /** Messages per second actually offered. */
   offered: number;
-  /** Healthy deliveries not arrived DRAIN_MS after the window. */
+  /** Healthy deliveries not arrived `drain` ms after the window. */
   missing: number;
   /** Publish-to-arrival median, ms (Infinity when more than half never arrived). */
   p50: number;
@@ -87,7 +90,7 @@ async function steadyLoad(ctx: BenchContext, publisher: pg.Pool, apps: string[],
   const inWindow = (await ask<ReceiverCounts>(ctx.rx, 'count')).count;
   await Promise.all(publishes);
   const expected = messages * HEALTHY_PER_APP;
-  await reachCount(ctx.rx, expected, DRAIN_MS);
+  await reachCount(ctx.rx, expected, drainMs(ctx));
   const stats = await ask<ReceiverCounts & { latencies: number[] }>(ctx.rx, 'stats');
   // Deliveries that never arrived count as infinitely late, so they cannot flatter the percentiles.
   const missing = Math.max(0, expected - stats.latencies.length);
@@ -105,16 +108,16 @@ async function steadyLoad(ctx: BenchContext, publisher: pg.Pool, apps: string[],
   };
 }
 
-function ms(v: number): string {
-  return Number.isFinite(v) ? `${v.toFixed(1)} ms` : `> ${(DRAIN_MS / 1000).toFixed(0)} s after the window`;
+function ms(v: number, drain: number): string {
+  return Number.isFinite(v) ? `${v.toFixed(1)} ms` : `> ${(drain / 1000).toFixed(0)} s after the window`;
 }
 
-function describe(r: PhaseResult, bare: number): string {
-  const late = r.missing > 0 ? `, ${r.missing} not arrived ${(DRAIN_MS / 1000).toFixed(0)} s after the window` : '';
+function describe(r: PhaseResult, bare: number, drain: number): string {
+  const late = r.missing > 0 ? `, ${r.missing} not arrived ${(drain / 1000).toFixed(0)} s after the window` : '';
   const errors = r.publishErrors > 0 ? `, ${r.publishErrors} publish calls failed` : '';
   return (
     `${r.perSecond.toFixed(0)} healthy deliveries/s (${((r.perSecond / bare) * 100).toFixed(1)} % of the bare limit), ` +
-    `p50 ${ms(r.p50)}, p99 ${ms(r.p99)} (${r.expected} healthy deliveries, ${r.offered.toFixed(0)} messages/s offered${late}${errors})`
+    `p50 ${ms(r.p50, drain)}, p99 ${ms(r.p99, drain)} (${r.expected} healthy deliveries, ${r.offered.toFixed(0)} messages/s offered${late}${errors})`
   );
 }
 
@@ -143,7 +146,10 @@ async function addBadEndpoints(herald: Herald, ctx: BenchContext, apps: string[]
 }
 
 export async function runIsolation(ctx: BenchContext): Promise<void> {
-  const { herald, close } = await openBenchHerald('isolation', { HERALD_REQUEST_TIMEOUT: TIMEOUT });
+  const kind = defaultDatabase();
+  const SECONDS = seconds(ctx);
+  const drain = drainMs(ctx);
+  const { herald, close } = await openBenchHerald('isolation', { HERALD_REQUEST_TIMEOUT: TIMEOUT }, kind);
   const publisher = new pg.Pool({ connectionString: herald.databaseUrl, max: 16 });
   try {
     console.log(
@@ -152,26 +158,68 @@ export async function runIsolation(ctx: BenchContext): Promise<void> {
     );
     const apps = await healthyApps(herald, ctx.url);
     await herald.createWorker().start();
-    await steadyLoad(ctx, publisher, apps, WARM_UP_SECONDS);
+    await steadyLoad(ctx, publisher, apps, ctx.quick ? 1 : WARM_UP_SECONDS);
     // Planner statistics, as in steady state; without them autovacuum would collect them at some
     // moment of one phase and not of the other.
     await herald.pool.query('analyze');
     const base = await steadyLoad(ctx, publisher, apps, SECONDS);
-    console.log(`  baseline, 80 healthy only : ${describe(base, ctx.bare)}`);
+    console.log(`  baseline, 80 healthy only : ${describe(base, ctx.bare, drain)}`);
     await addBadEndpoints(herald, ctx, apps);
     const mixed = await steadyLoad(ctx, publisher, apps, SECONDS);
-    console.log(`  with the 20 bad endpoints : ${describe(mixed, ctx.bare)}`);
+    console.log(`  with the 20 bad endpoints : ${describe(mixed, ctx.bare, drain)}`);
     console.log(`                              bad endpoints meanwhile: ${mixed.counts.hung} requests hung, ${mixed.counts.failed} answered 500`);
-    const ratio = mixed.perSecond / base.perSecond;
-    console.log(`  healthy throughput ratio  : ${(ratio * 100).toFixed(1)} % (with bad / without; target ≥ ${TARGET_RATIO * 100} %) ${verdict(ratio >= TARGET_RATIO)}`);
-    console.log(`  healthy p99 with bad      : ${ms(mixed.p99)} (target < ${TARGET_P99_MS} ms) ${verdict(mixed.p99 < TARGET_P99_MS)}`);
-    console.log(`  healthy p99 baseline      : ${ms(base.p99)} (target < ${TARGET_P99_MS} ms) ${verdict(base.p99 < TARGET_P99_MS)}`);
-    if (base.p99 >= TARGET_P99_MS) {
-      console.log('                              the baseline misses too: the machine, not isolation, sets this p99 (busy machine? lower BENCH_ISOLATION_RATE)');
-    }
-    console.log(`  bare undici limit         : ${ctx.bare.toFixed(0)} signed requests/s (this run)`);
+    reportIsolation(ctx, kind, base, mixed, SECONDS, drain);
   } finally {
     await publisher.end();
     await close();
   }
+}
+
+/** The isolation figures: the ratio and the p99 with bad endpoints (targets), the baseline for reference. */
+function reportIsolation(ctx: BenchContext, kind: DatabaseKind, base: PhaseResult, mixed: PhaseResult, seconds: number, drain: number): void {
+  const details = (r: PhaseResult) => ({
+    perSecond: r.perSecond,
+    offered: r.offered,
+    expected: r.expected,
+    missing: r.missing,
+    p50: r.p50,
+    p99: r.p99,
+    hung: r.counts.hung,
+    failed: r.counts.failed,
+    publishErrors: r.publishErrors,
+    seconds,
+  });
+  const late = (r: PhaseResult) => (r.missing > 0 ? `; ${r.missing} healthy deliveries not arrived ${drain / 1000} s after the window (counted as ∞)` : '');
+  ctx.report.add({
+    key: `isolation.baseline.${kind}`,
+    section: SECTION,
+    label: `isolation baseline: 80 healthy endpoints, ${RATE} messages/s`,
+    database: kind,
+    value: base.p99,
+    unit: 'ms',
+    text: `${fmt(base.perSecond)} healthy deliveries/s, p50 ${fmt(base.p50, 1)} / p99 ${fmt(base.p99, 1)} ms`,
+    note: `reference for the two below${late(base)}`,
+    details: details(base),
+  });
+  ctx.report.add({
+    key: `isolation.ratio.${kind}`,
+    section: SECTION,
+    label: 'isolation: healthy throughput with 20 bad endpoints / without',
+    database: kind,
+    value: (mixed.perSecond / base.perSecond) * 100,
+    unit: '%',
+    target: { op: '>=', value: TARGET_RATIO * 100 },
+    note: `${fmt(mixed.perSecond)} healthy deliveries/s; bad endpoints meanwhile: ${mixed.counts.hung} requests hung, ${mixed.counts.failed} answered 500`,
+    details: details(mixed),
+  });
+  ctx.report.add({
+    key: `isolation.p99.${kind}`,
+    section: SECTION,
+    label: 'isolation: healthy publish-to-arrival p99 with 20 bad endpoints',
+    database: kind,
+    value: mixed.p99,
+    unit: 'ms',
+    target: { op: '<', value: TARGET_P99_MS },
+    note: `p50 ${fmt(mixed.p50, 1)} ms${late(mixed)}${base.p99 >= TARGET_P99_MS ? '; the baseline misses too: the machine, not isolation, sets this p99' : ''}`,
+  });
 }

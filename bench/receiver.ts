@@ -30,6 +30,9 @@ let count = 0;
 let hung = 0;
 let failed = 0;
 let slow = 0;
+/** Arrival time of the first and the last healthy request since the last reset, epoch ms (0: none). */
+let first = 0;
+let last = 0;
 const servers: Server[] = [];
 
 function byPath(url: string | undefined): Behaviour {
@@ -65,6 +68,8 @@ function handle(b: Behaviour, req: IncomingMessage, res: ServerResponse): void {
   req.on('end', () => {
     count++;
     const arrived = now();
+    if (first === 0) first = arrived;
+    last = arrived;
     const body = Buffer.concat(chunks).toString();
     const m = /"t":([\d.]+)/.exec(body);
     if (m) latencies.push(arrived - Number(m[1]));
@@ -84,12 +89,12 @@ function listen(route: (req: IncomingMessage) => Behaviour): Promise<number> {
 async function onCommand(msg: Command): Promise<void> {
   if (msg.cmd === 'reset') {
     latencies = [];
-    count = hung = failed = slow = 0;
+    count = hung = failed = slow = first = last = 0;
     process.send!({ ok: true });
   } else if (msg.cmd === 'count') {
-    process.send!({ count, hung, failed, slow });
+    process.send!({ count, hung, failed, slow, first, last });
   } else if (msg.cmd === 'stats') {
-    process.send!({ count, hung, failed, slow, latencies });
+    process.send!({ count, hung, failed, slow, first, last, latencies });
   } else if (msg.cmd === 'listen') {
     const b: Behaviour = msg.kind === 'hang' ? { kind: 'hang' } : { kind: 'slow', delayMs: msg.delayMs ?? 5_000 };
     const ports: number[] = [];

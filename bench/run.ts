@@ -1,77 +1,234 @@
 /**
- * `npm run bench`: Herald's delivery figures, each beside this machine's own limit measured in the same
- * run (a bare undici loop sending the same signed requests to the same receiver).
+ * `npm run bench`: every figure of Herald's benchmark in one run, each with its target and PASS or
+ * MISS, beside this machine's own limit measured in the same run (a bare undici loop sending the same
+ * signed requests to the same receiver). At the end it prints one table, writes bench/results.json
+ * and rewrites the generated section of BENCHMARKS.md (`--no-write` leaves both files alone).
  *
- *   throughput  durable deliveries/s (fresh database and steady state), SQL statements per 100
- *               deliveries, publish-to-arrival latency at 2,000 messages/s   (bench/throughput.ts)
+ *   api         herald serve in a child process, loaded through the API: publish only, end to end with
+ *               1 and 50 endpoints; statements, CPU and peak RSS per phase        (bench/api.ts)
+ *   throughput  Herald as a library: publishMany and an in-process worker, 4, 1 and 50 endpoints
+ *               per message, fresh and steady state; latency at 2,000/s              (bench/throughput.ts)
+ *   latency     open-loop publish-to-arrival latency through the API               (bench/latency.ts)
+ *   scale-out   one all-in-one process against --role api + 2 × --role worker       (bench/scale-out.ts)
+ *   embedded    the headline figures on the embedded PostgreSQL (with DATABASE_URL) (bench/embedded.ts)
  *   isolation   healthy endpoints' throughput and p99 while others hang or answer 500 (bench/isolation.ts)
- *   memory      worker RSS: one 1 MiB message to 600 slow endpoints; a large backlog (bench/memory.ts)
+ *   memory      worker RSS: one 1 MiB message to 600 slow endpoints; 1,000,000 pending (bench/memory.ts)
  *
- * All of them by default; `npm run bench -- --only isolation` (or `--only isolation,memory`) selects.
- * Each scenario gets a database of its own: a fresh one on DATABASE_URL's server, or a new embedded
- * PostgreSQL when DATABASE_URL is unset. BENCHMARKS.md describes each figure and its target.
+ * `--only api,latency` selects; `--quick` shrinks every size so the whole run takes under a minute.
+ * Each scenario gets databases of its own: fresh ones on DATABASE_URL's server, or new embedded
+ * PostgreSQL clusters when DATABASE_URL is unset. BENCHMARKS.md describes each figure and its target.
  */
-import { fork } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
-import { bareLimit, type BenchContext } from './harness.js';
+import { execFileSync, fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { runApi } from './api.js';
+import { installCleanupHandlers, onCleanup, runAllCleanups, trackChild } from './cleanup.js';
+import { runEmbedded } from './embedded.js';
+import { bareLimit, defaultDatabase, dropStaleDatabases, postgresVersion, size, type BenchContext, type DatabaseKind } from './harness.js';
 import { runIsolation } from './isolation.js';
+import { runLatency } from './latency.js';
 import { runMemory } from './memory.js';
-import { ENDPOINTS, MESSAGES, runThroughput } from './throughput.js';
+import { Report, rewriteSection, type MachineDescription, type RunDescription } from './report.js';
+import { runScaleOut } from './scale-out.js';
+import { runThroughput } from './throughput.js';
 
-const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<void>> = {
-  throughput: runThroughput,
-  isolation: runIsolation,
-  memory: runMemory,
+/** A scenario, and whether --quick runs it. */
+interface Scenario {
+  run: (ctx: BenchContext) => Promise<void>;
+  /** Why --quick leaves it out (it runs, smaller, otherwise). */
+  quickSkip?: string;
+  /** Why it does not apply to this run at all. */
+  notApplicable?: () => string | undefined;
+}
+
+const SCENARIOS: Record<string, Scenario> = {
+  api: { run: runApi },
+  throughput: { run: runThroughput },
+  latency: { run: runLatency },
+  'scale-out': { run: runScaleOut, quickSkip: 'six Herald processes to start; run it with --only scale-out' },
+  embedded: {
+    run: runEmbedded,
+    quickSkip: 'an embedded cluster per figure; run it with --only embedded',
+    notApplicable: () => (process.env.DATABASE_URL ? undefined : 'DATABASE_URL is unset, so every scenario already ran on the embedded PostgreSQL'),
+  },
+  isolation: { run: runIsolation },
+  memory: { run: runMemory },
 };
 
-const USAGE = `usage: npm run bench [-- --only <scenario>[,<scenario>…]]
-scenarios: ${Object.keys(SCENARIOS).join(', ')} (default: all, in that order)`;
+const USAGE = `usage: npm run bench [-- [--quick] [--no-write] [--only <scenario>[,<scenario>…]]]
+scenarios: ${Object.keys(SCENARIOS).join(', ')} (default: all, in that order)
+  --quick     smaller sizes and shorter phases, slow scenarios skipped: under a minute
+  --no-write  print only; leave bench/results.json and BENCHMARKS.md as they are`;
 
-/** The scenarios named by --only (repeatable, comma-separated), in the runner's order; all by default. */
-function selectedScenarios(argv: string[]): string[] {
+interface Options {
+  selected: string[];
+  quick: boolean;
+  write: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
   const names: string[] = [];
+  let quick = false;
+  let write = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       process.exit(0);
     }
-    const value = arg === '--only' ? argv[++i] : arg.startsWith('--only=') ? arg.slice('--only='.length) : undefined;
-    if (value === undefined) {
-      console.error(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
-      process.exit(2);
+    if (arg === '--quick') quick = true;
+    else if (arg === '--no-write') write = false;
+    else {
+      const value = arg === '--only' ? argv[++i] : arg.startsWith('--only=') ? arg.slice('--only='.length) : undefined;
+      if (value === undefined) {
+        console.error(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
+        process.exit(2);
+      }
+      names.push(...value.split(',').map((s) => s.trim()).filter(Boolean));
     }
-    names.push(...value.split(',').map((s) => s.trim()).filter(Boolean));
   }
   const unknown = names.filter((n) => !(n in SCENARIOS));
   if (unknown.length > 0) {
     console.error(`unknown scenario ${unknown.join(', ')}\n${USAGE}`);
     process.exit(2);
   }
-  return Object.keys(SCENARIOS).filter((n) => names.length === 0 || names.includes(n));
+  return { selected: Object.keys(SCENARIOS).filter((n) => names.length === 0 || names.includes(n)), quick, write };
+}
+
+const repoRoot = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '..' : '../..', import.meta.url));
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+}
+
+/** A URL without its password. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '***';
+  }
+}
+
+/** The command that reproduces this run: the settings that moved it, then npm run bench and its flags. */
+function reproduceCommand(argv: string[]): string {
+  const secret = /TOKEN|SECRET|PASSWORD/;
+  const vars = Object.entries(process.env)
+    .filter(([k]) => k === 'DATABASE_URL' || k.startsWith('BENCH_') || k.startsWith('HERALD_'))
+    .map(([k, v]) => `${k}=${k === 'DATABASE_URL' ? redact(v!) : secret.test(k) ? '…' : v}`);
+  return [...vars, 'npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' ');
+}
+
+async function describeMachine(kinds: DatabaseKind[]): Promise<MachineDescription> {
+  const postgres: MachineDescription['postgres'] = {};
+  for (const kind of kinds) postgres[kind] = await postgresVersion(kind).catch(() => 'unknown');
+  return {
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    cpuCount: cpus().length,
+    memoryBytes: totalmem(),
+    node: process.version,
+    kernel: release(),
+    postgres,
+    databaseServer: process.env.DATABASE_URL ? redact(process.env.DATABASE_URL) : null,
+  };
+}
+
+/** The receiver process, stopped at the end however the run ends. */
+async function startReceiver(): Promise<{ ctx: Pick<BenchContext, 'rx' | 'url'>; stop: () => Promise<void> }> {
+  // From source (tsx) the receiver is a .ts file; once built it is .js. fork() inherits the loader flags.
+  const rx = fork(new URL(import.meta.url.endsWith('.ts') ? './receiver.ts' : './receiver.js', import.meta.url), { stdio: 'inherit' });
+  trackChild(rx);
+  const stop = onCleanup('stop the receiver', async () => {
+    if (rx.exitCode !== null || rx.signalCode !== null) return;
+    const exited = new Promise((r) => rx.once('exit', r));
+    if (rx.connected) rx.send({ cmd: 'exit' });
+    else rx.kill('SIGKILL');
+    await exited;
+  });
+  const { port } = await new Promise<{ port: number }>((r) => rx.once('message', (m) => r(m as { port: number })));
+  return { ctx: { rx, url: `http://127.0.0.1:${port}` }, stop };
 }
 
 async function main(): Promise<void> {
-  const selected = selectedScenarios(process.argv.slice(2));
-  const started = Date.now();
-  // From source (tsx) the receiver is a .ts file; once built it is .js. fork() inherits the loader flags.
-  const rx = fork(new URL(import.meta.url.endsWith('.ts') ? './receiver.ts' : './receiver.js', import.meta.url), { stdio: 'inherit' });
-  const { port } = await new Promise<{ port: number }>((r) => rx.once('message', (m) => r(m as { port: number })));
-  const url = `http://127.0.0.1:${port}`;
+  const argv = process.argv.slice(2);
+  const { selected, quick, write } = parseArgs(argv);
+  installCleanupHandlers();
+  const startedAt = new Date();
+  const load0 = loadavg()[0]!;
+  const report = new Report();
+  let failed = 0;
   try {
-    const sizes = selected.includes('throughput') ? `, ${MESSAGES} messages × ${ENDPOINTS} endpoints` : '';
-    console.log(`Herald benchmark — ${cpus().length} CPUs${sizes}, ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded'} PostgreSQL`);
+    const stale = await dropStaleDatabases();
+    if (stale.length > 0) console.log(`dropped ${stale.length} database(s) left by killed bench runs: ${stale.join(', ')}`);
+    const kinds: DatabaseKind[] = [defaultDatabase()];
+    if (defaultDatabase() === 'machine' && selected.includes('embedded') && !quick) kinds.push('embedded');
+    const machine = await describeMachine(kinds);
+    console.log(
+      `Herald benchmark${quick ? ' (--quick)' : ''} — ${machine.cpuCount} × ${machine.cpuModel}, ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB, Node ${machine.node}, ` +
+        `PostgreSQL ${Object.entries(machine.postgres).map(([k, v]) => `${v} (${k})`).join(', ')}`,
+    );
     // Other work on the machine moves every figure: the load average says how quiet it was.
-    console.log(`scenarios: ${selected.join(', ')}; load average ${loadavg()[0]!.toFixed(2)} at start`);
-    await bareLimit(url, 5_000); // warm-up
-    const bare = await bareLimit(url, MESSAGES * ENDPOINTS);
-    console.log(`bare undici limit      : ${bare.toFixed(0)} signed requests/s`);
-    for (const name of selected) await SCENARIOS[name]!({ rx, url, bare, selected });
-    const s = Math.round((Date.now() - started) / 1000);
-    console.log(`finished in ${Math.floor(s / 60)} min ${s % 60} s; load average ${loadavg()[0]!.toFixed(2)} at the end`);
+    console.log(`scenarios: ${selected.join(', ')}; load average ${load0.toFixed(2)} at start`);
+    const receiver = await startReceiver();
+    const ctx: BenchContext = { ...receiver.ctx, bare: NaN, selected, quick, report };
+    await bareLimit(ctx.url, 5_000); // warm-up
+    const bareRequests = size(ctx, 'BENCH_BARE_REQUESTS', 80_000, 20_000);
+    ctx.bare = report.bare = await bareLimit(ctx.url, bareRequests);
+    report.add({ key: 'bare', section: 'limit', label: 'bare undici loop, same signed requests, same receiver', database: null, value: ctx.bare, unit: 'requests/s', details: { requests: bareRequests } });
+    for (const name of selected) {
+      const scenario = SCENARIOS[name]!;
+      const na = scenario.notApplicable?.();
+      if (na) {
+        console.log(`[${name}] not run: ${na}`);
+        continue;
+      }
+      if (quick && scenario.quickSkip) {
+        report.skip(name, `${name}.skipped`, name, null, `--quick: ${scenario.quickSkip}`);
+        continue;
+      }
+      const t0 = Date.now();
+      try {
+        await scenario.run(ctx);
+        console.log(`[${name}] done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      } catch (e) {
+        failed++;
+        console.error(`[${name}] failed:`, e);
+        report.add({ key: `${name}.error`, section: name, label: `${name} scenario`, database: null, value: null, unit: '', text: 'error', note: String(e instanceof Error ? e.message : e).split('\n')[0]! });
+      }
+    }
+    await receiver.stop();
+    const finishedAt = new Date();
+    const seconds = Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000);
+    const run: RunDescription = {
+      command: reproduceCommand(argv),
+      args: argv,
+      quick,
+      scenarios: selected,
+      commit: `${git(['rev-parse', '--short', 'HEAD']) || 'unknown'}${git(['status', '--porcelain', '--untracked-files=no']) ? '-dirty' : ''}`,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      seconds,
+      loadAverage: { start: load0, end: loadavg()[0]! },
+    };
+    console.log(`\nResults (bare undici limit of this run: ${Math.round(report.bare).toLocaleString('en-US')} requests/s)\n`);
+    console.log(report.table());
+    console.log(`\nfinished in ${Math.floor(seconds / 60)} min ${seconds % 60} s; load average ${run.loadAverage.end.toFixed(2)} at the end`);
+    if (write) {
+      writeFileSync(`${repoRoot}/bench/results.json`, report.json(run, machine));
+      rewriteSection(`${repoRoot}/BENCHMARKS.md`, report.section(run, machine));
+      console.log('wrote bench/results.json and the generated section of BENCHMARKS.md');
+    }
   } finally {
-    rx.send({ cmd: 'exit' });
+    await runAllCleanups();
   }
+  if (failed > 0) process.exitCode = 1;
 }
 
 await main();
