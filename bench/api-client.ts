@@ -3,7 +3,7 @@
  * the operator token, the few calls the scenarios make, and the statement counter of GET /metrics.
  */
 import { Pool } from 'undici';
-import { openDatabase, type DatabaseKind } from './harness.js';
+import { openDatabase, type DatabaseKind } from './databases.js';
 import { ADMIN_TOKEN, startHerald, type HeraldProcess, type Role } from './herald-process.js';
 
 /** An answer of Herald's that the bench did not expect. */

@@ -7,7 +7,8 @@
  */
 import { closedLoop, type ClosedLoopResult } from './api-load.js';
 import { HeraldApi } from './api-client.js';
-import { ask, now, openDatabase, reachCount, type BenchContext, type DatabaseKind, type ReceiverCounts } from './harness.js';
+import { openDatabase, type DatabaseKind } from './databases.js';
+import { ask, now, reachCount, type BenchContext, type ReceiverCounts } from './harness.js';
 import { startHerald, type HeraldProcess } from './herald-process.js';
 import { startCpuWindow } from './proc-stats.js';
 import type { PhaseResources } from './report.js';

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { onCleanup, trackChild } from './cleanup.js';
-import { BENCH_SETTINGS, heraldSettingsFromEnv, sleep, type BenchDatabase } from './harness.js';
+import type { BenchDatabase } from './databases.js';
+import { BENCH_SETTINGS, heraldSettingsFromEnv, sleep } from './harness.js';
 import { memoryOf } from './proc-stats.js';
 
 export type Role = 'all' | 'api' | 'worker';

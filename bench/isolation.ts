@@ -17,7 +17,8 @@ import { createApplication } from '../src/engine/applications.js';
 import { createEndpoint } from '../src/engine/endpoints.js';
 import type { Herald } from '../src/engine/herald.js';
 import { publishMany } from '../src/engine/publish.js';
-import { ask, defaultDatabase, now, openBenchHerald, percentile, reachCount, size, sleep, type BenchContext, type DatabaseKind, type ReceiverCounts } from './harness.js';
+import { defaultDatabase, type DatabaseKind } from './databases.js';
+import { ask, now, openBenchHerald, percentile, reachCount, size, sleep, type BenchContext, type ReceiverCounts } from './harness.js';
 import { fmt } from './report.js';
 
 const APPS = 10;

@@ -11,8 +11,9 @@
 import { closedLoop, openLoop } from './api-load.js';
 import { openHeraldApi, type HeraldApi } from './api-client.js';
 import { e2eKey } from './api.js';
+import { defaultDatabase, type DatabaseKind } from './databases.js';
 import { PUBLISHERS } from './end-to-end.js';
-import { ask, defaultDatabase, percentile, reachCount, size, type BenchContext, type DatabaseKind, type ReceiverCounts } from './harness.js';
+import { ask, percentile, reachCount, size, type BenchContext, type ReceiverCounts } from './harness.js';
 import { fmt } from './report.js';
 
 const SECTION = 'latency';
@@ -35,7 +36,7 @@ async function maximum(ctx: BenchContext, kind: DatabaseKind, api: HeraldApi, ap
 
 export async function runLatency(ctx: BenchContext): Promise<void> {
   const kind = defaultDatabase();
-  const seconds = size(ctx, 'BENCH_LATENCY_SECONDS', 10, 2);
+  const seconds = size(ctx, 'BENCH_LATENCY_SECONDS', 10, 1.5);
   const answerMs = ctx.quick ? 10_000 : 30_000;
   const drainMs = ctx.quick ? 10_000 : 30_000;
   const { api, close } = await openHeraldApi('latency', kind, 'all', CONNECTIONS);
@@ -54,8 +55,8 @@ export async function runLatency(ctx: BenchContext): Promise<void> {
     console.log(
       `[latency] open loop, ${CONNECTIONS} connections, ${seconds} s per rate; maximum ${fmt(max.rate)} messages/s from ${max.from}`,
     );
-    await openLoop(api, appId, rates[0]!.rate, 1, answerMs); // warm-up
-    await reachCount(ctx.rx, Math.round(rates[0]!.rate), drainMs);
+    const warm = await openLoop(api, appId, rates[0]!.rate, ctx.quick ? 0.5 : 1, answerMs);
+    await reachCount(ctx.rx, warm.accepted, drainMs);
     for (const { rate, key, label } of rates) {
       await ask(ctx.rx, 'reset');
       const r = await openLoop(api, appId, rate, seconds, answerMs);

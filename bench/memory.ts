@@ -18,7 +18,8 @@ import { createEndpoint } from '../src/engine/endpoints.js';
 import type { Herald } from '../src/engine/herald.js';
 import { publishMany } from '../src/engine/publish.js';
 import { onCleanup, trackChild } from './cleanup.js';
-import { ask, defaultDatabase, now, openBenchHerald, reachCount, size, sleep, type BenchContext, type DatabaseKind, type ReceiverCounts } from './harness.js';
+import { defaultDatabase, type DatabaseKind } from './databases.js';
+import { ask, now, openBenchHerald, reachCount, size, sleep, type BenchContext, type ReceiverCounts } from './harness.js';
 import { memoryOf, MIB, watchPeak } from './proc-stats.js';
 import { fmt } from './report.js';
 

@@ -4,7 +4,7 @@
  * Nothing here measures or estimates: a figure that could not be measured is `null` and shows "n/a".
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { DatabaseKind } from './harness.js';
+import type { DatabaseKind } from './databases.js';
 
 /** A target a figure is held to. */
 export interface Target {

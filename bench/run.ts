@@ -24,8 +24,9 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runApi } from './api.js';
 import { installCleanupHandlers, onCleanup, runAllCleanups, trackChild } from './cleanup.js';
+import { defaultDatabase, dropStaleDatabases, postgresVersion, type DatabaseKind } from './databases.js';
 import { runEmbedded } from './embedded.js';
-import { bareLimit, defaultDatabase, dropStaleDatabases, postgresVersion, size, type BenchContext, type DatabaseKind } from './harness.js';
+import { bareLimit, size, type BenchContext } from './harness.js';
 import { runIsolation } from './isolation.js';
 import { runLatency } from './latency.js';
 import { runMemory } from './memory.js';
@@ -36,7 +37,7 @@ import { runThroughput } from './throughput.js';
 /** A scenario, and whether --quick runs it. */
 interface Scenario {
   run: (ctx: BenchContext) => Promise<void>;
-  /** Why --quick leaves it out (it runs, smaller, otherwise). */
+  /** Why --quick leaves it out unless --only names it (then it runs, smaller). */
   quickSkip?: string;
   /** Why it does not apply to this run at all. */
   notApplicable?: () => string | undefined;
@@ -46,10 +47,10 @@ const SCENARIOS: Record<string, Scenario> = {
   api: { run: runApi },
   throughput: { run: runThroughput },
   latency: { run: runLatency },
-  'scale-out': { run: runScaleOut, quickSkip: 'six Herald processes to start; run it with --only scale-out' },
+  'scale-out': { run: runScaleOut, quickSkip: 'eight Herald processes to start; --only scale-out runs it' },
   embedded: {
     run: runEmbedded,
-    quickSkip: 'an embedded cluster per figure; run it with --only embedded',
+    quickSkip: 'an embedded cluster per figure; --only embedded runs it',
     notApplicable: () => (process.env.DATABASE_URL ? undefined : 'DATABASE_URL is unset, so every scenario already ran on the embedded PostgreSQL'),
   },
   isolation: { run: runIsolation },
@@ -58,11 +59,13 @@ const SCENARIOS: Record<string, Scenario> = {
 
 const USAGE = `usage: npm run bench [-- [--quick] [--no-write] [--only <scenario>[,<scenario>…]]]
 scenarios: ${Object.keys(SCENARIOS).join(', ')} (default: all, in that order)
-  --quick     smaller sizes and shorter phases, slow scenarios skipped: under a minute
+  --quick     smaller sizes and shorter phases, slow scenarios skipped unless --only names them: under a minute
   --no-write  print only; leave bench/results.json and BENCHMARKS.md as they are`;
 
 interface Options {
   selected: string[];
+  /** Whether --only named the scenarios. */
+  named: boolean;
   quick: boolean;
   write: boolean;
 }
@@ -93,7 +96,7 @@ function parseArgs(argv: string[]): Options {
     console.error(`unknown scenario ${unknown.join(', ')}\n${USAGE}`);
     process.exit(2);
   }
-  return { selected: Object.keys(SCENARIOS).filter((n) => names.length === 0 || names.includes(n)), quick, write };
+  return { selected: Object.keys(SCENARIOS).filter((n) => names.length === 0 || names.includes(n)), named: names.length > 0, quick, write };
 }
 
 const repoRoot = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '..' : '../..', import.meta.url));
@@ -158,7 +161,7 @@ async function startReceiver(): Promise<{ ctx: Pick<BenchContext, 'rx' | 'url'>;
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const { selected, quick, write } = parseArgs(argv);
+  const { selected, named, quick, write } = parseArgs(argv);
   installCleanupHandlers();
   const startedAt = new Date();
   const load0 = loadavg()[0]!;
@@ -168,7 +171,7 @@ async function main(): Promise<void> {
     const stale = await dropStaleDatabases();
     if (stale.length > 0) console.log(`dropped ${stale.length} database(s) left by killed bench runs: ${stale.join(', ')}`);
     const kinds: DatabaseKind[] = [defaultDatabase()];
-    if (defaultDatabase() === 'machine' && selected.includes('embedded') && !quick) kinds.push('embedded');
+    if (defaultDatabase() === 'machine' && selected.includes('embedded') && (!quick || named)) kinds.push('embedded');
     const machine = await describeMachine(kinds);
     console.log(
       `Herald benchmark${quick ? ' (--quick)' : ''} — ${machine.cpuCount} × ${machine.cpuModel}, ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB, Node ${machine.node}, ` +
@@ -177,9 +180,9 @@ async function main(): Promise<void> {
     // Other work on the machine moves every figure: the load average says how quiet it was.
     console.log(`scenarios: ${selected.join(', ')}; load average ${load0.toFixed(2)} at start`);
     const receiver = await startReceiver();
-    const ctx: BenchContext = { ...receiver.ctx, bare: NaN, selected, quick, report };
-    await bareLimit(ctx.url, 5_000); // warm-up
-    const bareRequests = size(ctx, 'BENCH_BARE_REQUESTS', 80_000, 20_000);
+    const ctx: BenchContext = { ...receiver.ctx, bare: NaN, quick, report };
+    await bareLimit(ctx.url, quick ? 2_000 : 5_000); // warm-up
+    const bareRequests = size(ctx, 'BENCH_BARE_REQUESTS', 80_000, 10_000);
     ctx.bare = report.bare = await bareLimit(ctx.url, bareRequests);
     report.add({ key: 'bare', section: 'limit', label: 'bare undici loop, same signed requests, same receiver', database: null, value: ctx.bare, unit: 'requests/s', details: { requests: bareRequests } });
     for (const name of selected) {
@@ -189,7 +192,7 @@ async function main(): Promise<void> {
         console.log(`[${name}] not run: ${na}`);
         continue;
       }
-      if (quick && scenario.quickSkip) {
+      if (quick && scenario.quickSkip && !named) {
         report.skip(name, `${name}.skipped`, name, null, `--quick: ${scenario.quickSkip}`);
         continue;
       }

@@ -5,8 +5,9 @@
  * processes share its cores with PostgreSQL, the receiver and the load, so this shows what splitting
  * the roles costs or gains here, not what more machines would give.
  */
+import { defaultDatabase } from './databases.js';
 import { endToEnd, shortfall, type EndToEndOptions, type Topology } from './end-to-end.js';
-import { defaultDatabase, size, type BenchContext } from './harness.js';
+import { size, type BenchContext } from './harness.js';
 import { addResourceFigures, fmt } from './report.js';
 
 const SECTION = 'scale-out';
@@ -36,13 +37,17 @@ export async function runScaleOut(ctx: BenchContext): Promise<void> {
         label: `${topology === 'all-in-one' ? 'one herald serve --role all' : 'herald --role api + 2 × --role worker'}, ${endpoints} endpoint${endpoints === 1 ? '' : 's'}`,
         database: kind,
       };
-      const note = [endpoints > 1 ? `${fmt(r.messagesPerSecond)} messages/s` : '', shortfall(r, o)].filter(Boolean).join('; ');
+      const note = [
+        endpoints > 1 ? `${fmt(r.messagesPerSecond)} messages/s delivered` : '',
+        `published at ${fmt(r.publishPerSecond)} messages/s`,
+        shortfall(r, o),
+      ].filter(Boolean).join('; ');
       ctx.report.add({
         ...base,
         value: r.deliveriesPerSecond,
         unit: 'deliveries/s',
         rate: true,
-        ...(note ? { note } : {}),
+        note,
         details: { messages: r.published.accepted, deliveries: r.arrived, expected: r.expected, seconds: r.seconds, publishPerSecond: r.publishPerSecond },
       });
       addResourceFigures(ctx.report, base, r.resources);

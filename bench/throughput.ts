@@ -13,19 +13,8 @@ import type { Herald } from '../src/engine/herald.js';
 import { createApplication } from '../src/engine/applications.js';
 import { createEndpoint } from '../src/engine/endpoints.js';
 import { publishMany } from '../src/engine/publish.js';
-import {
-  ask,
-  defaultDatabase,
-  now,
-  openBenchHerald,
-  percentile,
-  reachCount,
-  size,
-  sleep,
-  type BenchContext,
-  type DatabaseKind,
-  type ReceiverCounts,
-} from './harness.js';
+import { defaultDatabase, type DatabaseKind } from './databases.js';
+import { ask, now, openBenchHerald, percentile, reachCount, size, sleep, type BenchContext, type ReceiverCounts } from './harness.js';
 import { startCpuWindow } from './proc-stats.js';
 import { addResourceFigures, fmt } from './report.js';
 
