@@ -75,7 +75,7 @@ export interface RunDescription {
   args: string[];
   quick: boolean;
   scenarios: string[];
-  /** Herald's commit, with "-dirty" when the working tree had changes. */
+  /** Herald's commit, with "-dirty" when tracked files other than the bench's own output had changes. */
   commit: string;
   startedAt: string;
   finishedAt: string;

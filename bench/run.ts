@@ -214,7 +214,8 @@ async function main(): Promise<void> {
       args: argv,
       quick,
       scenarios: selected,
-      commit: `${git(['rev-parse', '--short', 'HEAD']) || 'unknown'}${git(['status', '--porcelain', '--untracked-files=no']) ? '-dirty' : ''}`,
+      // "-dirty": tracked files differ from the commit, not counting the two files the bench itself writes.
+      commit: `${git(['rev-parse', '--short', 'HEAD']) || 'unknown'}${git(['status', '--porcelain', '--untracked-files=no', '--', '.', ':!BENCHMARKS.md', ':!bench/results.json']) ? '-dirty' : ''}`,
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
       seconds,
