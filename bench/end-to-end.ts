@@ -94,12 +94,12 @@ export async function endToEnd(ctx: BenchContext, name: string, o: EndToEndOptio
 
     const statements0 = await statementsOf([api], processes);
     const cpu = startCpuWindow(processes.map((p) => p.pid));
-    const crashed = () => processes.some((p) => p.exited());
+    const crashed = () => processes.some((p) => p.exited() !== null);
     const published = await closedLoop(api, appId, { publishers: PUBLISHERS, batch: 1, messages: o.messages, seconds: o.publishSeconds, abort: crashed });
     const expected = published.accepted * o.endpoints;
     await reachCount(ctx.rx, expected, crashed() ? 0 : o.drainMs);
-    const dead = processes.find((p) => p.exited());
-    if (dead) throw new Error(`herald serve --role ${dead.role} exited during the phase:\n${dead.output()}`);
+    const dead = processes.find((p) => p.exited() !== null);
+    if (dead) throw new Error(`herald serve --role ${dead.role} exited (${dead.exited()}) during the phase; its last output:\n${dead.output()}`);
     const used = cpu.stop();
     const statements1 = await statementsOf([api], processes);
     const counts = await ask<ReceiverCounts>(ctx.rx, 'count');

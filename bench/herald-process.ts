@@ -37,8 +37,8 @@ export interface HeraldProcess {
   peakRss(): number;
   /** The last lines it printed (warnings and errors: logs are at `warn`). */
   output(): string;
-  /** Whether it has exited (before stop() was called, that means it crashed). */
-  exited(): boolean;
+  /** How it exited ("code 1", "signal SIGKILL"), or null while it runs; before stop(), that is a crash. */
+  exited(): string | null;
   /** SIGTERM, then SIGKILL after 20 s. Idempotent. */
   stop(): Promise<void>;
 }
@@ -93,15 +93,19 @@ export async function startHerald(role: Role, db: BenchDatabase, settings: Recor
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  let exitCode: number | null | undefined;
-  void exited.then((c) => (exitCode = c));
+  let exit: string | null = null;
+  const exited = new Promise<void>((r) =>
+    child.once('exit', (code, signal) => {
+      exit = signal ? `signal ${signal}` : `code ${code}`;
+      r();
+    }),
+  );
   const stop = onCleanup(`stop herald ${role} (pid ${child.pid})`, () => stopChild(child, exited));
   const url = role === 'worker' ? null : `http://127.0.0.1:${port}`;
   const until = Date.now() + START_TIMEOUT_MS;
   try {
     for (;;) {
-      if (exitCode !== undefined) throw new Error(`herald serve --role ${role} exited (${exitCode}) before it was ready:\n${tail}`);
+      if (exit) throw new Error(`herald serve --role ${role} exited (${exit}) before it was ready:\n${tail}`);
       if (url ? await healthy(url) : workerStarted) break;
       if (Date.now() > until) throw new Error(`herald serve --role ${role} was not ready within ${START_TIMEOUT_MS / 1000} s:\n${tail}`);
       await sleep(url ? 100 : 20);
@@ -117,7 +121,7 @@ export async function startHerald(role: Role, db: BenchDatabase, settings: Recor
     url,
     peakRss: () => memoryOf(pid).hwm,
     output: () => tail,
-    exited: () => exitCode !== undefined,
+    exited: () => exit,
     stop: async () => {
       await stop();
       showOutput(role, pid, tail);
@@ -146,7 +150,7 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);

@@ -235,7 +235,7 @@ export function addResourceFigures(report: Report, base: Pick<Figure, 'key' | 's
     value: per100,
     unit: 'per 100',
     target: { op: '<', value: 20 },
-    ...(per100 === null ? { note: r.statementsNote ?? 'not countable' } : {}),
+    ...(per100 === null ? { note: r.deliveries === 0 ? 'no deliveries arrived' : (r.statementsNote ?? 'not countable') } : {}),
     details: { statements: r.statements, deliveries: r.deliveries },
   });
   const us = (s: number) => (r.deliveries > 0 ? (s * 1e6) / r.deliveries : NaN);
@@ -245,9 +245,10 @@ export function addResourceFigures(report: Report, base: Pick<Figure, 'key' | 's
     ...base,
     key: `${base.key}.cpu`,
     label: `${base.label}: CPU per delivery`,
-    value: herald + postgres,
+    value: r.deliveries === 0 ? null : herald + postgres,
     unit: 'µs/delivery',
-    text: `${fmt(herald + postgres, 0)} µs (Herald ${fmt(herald, 0)} + PostgreSQL ${fmt(postgres, 0)})`,
+    text: r.deliveries === 0 ? 'n/a' : `${fmt(herald + postgres, 0)} µs (Herald ${fmt(herald, 0)} + PostgreSQL ${fmt(postgres, 0)})`,
+    ...(r.deliveries === 0 ? { note: 'no deliveries arrived' } : {}),
     details: { heraldIs: r.heraldIs, heraldMicroseconds: herald, postgresMicroseconds: postgres, heraldCpuSeconds: r.cpu.herald, postgresCpuSeconds: r.cpu.postgres },
   });
   if (r.peakRss !== null) {
