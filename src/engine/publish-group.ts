@@ -47,6 +47,8 @@ export interface PublishGroupOptions {
   onGroup?: (messages: number, stored: number, deliveries: number) => void;
   /** Where a failed group is reported. */
   log: Logger;
+  /** How long a group reuses an application found by an earlier one (0 = look up every group). */
+  targetTtlMs?: number;
 }
 
 /** One publish waiting for its group. */
@@ -65,6 +67,12 @@ interface Waiting {
 const DEFAULT_CONCURRENT = 2;
 /** 8 MiB of payloads per statement: large messages still share a group, and no statement balloons. */
 const DEFAULT_STATEMENT_BYTES = 8 * 1024 * 1024;
+/**
+ * A group reuses the applications (and envelopes) earlier groups found for one second, so a busy
+ * publisher pays one statement per group, not two. Changes made through this node's API clear it at
+ * once ({@link PublishGroupCommit.forgetTargets}); on other nodes they apply within that second.
+ */
+const DEFAULT_TARGET_TTL_MS = 1_000;
 
 export class PublishGroupCommit {
   private readonly queue: Waiting[] = [];
@@ -72,8 +80,14 @@ export class PublishGroupCommit {
   private scheduled = false;
   private closed = false;
   private readonly idle: (() => void)[] = [];
+  private readonly targets = new TargetCache();
 
   constructor(private readonly opts: PublishGroupOptions) {}
+
+  /** Forgets the applications and envelopes groups reuse (after one of them changed). */
+  forgetTargets(): void {
+    this.targets.clear();
+  }
 
   /**
    * Publishes one message within the next group; resolves once it is committed, rejects with the
@@ -122,11 +136,14 @@ export class PublishGroupCommit {
     const { pool, now, maxPayloadBytes } = this.opts;
     let outcomes: PublishOutcome[];
     try {
-      const { prepared } = await prepareMessages(
+      const ttl = this.opts.targetTtlMs ?? DEFAULT_TARGET_TTL_MS;
+      const { prepared, lookedUp } = await prepareMessages(
         pool,
         group.map((w) => ({ app: w.app, input: w.input, index: -1, authorize: w.authorize })),
         { now: now(), maxPayloadBytes },
+        ttl > 0 ? this.targets : undefined,
       );
+      if (ttl > 0) this.targets.remember(lookedUp, ttl);
       outcomes = [];
       for (const chunk of this.chunks(prepared)) outcomes.push(...(await this.store(chunk)));
     } catch (e) {
@@ -179,10 +196,40 @@ export class PublishGroupCommit {
     } catch (e) {
       const rows = prepared.filter((p) => p.ok).length;
       if (!isDataError(e)) throw e;
+      // An application deleted since a group found it: look it up again next time.
+      if ((e as { code?: string }).code === '23503') this.targets.clear();
       if (rows <= 1) return prepared.map((p) => (p.ok ? { ok: false, error: storeError(e) } : p));
       const half = Math.ceil(prepared.length / 2);
       return [...(await this.store(prepared.slice(0, half))), ...(await this.store(prepared.slice(half)))];
     }
+  }
+}
+
+/**
+ * Applications found by earlier groups, with the envelopes of the event types they were looked up
+ * for. An entry answers only for event types it knows, so a new type costs one lookup.
+ */
+export class TargetCache {
+  private readonly entries = new Map<string, { target: PublishTarget; types: Set<string>; until: number }>();
+
+  /** The application `key` (id or uid) with envelopes for every type in `types`, if fresh. */
+  get(key: string, types: Iterable<string>): PublishTarget | undefined {
+    const e = this.entries.get(key);
+    if (!e || e.until <= performance.now()) return undefined;
+    for (const t of types) if (!e.types.has(t)) return undefined;
+    return e.target;
+  }
+
+  /** Remembers what one lookup found (`types` = the event types it was asked for). */
+  remember(found: { targets: Map<string, PublishTarget>; types: string[] } | null, ttlMs: number): void {
+    if (!found) return;
+    const until = performance.now() + ttlMs;
+    if (this.entries.size > 10_000) this.entries.clear();
+    for (const [key, target] of found.targets) this.entries.set(key, { target, types: new Set(found.types), until });
+  }
+
+  clear(): void {
+    this.entries.clear();
   }
 }
 

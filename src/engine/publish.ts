@@ -179,15 +179,23 @@ export interface AddressedInput {
 /** A message ready to store, or why it was refused before anything was written. */
 export type Prepared = { ok: true; row: Serialised } | { ok: false; error: HeraldError };
 
+/** Where {@link prepareMessages} may find applications an earlier call found (the group commit's cache). */
+export interface KnownTargets {
+  /** The application `key` (id or uid) with envelopes for all of `types`, or undefined to look it up. */
+  get(key: string, types: Iterable<string>): PublishTarget | undefined;
+}
+
 /**
- * Validates and serialises messages of any applications with one query for all of them (applications
- * and envelopes). Nothing is written. `targets` holds every application found.
+ * Validates and serialises messages of any applications with at most one query for all of them
+ * (applications and envelopes; none when `known` has them all). Nothing is written. `targets` holds
+ * every application found; `lookedUp` what the query found and for which event types, or null.
  */
 export async function prepareMessages(
   db: Queryable,
   items: AddressedInput[],
   opts: Required<PublishOptions>,
-): Promise<{ prepared: Prepared[]; targets: Map<string, PublishTarget> }> {
+  known?: KnownTargets,
+): Promise<{ prepared: Prepared[]; targets: Map<string, PublishTarget>; lookedUp: { targets: Map<string, PublishTarget>; types: string[] } | null }> {
   const checked = items.map((item) => {
     try {
       return { ok: true as const, m: validate(item.input, item.index) };
@@ -195,9 +203,26 @@ export async function prepareMessages(
       return { ok: false as const, error: asHeraldError(e) };
     }
   });
-  const apps = [...new Set(items.map((i) => i.app))];
-  const types = [...new Set(checked.flatMap((c) => (c.ok ? [c.m.eventType] : [])))];
-  const targets = await getPublishTargets(db, apps, types);
+  const typesByApp = new Map<string, Set<string>>();
+  for (const [i, item] of items.entries()) {
+    const c = checked[i]!;
+    const types = typesByApp.get(item.app) ?? typesByApp.set(item.app, new Set()).get(item.app)!;
+    if (c.ok) types.add(c.m.eventType);
+  }
+  const targets = new Map<string, PublishTarget>();
+  const missing: string[] = [];
+  for (const [app, types] of typesByApp) {
+    const hit = known?.get(app, types);
+    if (hit) targets.set(app, hit);
+    else missing.push(app);
+  }
+  let lookedUp: { targets: Map<string, PublishTarget>; types: string[] } | null = null;
+  if (missing.length > 0) {
+    const types = [...new Set(missing.flatMap((app) => [...typesByApp.get(app)!]))];
+    const found = await getPublishTargets(db, missing, types);
+    for (const [app, target] of found) targets.set(app, target);
+    lookedUp = { targets: found, types };
+  }
   const prepared = checked.map((c, i): Prepared => {
     if (!c.ok) return c;
     const item = items[i]!;
@@ -211,7 +236,7 @@ export async function prepareMessages(
       return { ok: false, error: asHeraldError(e) };
     }
   });
-  return { prepared, targets };
+  return { prepared, targets, lookedUp };
 }
 
 /**

@@ -26,7 +26,7 @@ const patchEp = (appId: string, epId: string, body: Record<string, unknown>) => 
 /** Hex HMAC of the body in a named header. */
 const HEX_BODY = { scheme: 'hmac-sha256', header: 'X-Acme-Signature', content: 'body', encoding: 'hex', key: 'utf8' };
 /** Hex HMAC of `{timestamp}.{body}` keyed with the hex-decoded secret. */
-const HEX_TS = { scheme: 'hmac-sha256', header: 'X-Turris-Signature', timestampHeader: 'X-Turris-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' };
+const HEX_TS = { scheme: 'hmac-sha256', header: 'X-Northwind-Signature', timestampHeader: 'X-Northwind-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' };
 const NO_HEADERS = { eventType: null, deliveryId: null, userAgent: null };
 
 describe('signature profiles on endpoints', () => {
@@ -120,15 +120,15 @@ describe('signature profiles on endpoints', () => {
 describe('inheritance from the application', () => {
   it("gives an endpoint without its own profile the application's, and its own wins", async () => {
     const res = await api.call('POST', '/api/v1/app', {
-      body: { name: 'Turris', signature: HEX_TS, deliveryHeaders: { eventType: 'X-Turris-Event', deliveryId: 'X-Turris-Delivery' } },
+      body: { name: 'Northwind', signature: HEX_TS, deliveryHeaders: { eventType: 'X-Northwind-Event', deliveryId: 'X-Northwind-Delivery' } },
     });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ signature: HEX_TS, deliveryHeaders: { eventType: 'X-Turris-Event', deliveryId: 'X-Turris-Delivery', userAgent: null }, envelope: null });
+    expect(res.body).toMatchObject({ signature: HEX_TS, deliveryHeaders: { eventType: 'X-Northwind-Event', deliveryId: 'X-Northwind-Delivery', userAgent: null }, envelope: null });
     const app = res.body;
     const inherits = await createEp(app.id);
     expect(inherits.status).toBe(201);
     expect(inherits.body).toMatchObject({ signature: null, deliveryHeaders: null, effectiveSignature: HEX_TS });
-    expect(inherits.body.effectiveDeliveryHeaders).toEqual({ eventType: 'X-Turris-Event', deliveryId: 'X-Turris-Delivery', userAgent: null });
+    expect(inherits.body.effectiveDeliveryHeaders).toEqual({ eventType: 'X-Northwind-Event', deliveryId: 'X-Northwind-Delivery', userAgent: null });
     // The generated secret fits the inherited hex key: 32 random bytes in hex.
     expect(inherits.body.secret).toMatch(/^[0-9a-f]{64}$/);
 
@@ -137,7 +137,7 @@ describe('inheritance from the application', () => {
     expect(own.body.secret).toMatch(/^whsec_/);
 
     // The application's delivery header names may not collide with an endpoint's own profile.
-    const clash = await createEp(app.id, { signature: { ...HEX_BODY, header: 'X-Turris-Event' } });
+    const clash = await createEp(app.id, { signature: { ...HEX_BODY, header: 'X-Northwind-Event' } });
     expect(clash.status).toBe(422);
     expect(locs(clash.body)).toEqual(['body.signature']);
     expect(msgOf(clash.body, 'body.signature')).toMatch(/application's deliveryHeaders\.eventType/);

@@ -221,39 +221,39 @@ describe('signature profile, delivery header and envelope flags', () => {
     const envelope = join(dir, 'envelope.json');
     await writeFile(envelope, JSON.stringify({ id: '{{message.id}}', type: '{{message.eventType}}', data: '{{payload}}' }));
     await ok(
-      'apps', 'create', 'Turris', '--uid', 'turris', '--signature', 'hmac-sha256', '--signature-header', 'X-Turris-Signature',
-      '--timestamp-header', 'X-Turris-Timestamp', '--signed-content', 'timestamp.body', '--signature-key', 'hex',
-      '--event-type-header', 'X-Turris-Event', '--user-agent', 'Turris-Webhooks/1.0', '--envelope-file', envelope,
+      'apps', 'create', 'Northwind', '--uid', 'northwind', '--signature', 'hmac-sha256', '--signature-header', 'X-Northwind-Signature',
+      '--timestamp-header', 'X-Northwind-Timestamp', '--signed-content', 'timestamp.body', '--signature-key', 'hex',
+      '--event-type-header', 'X-Northwind-Event', '--user-agent', 'Northwind-Webhooks/1.0', '--envelope-file', envelope,
     );
-    const app = JSON.parse(await ok('apps', 'get', 'turris', '--json'));
+    const app = JSON.parse(await ok('apps', 'get', 'northwind', '--json'));
     expect(app).toMatchObject({
-      signature: { scheme: 'hmac-sha256', header: 'X-Turris-Signature', timestampHeader: 'X-Turris-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' },
-      deliveryHeaders: { eventType: 'X-Turris-Event', deliveryId: null, userAgent: 'Turris-Webhooks/1.0' },
+      signature: { scheme: 'hmac-sha256', header: 'X-Northwind-Signature', timestampHeader: 'X-Northwind-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' },
+      deliveryHeaders: { eventType: 'X-Northwind-Event', deliveryId: null, userAgent: 'Northwind-Webhooks/1.0' },
       envelope: { data: '{{payload}}' },
     });
-    expect(await ok('apps', 'get', 'turris')).toMatch(/signature\s+hmac-sha256: hex HMAC of \{timestamp\}\.\{body\} keyed with the hex-decoded secret, in X-Turris-Signature; timestamp in X-Turris-Timestamp/);
+    expect(await ok('apps', 'get', 'northwind')).toMatch(/signature\s+hmac-sha256: hex HMAC of \{timestamp\}\.\{body\} keyed with the hex-decoded secret, in X-Northwind-Signature; timestamp in X-Northwind-Timestamp/);
 
-    const created = JSON.parse(await ok('endpoints', 'create', 'turris', 'https://example.com/in', '--json'));
+    const created = JSON.parse(await ok('endpoints', 'create', 'northwind', 'https://example.com/in', '--json'));
     expect(created.secret).toMatch(/^[0-9a-f]{64}$/);
-    const text = await ok('endpoints', 'get', 'turris', created.id);
-    expect(text).toMatch(/signature\s+hmac-sha256: .* in X-Turris-Signature; timestamp in X-Turris-Timestamp \(inherited\)/);
-    expect(text).toMatch(/delivery headers\s+event type in X-Turris-Event, User-Agent Turris-Webhooks\/1\.0 \(inherited\)/);
+    const text = await ok('endpoints', 'get', 'northwind', created.id);
+    expect(text).toMatch(/signature\s+hmac-sha256: .* in X-Northwind-Signature; timestamp in X-Northwind-Timestamp \(inherited\)/);
+    expect(text).toMatch(/delivery headers\s+event type in X-Northwind-Event, User-Agent Northwind-Webhooks\/1\.0 \(inherited\)/);
 
     // Changing one part keeps the rest of what is in force.
-    await ok('endpoints', 'update', 'turris', created.id, '--signature-encoding', 'base64', '--delivery-id-header', 'X-Turris-Delivery');
-    const json = JSON.parse(await ok('endpoints', 'get', 'turris', created.id, '--json'));
-    expect(json.signature).toMatchObject({ header: 'X-Turris-Signature', content: 'timestamp.body', encoding: 'base64', key: 'hex' });
-    expect(json.deliveryHeaders).toEqual({ eventType: 'X-Turris-Event', deliveryId: 'X-Turris-Delivery', userAgent: 'Turris-Webhooks/1.0' });
-    await ok('endpoints', 'update', 'turris', created.id, '--signature', 'inherit', '--user-agent', 'inherit');
-    expect(JSON.parse(await ok('endpoints', 'get', 'turris', created.id, '--json'))).toMatchObject({ signature: null, deliveryHeaders: null });
+    await ok('endpoints', 'update', 'northwind', created.id, '--signature-encoding', 'base64', '--delivery-id-header', 'X-Northwind-Delivery');
+    const json = JSON.parse(await ok('endpoints', 'get', 'northwind', created.id, '--json'));
+    expect(json.signature).toMatchObject({ header: 'X-Northwind-Signature', content: 'timestamp.body', encoding: 'base64', key: 'hex' });
+    expect(json.deliveryHeaders).toEqual({ eventType: 'X-Northwind-Event', deliveryId: 'X-Northwind-Delivery', userAgent: 'Northwind-Webhooks/1.0' });
+    await ok('endpoints', 'update', 'northwind', created.id, '--signature', 'inherit', '--user-agent', 'inherit');
+    expect(JSON.parse(await ok('endpoints', 'get', 'northwind', created.id, '--json'))).toMatchObject({ signature: null, deliveryHeaders: null });
 
-    const imported = await ok('endpoints', 'create', 'turris', 'https://example.com/own', '--signature', 'hmac-sha256', '--signature-header', 'X-Own-Sig', '--secret', 'customer_secret_0123456789');
-    expect(await ok('endpoints', 'secret', 'turris', imported)).toBe('customer_secret_0123456789');
+    const imported = await ok('endpoints', 'create', 'northwind', 'https://example.com/own', '--signature', 'hmac-sha256', '--signature-header', 'X-Own-Sig', '--secret', 'customer_secret_0123456789');
+    expect(await ok('endpoints', 'secret', 'northwind', imported)).toBe('customer_secret_0123456789');
 
-    await ok('event-types', 'create', 'turris.changed', '--envelope-file', envelope);
-    await ok('event-types', 'update', 'turris.changed', '--no-envelope');
+    await ok('event-types', 'create', 'northwind.changed', '--envelope-file', envelope);
+    await ok('event-types', 'update', 'northwind.changed', '--no-envelope');
     const types = JSON.parse(await ok('event-types', 'list', '--json'));
-    expect(types.data.find((t: { name: string }) => t.name === 'turris.changed')).toMatchObject({ envelope: null });
+    expect(types.data.find((t: { name: string }) => t.name === 'northwind.changed')).toMatchObject({ envelope: null });
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -118,17 +118,17 @@ function postSigned(url: string, profile: SignatureProfile, key: string, text = 
 }
 
 describe('herald listen with a signature profile', () => {
-  const hex = { scheme: 'hmac-sha256', header: 'X-Turris-Signature', timestampHeader: 'X-Turris-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' } as const;
-  const hexFlags = ['--signature', 'hmac-sha256', '--signature-header', 'X-Turris-Signature', '--timestamp-header', 'X-Turris-Timestamp', '--signed-content', 'timestamp.body'];
+  const hex = { scheme: 'hmac-sha256', header: 'X-Northwind-Signature', timestampHeader: 'X-Northwind-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' } as const;
+  const hexFlags = ['--signature', 'hmac-sha256', '--signature-header', 'X-Northwind-Signature', '--timestamp-header', 'X-Northwind-Timestamp', '--signed-content', 'timestamp.body'];
 
   it('verifies hex HMAC of "{timestamp}.{body}", and says so in the banner', async () => {
     const s = generateProfileSecret(hex).secret;
     const { proc, url } = await listen(...hexFlags, '--signature-key', 'hex', '--secret', s);
-    expect(proc.stdout).toContain('checking hmac-sha256 in X-Turris-Signature signatures with 1 secret(s)');
+    expect(proc.stdout).toContain('checking hmac-sha256 in X-Northwind-Signature signatures with 1 secret(s)');
     const res = await postSigned(url, hex, s);
     expect(await res.json()).toEqual({ receiver: 'herald listen', signature: 'valid' });
     await proc.waitFor(/→ answered 200/);
-    expect(proc.stdout).toContain('✓ valid signature (X-Turris-Signature, signed');
+    expect(proc.stdout).toContain('✓ valid signature (X-Northwind-Signature, signed');
   });
 
   it('asks "did you hex-decode the secret?" when the key is used as text', async () => {

@@ -143,8 +143,8 @@ describe('herald verify', () => {
 });
 
 describe('herald verify with a signature profile', () => {
-  const hexProfile = { scheme: 'hmac-sha256', header: 'X-Turris-Signature', timestampHeader: 'X-Turris-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' } as const;
-  const hexFlags = ['--signature', 'hmac-sha256', '--signature-header', 'X-Turris-Signature', '--timestamp-header', 'X-Turris-Timestamp', '--signed-content', 'timestamp.body'];
+  const hexProfile = { scheme: 'hmac-sha256', header: 'X-Northwind-Signature', timestampHeader: 'X-Northwind-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' } as const;
+  const hexFlags = ['--signature', 'hmac-sha256', '--signature-header', 'X-Northwind-Signature', '--timestamp-header', 'X-Northwind-Timestamp', '--signed-content', 'timestamp.body'];
   const hexSecret = generateProfileSecret(hexProfile).secret;
   const hexHeaders = JSON.stringify(signatureHeaders(hexProfile, [signingKeyOf(hexProfile, hexSecret)], 'msg_x', SIGNED_AT, Buffer.from(body)));
 
@@ -159,7 +159,7 @@ describe('herald verify with a signature profile', () => {
   it('verifies hex HMAC of "{timestamp}.{body}" with a hex-decoded key', async () => {
     const r = await verify(...hexFlags, '--signature-key', 'hex', '--secret', hexSecret, '--headers', hexHeaders, '--body', body, '--now', NOW);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('✓ valid signature (X-Turris-Signature, signed 10 s ago)');
+    expect(r.stdout).toContain('✓ valid signature (X-Northwind-Signature, signed 10 s ago)');
   });
 
   it('a hex key used as UTF-8 text: "did you hex-decode the secret?", and the flags that match', async () => {
@@ -167,7 +167,7 @@ describe('herald verify with a signature profile', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('the secret is right, but the key is the secret hex-decoded (--signature-key hex)');
     expect(r.stdout).toContain('did you hex-decode the secret?');
-    expect(r.stdout).toContain("the endpoint's profile: --signature hmac-sha256 --signature-header X-Turris-Signature --timestamp-header X-Turris-Timestamp --signed-content timestamp.body --signature-encoding hex --signature-key hex");
+    expect(r.stdout).toContain("the endpoint's profile: --signature hmac-sha256 --signature-header X-Northwind-Signature --timestamp-header X-Northwind-Timestamp --signed-content timestamp.body --signature-encoding hex --signature-key hex");
   });
 
   it('a UTF-8 key given as hex, the wrong content and the wrong encoding are each named', async () => {

@@ -108,7 +108,7 @@ describe('reference contracts', () => {
   });
 
   it('ticketing platform: X-Webhook-Signature and X-Webhook-Timestamp, with its action/eventable body', async () => {
-    const secret = 'usetix_9c8b7a6f5e4d3c2b1a0f';
+    const secret = 'tix_9c8b7a6f5e4d3c2b1a0f';
     const { app } = await contract({
       path: '/ticketing',
       secret,
@@ -127,25 +127,25 @@ describe('reference contracts', () => {
       path: '/compliance',
       secret,
       appUid: 'org_4411',
-      signature: { scheme: 'hmac-sha256', header: 'X-Turris-Signature', timestampHeader: 'X-Turris-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' },
+      signature: { scheme: 'hmac-sha256', header: 'X-Northwind-Signature', timestampHeader: 'X-Northwind-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' },
       envelope: { webhookType: '{{message.eventType}}', upstreamEntityId: '{{application.uid}}', payload: '{{payload}}' },
     });
     const r = await deliver(app.id, 'agency.compliance_status.changed', { agencies: [{ id: 'ag_1' }] });
     // The receiver, step by step as the document says.
     const receive = (req: ReceivedRequest, nowSeconds: number, toleranceSeconds = 300, storedSecret = secret): boolean => {
-      const timestamp = header(req, 'X-Turris-Timestamp');
+      const timestamp = header(req, 'X-Northwind-Timestamp');
       if (Math.abs(nowSeconds - Number(timestamp)) > toleranceSeconds) return false; // stale: refused
       const key = Buffer.from(storedSecret, 'hex'); // "the signing key is the secret decoded from hexadecimal"
       const message = Buffer.concat([Buffer.from(`${timestamp}.`), req.body]); // "{timestamp}.{raw request body}"
       const expected = Buffer.from(createHmac('sha256', key).update(message).digest('hex'));
-      const given = Buffer.from(header(req, 'X-Turris-Signature'));
+      const given = Buffer.from(header(req, 'X-Northwind-Signature'));
       return given.length === expected.length && timingSafeEqual(given, expected);
     };
     const now = Math.floor(t.clock.now().getTime() / 1000);
     expect(receive(r, now)).toBe(true);
     expect(receive(r, now + 600)).toBe(false); // the same request replayed ten minutes later
     // The literal characters of the secret as key — the document's "most common mistake" — do not verify.
-    expect(header(r, 'X-Turris-Signature')).not.toBe(createHmac('sha256', secret).update(`${header(r, 'X-Turris-Timestamp')}.${r.body}`).digest('hex'));
+    expect(header(r, 'X-Northwind-Signature')).not.toBe(createHmac('sha256', secret).update(`${header(r, 'X-Northwind-Timestamp')}.${r.body}`).digest('hex'));
     expect(JSON.parse(r.body.toString())).toEqual({ webhookType: 'agency.compliance_status.changed', upstreamEntityId: 'org_4411', payload: { agencies: [{ id: 'ag_1' }] } });
 
     // The document's rotation: "switch your handler to accept both old and new secrets briefly".
@@ -164,13 +164,13 @@ describe('reference contracts', () => {
   });
 
   it('drops platform: its five headers, its User-Agent and its envelope; the delivery id is stable across retries', async () => {
-    const secret = 'fanfare_whsec_1a2b3c4d5e6f7a8b';
+    const secret = 'contoso_whsec_1a2b3c4d5e6f7a8b';
     const { app, ep } = await contract({
       path: '/drops',
       secret,
-      appUid: 'org_fanfare_77',
-      signature: { scheme: 'hmac-sha256', header: 'X-Fanfare-Signature', timestampHeader: 'X-Fanfare-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'utf8' },
-      deliveryHeaders: { eventType: 'X-Fanfare-Event-Type', deliveryId: 'X-Fanfare-Delivery-Id', userAgent: 'Fanfare-Webhooks/1.0' },
+      appUid: 'org_contoso_77',
+      signature: { scheme: 'hmac-sha256', header: 'X-Contoso-Signature', timestampHeader: 'X-Contoso-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'utf8' },
+      deliveryHeaders: { eventType: 'X-Contoso-Event-Type', deliveryId: 'X-Contoso-Delivery-Id', userAgent: 'Contoso-Webhooks/1.0' },
       envelope: { id: '{{message.id}}', type: '{{message.eventType}}', timestamp: '{{message.timestampMillis}}', organizationId: '{{application.uid}}', data: '{{payload}}' },
     });
     rx.respondOnce({ status: 503 });
@@ -181,14 +181,14 @@ describe('reference contracts', () => {
     await worker.drain();
     expect(rx.requests).toHaveLength(2);
     for (const r of rx.requests) {
-      expect(header(r, 'X-Fanfare-Event-Type')).toBe('queue.consumer.admitted');
-      expect(header(r, 'User-Agent')).toBe('Fanfare-Webhooks/1.0');
-      const ts = header(r, 'X-Fanfare-Timestamp');
-      expect(header(r, 'X-Fanfare-Signature')).toBe(createHmac('sha256', secret).update(`${ts}.${r.body}`).digest('hex'));
+      expect(header(r, 'X-Contoso-Event-Type')).toBe('queue.consumer.admitted');
+      expect(header(r, 'User-Agent')).toBe('Contoso-Webhooks/1.0');
+      const ts = header(r, 'X-Contoso-Timestamp');
+      expect(header(r, 'X-Contoso-Signature')).toBe(createHmac('sha256', secret).update(`${ts}.${r.body}`).digest('hex'));
       const body = JSON.parse(r.body.toString());
-      expect(body).toMatchObject({ id: msg.id, type: 'queue.consumer.admitted', organizationId: 'org_fanfare_77', data: { consumerId: 'c_1' } });
+      expect(body).toMatchObject({ id: msg.id, type: 'queue.consumer.admitted', organizationId: 'org_contoso_77', data: { consumerId: 'c_1' } });
     }
-    const ids = rx.requests.map((r) => header(r, 'X-Fanfare-Delivery-Id'));
+    const ids = rx.requests.map((r) => header(r, 'X-Contoso-Delivery-Id'));
     expect(ids[0]).toBe(ids[1]); // the same delivery, retried
     expect(ids[0]).toBe(deliveryId(msg.id, ep.id));
     expect(rx.requests[0]!.body.equals(rx.requests[1]!.body)).toBe(true); // the exact bytes, every time

@@ -74,6 +74,27 @@ describe('publish group commit', () => {
     expect(rows.rows[0].n).toBe(published.reduce((n, m) => n + m.deliveries, 0));
   });
 
+  it('reuses the applications an earlier group found (one statement per group), and looks them up again when told to or when one is gone', async () => {
+    const app = await t.makeApp();
+    await t.makeEndpoint(app.id, { url: 'http://127.0.0.1:9/x' });
+    const { group, statements } = recordingGroup();
+    await group.publish(app.id, { eventType: 'order.paid', payload: { n: 1 } });
+    expect(statements()).toBe(2); // lookup + insert
+    await group.publish(app.id, { eventType: 'order.paid', payload: { n: 2 } });
+    expect(statements()).toBe(3); // insert only
+    await group.publish(app.id, { eventType: 'order.shipped', payload: { n: 3 } });
+    expect(statements()).toBe(5); // a type it has not looked up: its envelope may differ
+    group.forgetTargets();
+    await group.publish(app.id, { eventType: 'order.paid', payload: { n: 4 } });
+    expect(statements()).toBe(7);
+    await t.herald.pool.query('delete from application where id = $1', [app.id]);
+    const gone = await settle(group.publish(app.id, { eventType: 'order.paid', payload: { n: 5 } }));
+    expect(gone.ok).toBe(false);
+    expect((gone as { e: HeraldError }).e.code).toBe('not_found');
+    const again = await settle(group.publish(app.id, { eventType: 'order.paid', payload: { n: 6 } }));
+    expect((again as { e: HeraldError }).e.detail).toBe(`application ${app.id} not found`);
+  });
+
   it('answers each message on its own: invalid, too large, unknown application, refused, reused eventId', async () => {
     const app = await t.makeApp();
     const other = await t.makeApp();
@@ -182,5 +203,15 @@ describe('publishing through the API goes through the group commit', () => {
     expect(listed.body.data.map((m: { payload: { n: number } }) => m.payload.n).sort()).toEqual([1, 4]);
     const other = await api.call('GET', `/api/v1/app/${theirs.id}/msg`);
     expect(other.body.data).toEqual([]);
+  });
+
+  it('applies an envelope changed through the API to the very next publish', async () => {
+    const app = await api.makeApp();
+    const before = await api.call('POST', `/api/v1/app/${app.id}/msg`, { body: { eventType: 'order.paid', payload: { n: 1 } } });
+    expect(before.body.payload).toEqual({ n: 1 });
+    const patched = await api.call('PATCH', `/api/v1/app/${app.id}`, { body: { envelope: { data: '{{payload}}', kind: '{{message.eventType}}' } } });
+    expect(patched.status).toBe(200);
+    const after = await api.call('POST', `/api/v1/app/${app.id}/msg`, { body: { eventType: 'order.paid', payload: { n: 2 } } });
+    expect(after.body.payload).toEqual({ data: { n: 2 }, kind: 'order.paid' });
   });
 });

@@ -31,7 +31,7 @@ function contract(profile: SignatureProfile): Contract {
 const CONTRACTS: Record<string, Contract> = {
   '/standard': contract({ scheme: 'standard' }),
   '/hmac-body': contract({ scheme: 'hmac-sha256', header: 'X-Comps-Signature', timestampHeader: 'X-Comps-Timestamp', content: 'body', encoding: 'hex', key: 'utf8' }),
-  '/hmac-hex': contract({ scheme: 'hmac-sha256', header: 'X-Turris-Signature', timestampHeader: 'X-Turris-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' }),
+  '/hmac-hex': contract({ scheme: 'hmac-sha256', header: 'X-Northwind-Signature', timestampHeader: 'X-Northwind-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' }),
   '/hmac-base64': contract({ scheme: 'hmac-sha256', header: 'Turbo-IT-Signature', content: 'body', encoding: 'base64', key: 'utf8' }),
   '/ed25519': contract({ scheme: 'ed25519' }),
 };
@@ -160,7 +160,7 @@ describe.each(HARNESSES.map((h) => [h.name, h] as const))('%s adapter', (_name, 
   it('rejects an unsigned request, naming the missing headers', async () => {
     const res = await fetch(`${server.url}/hmac-hex`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(401);
-    expect(await res.json()).toMatchObject({ error: 'missing_headers', detail: expect.stringContaining('X-Turris-Signature') });
+    expect(await res.json()).toMatchObject({ error: 'missing_headers', detail: expect.stringContaining('X-Northwind-Signature') });
   });
 
   it('answers 413 to a body over maxBodyBytes without verifying it', async () => {

@@ -19,7 +19,7 @@ import {
 const NOW = 1_700_000_000;
 const body = JSON.stringify({ type: 'order.paid', data: { id: 'o_1', amount: 4200, note: 'café' } });
 const HMAC_BODY: HmacProfile = { scheme: 'hmac-sha256', header: 'X-Comps-Signature', timestampHeader: 'X-Comps-Timestamp', content: 'body', encoding: 'hex', key: 'utf8' };
-const HMAC_HEX: HmacProfile = { scheme: 'hmac-sha256', header: 'X-Turris-Signature', timestampHeader: 'X-Turris-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' };
+const HMAC_HEX: HmacProfile = { scheme: 'hmac-sha256', header: 'X-Northwind-Signature', timestampHeader: 'X-Northwind-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' };
 const HMAC_NO_TS: HmacProfile = { scheme: 'hmac-sha256', header: 'Turbo-IT-Signature', content: 'body', encoding: 'base64', key: 'utf8' };
 const ED25519 = { scheme: 'ed25519' } as const;
 

@@ -102,6 +102,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
     const existing = await getApplication(db, app_id);
     if (existing) {
       const row = await updateApplicationSettings(db, herald.secretBox, existing, input, herald.clock.now(), bounds);
+      herald.publishGroup.forgetTargets(); // the envelope may have changed
       if (!row) throw new HeraldError('not_found', `application ${app_id} not found`);
       return reply.code(200).send(toOut(row, policyViewOf(herald)));
     }
@@ -116,6 +117,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
     const current = await requireApp(req, deps, req.params.app_id, 'update');
     requireGlobal(req, 'update');
     const row = await updateApplicationSettings(db, herald.secretBox, current, patchedApplication(current, req.body), herald.clock.now(), bounds);
+    herald.publishGroup.forgetTargets();
     if (!row) throw new HeraldError('not_found', `application ${req.params.app_id} not found`);
     return toOut(row, policyViewOf(herald));
   });
@@ -126,6 +128,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
     const current = await requireApp(req, deps, req.params.app_id, 'delete');
     requireGlobal(req, 'delete');
     await deleteApplication(db, current.id);
+    herald.publishGroup.forgetTargets();
     return reply.code(204).send();
   });
 }

@@ -60,6 +60,7 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
   }, async (req, reply) => {
     requireGlobal(req, 'create');
     const row = await insertEventType(db, req.body.name, validateEventTypeInput(eventTypeInput(req.body)), herald.clock.now());
+    herald.publishGroup.forgetTargets(); // publishing looks envelopes up with applications
     if (!row) throw new HeraldError('conflict', `an event type named ${req.body.name} already exists`);
     return reply.code(201).send(toEventTypeOut(row));
   });
@@ -92,6 +93,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
     const name = req.params.event_type_name;
     if (!(await getEventType(db, name))) requirePermission(req, 'create');
     const { row, created } = await upsertEventType(db, name, validateEventTypeInput(eventTypeInput(req.body)), herald.clock.now());
+    herald.publishGroup.forgetTargets();
     return reply.code(created ? 201 : 200).send(toEventTypeOut(row));
   });
 
@@ -103,6 +105,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
     const current = await getEventType(db, name);
     if (!current) throw notFound(name);
     const row = await updateEventType(db, name, validateEventTypeInput(patchedEventType(current, req.body)), herald.clock.now());
+    herald.publishGroup.forgetTargets();
     if (!row) throw notFound(name);
     return toEventTypeOut(row);
   });
@@ -119,6 +122,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   }, async (req, reply) => {
     requireGlobal(req, 'delete');
     const found = await deleteEventType(db, req.params.event_type_name, { expunge: req.query.expunge, now: herald.clock.now() });
+    herald.publishGroup.forgetTargets();
     if (!found) throw notFound(req.params.event_type_name);
     return reply.code(204).send();
   });
