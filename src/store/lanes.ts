@@ -112,7 +112,7 @@ const CLAIM_FROM_LANES = `
     -- become active (they find slots free at once, whatever the others hold); the rest is split
     -- equally among the active ones (due work here, or requests in flight in this worker). So an
     -- application with a thousand endpoints on a dead host never takes the whole worker.
-    select a.app_id, greatest(0, ceil(($12::numeric - ceil($12::numeric / 8)) / (select count(*) from apps)) - coalesce(h.n, 0)) as room
+    select a.app_id, greatest(0, ceil(($12::numeric - floor($12::numeric / 8)) / (select count(*) from apps)) - coalesce(h.n, 0)) as room
     from (select distinct app_id from locked) a left join held h on h.app_id = a.app_id
   ), shared as (
     select locked.*, ceil(least($5::numeric / greatest(1, (select count(*) from room where room > 0)), r.room)

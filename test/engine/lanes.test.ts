@@ -44,6 +44,18 @@ const countBy = <T>(items: T[], key: (x: T) => string) => {
 };
 
 describe('fair claims', () => {
+  it('lets a worker with a single slot claim (the share kept for newcomers is an eighth, rounded down)', async () => {
+    const app = await t.makeApp('one slot');
+    await t.makeEndpoint(app.id, { url: `${rx.url}/one` });
+    await events(app.id, 3);
+    const now = t.clock.now();
+    for (const slots of [1, 2, 7]) {
+      const got = await claimFromLanes(t.herald.pool, settings, { owner: `w${slots}`, limit: slots, now, leaseUntil: new Date(now.getTime() + 30_000), slots });
+      expect(got.length).toBe(Math.min(slots, 3));
+      await t.herald.pool.query(`update delivery set state = 'pending', lease_owner = null, next_attempt_at = created_at where id = any($1)`, [got.map((d) => d.id)]);
+    }
+  });
+
   it('gives an application with one endpoint its share next to one with fifty endpoints and a backlog', async () => {
     const big = await t.makeApp('big');
     const small = await t.makeApp('small');
