@@ -196,6 +196,9 @@ export const ConfigSchema = z.object({
     .min(16, 'must be at least 16 characters; generate one with `openssl rand -hex 32`')
     .optional()
     .describe('Bearer token a Prometheus scraper must send to GET /metrics. When unset, /metrics is open (bind HERALD_HOST to a private address).'),
+  HERALD_METRICS_PORT: intInRange(1, 65535)
+    .optional()
+    .describe('Port a `serve --role worker` process serves GET /metrics on (HERALD_HOST; nothing else is served there). Unset: a worker-only process serves no metrics. API and all-in-one processes serve /metrics on HERALD_PORT.'),
   HERALD_PUBLISH_GROUP_MAX: intInRange(1, 1_000)
     .default(500)
     .describe('Most messages one publish group commit writes in one statement (concurrent single publishes are coalesced).'),

@@ -25,7 +25,7 @@ export function registerServe(program: Command): void {
       const log = createLogger(config.HERALD_LOG_LEVEL);
       // Loaded here, not at the top: every other command starts without the server's module graph.
       const { openHerald } = await import('../engine/herald.js');
-      const { startHttpServer } = await import('./http-server.js');
+      const { startHttpServer, startMetricsServer } = await import('./http-server.js');
       let herald: Herald;
       try {
         herald = await openHerald({ config, log });
@@ -59,6 +59,9 @@ export function registerServe(program: Command): void {
       }
       if (role !== 'worker') {
         const server = await startHttpServer(herald);
+        stops.unshift(() => server.close());
+      } else if (config.HERALD_METRICS_PORT !== undefined) {
+        const server = await startMetricsServer(herald, config.HERALD_METRICS_PORT);
         stops.unshift(() => server.close());
       }
     });
