@@ -6,7 +6,7 @@
  * last arrival at the receiver, with the CPU, SQL statements and peak memory of the phase.
  */
 import { closedLoop, type ClosedLoopResult } from './api-load.js';
-import { HeraldApi } from './api-client.js';
+import { counterValue, HeraldApi } from './api-client.js';
 import { openDatabase, type DatabaseKind } from './databases.js';
 import { ask, now, reachCount, type BenchContext, type ReceiverCounts } from './harness.js';
 import { startHerald, type HeraldProcess } from './herald-process.js';
@@ -53,10 +53,20 @@ export interface EndToEndResult {
   resources: PhaseResources;
 }
 
-/** Sum of the statement counters of the processes that serve /metrics; null unless all have one. */
-async function statementsOf(apis: HeraldApi[], processes: HeraldProcess[]): Promise<number | null> {
-  if (processes.some((p) => p.url === null)) return null;
-  const counts = await Promise.all(apis.map((a) => a.statements()));
+/** Sum of the statement counters of every process (workers serve /metrics too); null unless all answer. */
+async function statementsOf(processes: HeraldProcess[]): Promise<number | null> {
+  const token = process.env.HERALD_METRICS_TOKEN;
+  const counts = await Promise.all(
+    processes.map(async (p) => {
+      try {
+        const res = await fetch(`${p.metricsUrl}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(10_000) });
+        const text = await res.text();
+        return res.status === 200 ? counterValue(text, 'herald_db_statements_total') : null;
+      } catch {
+        return null;
+      }
+    }),
+  );
   return counts.some((c) => c === null) ? null : counts.reduce((s, c) => s! + c!, 0);
 }
 
@@ -92,7 +102,7 @@ export async function endToEnd(ctx: BenchContext, name: string, o: EndToEndOptio
     await reachCount(ctx.rx, warm.accepted * o.endpoints, 30_000);
     await ask(ctx.rx, 'reset');
 
-    const statements0 = await statementsOf([api], processes);
+    const statements0 = await statementsOf(processes);
     const cpu = startCpuWindow(processes.map((p) => p.pid));
     const crashed = () => processes.some((p) => p.exited() !== null);
     const published = await closedLoop(api, appId, { publishers: PUBLISHERS, batch: 1, messages: o.messages, seconds: o.publishSeconds, abort: crashed });
@@ -101,7 +111,7 @@ export async function endToEnd(ctx: BenchContext, name: string, o: EndToEndOptio
     const dead = processes.find((p) => p.exited() !== null);
     if (dead) throw new Error(`herald serve --role ${dead.role} exited (${dead.exited()}) during the phase; its last output:\n${dead.output()}`);
     const used = cpu.stop();
-    const statements1 = await statementsOf([api], processes);
+    const statements1 = await statementsOf(processes);
     const counts = await ask<ReceiverCounts>(ctx.rx, 'count');
     const arrived = Math.min(counts.count, expected);
     const end = counts.last > 0 ? counts.last : now();
@@ -118,7 +128,7 @@ export async function endToEnd(ctx: BenchContext, name: string, o: EndToEndOptio
       resources: {
         deliveries: arrived,
         statements: statements0 === null || statements1 === null ? null : statements1 - statements0,
-        statementsNote: o.topology === 'scale-out' ? 'worker processes serve no /metrics' : 'no herald_db_statements_total at GET /metrics',
+        statementsNote: 'no herald_db_statements_total at GET /metrics',
         cpu: used,
         heraldIs: o.topology === 'all-in-one' ? 'the herald serve process' : 'the 3 herald serve processes',
         peakRss: Math.max(...processes.map((p) => p.peakRss())),

@@ -33,6 +33,8 @@ export interface HeraldProcess {
   pid: number;
   /** Base URL of its API (not for `worker`). */
   url: string | null;
+  /** Base URL of its `GET /metrics`: the API's, or for a worker its HERALD_METRICS_PORT listener. */
+  metricsUrl: string;
   /** Peak resident set (VmHWM) over its life so far, bytes. */
   peakRss(): number;
   /** The last lines it printed (warnings and errors: logs are at `warn`). */
@@ -82,7 +84,9 @@ export async function startHerald(role: Role, db: BenchDatabase, settings: Recor
   // A worker has no HTTP server to probe: it logs "delivery worker started" at info, so it runs at info
   // (it logs nothing else at that level until shutdown).
   const args = [...process.execArgv, mainScript(), 'serve', '--role', role, ...(role === 'worker' ? ['--log-level', 'info'] : [])];
-  const child = spawn(process.execPath, args, { env: childEnv(db, port, settings), stdio: ['ignore', 'pipe', 'pipe'] });
+  // A worker serves only /metrics, on the port an API process would use.
+  const env = childEnv(db, port, role === 'worker' ? { HERALD_METRICS_PORT: String(port), ...settings } : settings);
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   trackChild(child);
   let tail = '';
   let workerStarted = false;
@@ -119,6 +123,7 @@ export async function startHerald(role: Role, db: BenchDatabase, settings: Recor
     role,
     pid,
     url,
+    metricsUrl: `http://127.0.0.1:${port}`,
     peakRss: () => memoryOf(pid).hwm,
     output: () => tail,
     exited: () => exit,
