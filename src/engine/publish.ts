@@ -103,14 +103,11 @@ function checkChannels(channels: unknown, at: (field: string) => string): string
   return channels.length > 0 ? [...new Set(channels as string[])] : null;
 }
 
-/** A message ready to insert, with the hash that recognises a republished event. */
-type Serialised = NewMessage;
-
 /**
  * Serialises one message: its payload, or the payload wrapped in the event type's (else the
  * application's) envelope. These bytes are stored, sent to every endpoint and signed.
  */
-function serialise(m: Checked, target: PublishTarget, maxBytes: number, now: Date): Serialised {
+function serialise(m: Checked, target: PublishTarget, maxBytes: number, now: Date): NewMessage {
   const id = newOrderedId('msg', now.getTime());
   const template = target.typeEnvelopes[m.eventType] ?? target.envelope;
   const body = Buffer.from(
@@ -159,7 +156,7 @@ export type PublishOutcome = { ok: true; message: PublishedMessage } | { ok: fal
 export const MAX_BATCH_MESSAGES = 1_000;
 
 /** Turns anything thrown for one message into the HeraldError reported for it. */
-export const asHeraldError = (e: unknown): HeraldError => (e instanceof HeraldError ? e : new HeraldError('internal', String(e), { cause: e }));
+const asHeraldError = (e: unknown): HeraldError => (e instanceof HeraldError ? e : new HeraldError('internal', String(e), { cause: e }));
 
 /** One message addressed to an application: what {@link prepareMessages} takes. */
 export interface AddressedInput {
@@ -177,7 +174,7 @@ export interface AddressedInput {
 }
 
 /** A message ready to store, or why it was refused before anything was written. */
-export type Prepared = { ok: true; row: Serialised } | { ok: false; error: HeraldError };
+export type Prepared = { ok: true; row: NewMessage } | { ok: false; error: HeraldError };
 
 /** Where {@link prepareMessages} may find applications an earlier call found (the group commit's cache). */
 export interface KnownTargets {
@@ -280,7 +277,7 @@ export async function publishEach(db: Queryable, app: string, inputs: PublishInp
 }
 
 /** The published message of one insert result; throws `conflict` for an eventId reused with other data. */
-function outcomeOf(r: InsertResult, mine: Serialised): PublishedMessage {
+function outcomeOf(r: InsertResult, mine: NewMessage): PublishedMessage {
   if (r.inserted) return toPublished(mine, r.deliveries, false);
   if (!r.existing.payloadHash.equals(mine.payloadHash) || r.existing.eventType !== mine.eventType) {
     throw new HeraldError(
@@ -304,13 +301,13 @@ export async function publishMany(
   inputs: PublishInput[],
   opts: PublishOptions = {},
 ): Promise<PublishedMessage[]> {
-  const o = withDefaults(opts);
-  // Validation errors first, before any query: a bad input never costs a round trip.
-  inputs.forEach((input, i) => validate(input, inputs.length > 1 ? i : -1));
-  const { prepared, targets } = await prepareMessages(db, inputs.map((input, i) => ({ app, input, index: inputs.length > 1 ? i : -1 })), o);
+  const { prepared, targets } = await prepareMessages(db, inputs.map((input, i) => ({ app, input, index: inputs.length > 1 ? i : -1 })), withDefaults(opts));
+  // A bad input is reported before a missing application, as the single publish does.
+  const errors = prepared.flatMap((p) => (p.ok ? [] : [p.error]));
+  const invalid = errors.find((e) => e.code === 'validation');
+  if (invalid) throw invalid;
   if (!targets.has(app)) throw new HeraldError('not_found', `application ${app} not found`);
-  const refused = prepared.find((p) => !p.ok);
-  if (refused && !refused.ok) throw refused.error;
+  if (errors.length > 0) throw errors[0]!;
   const rows = prepared.flatMap((p) => (p.ok ? [p.row] : []));
   const results = await insertMessages(db, rows);
   return results.map((r, i) => outcomeOf(r, rows[i]!));
