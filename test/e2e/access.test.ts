@@ -133,8 +133,10 @@ describe('access: portal scope, embedding, permissions', { timeout: 60_000 }, ()
     const created = await e.api<{ id: string; key: string }>('POST', '/api/v1/api-key', { name: 'temp', permissions: ['read'] });
     const page = await newPage();
     await signIn(page, e.server.url, created.key);
+    const appLink = page.getByRole('link', { name: 'Alpha Comps', exact: true });
+    await appLink.waitFor(); // the session is established and its first page loaded before the key goes
     await e.api('DELETE', `/api/v1/api-key/${created.id}`);
-    await page.getByRole('link', { name: 'Alpha Comps', exact: true }).click();
+    await appLink.click();
     await page.getByText('Your token is no longer accepted').waitFor();
     await page.getByLabel('API key or operator token').waitFor();
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
