@@ -5,6 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import type pg from 'pg';
+import { inTransaction } from './pool.js';
 
 /** Arbitrary but fixed key for pg_advisory_xact_lock: "herald" in ASCII. */
 const MIGRATION_LOCK_KEY = 0x686572616c64;
@@ -39,13 +40,11 @@ export async function loadMigrations(): Promise<Migration[]> {
 export async function migrate(pool: pg.Pool): Promise<string[]> {
   const migrations = await loadMigrations();
   const applied: string[] = [];
-  const client = await pool.connect();
-  try {
-    await client.query(`create table if not exists herald_migration (
-      version integer primary key, name text not null, applied_at timestamptz not null default now())`);
-    for (const m of migrations) {
-      await client.query('begin');
-      try {
+  await pool.query(`create table if not exists herald_migration (
+    version integer primary key, name text not null, applied_at timestamptz not null default now())`);
+  for (const m of migrations) {
+    try {
+      await inTransaction(pool, async (client) => {
         await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
         const inserted = await client.query(
           'insert into herald_migration (version, name) values ($1, $2) on conflict do nothing',
@@ -55,21 +54,17 @@ export async function migrate(pool: pg.Pool): Promise<string[]> {
           await client.query(m.sql);
           applied.push(m.name);
         }
-        await client.query('commit');
-      } catch (e) {
-        await client.query('rollback').catch(() => undefined);
-        throw new Error(`migration ${m.name} failed: ${(e as Error).message}`, { cause: e });
-      }
+      });
+    } catch (e) {
+      throw new Error(`migration ${m.name} failed: ${(e as Error).message}`, { cause: e });
     }
-    const newest = await client.query<{ v: number }>('select max(version)::int as v from herald_migration');
-    const known = migrations.at(-1)?.version ?? 0;
-    if ((newest.rows[0]?.v ?? 0) > known) {
-      throw new Error(
-        `the database has migration ${newest.rows[0]?.v}, newer than this Herald knows (${known}): upgrade Herald`,
-      );
-    }
-  } finally {
-    client.release();
+  }
+  const newest = await pool.query<{ v: number }>('select max(version)::int as v from herald_migration');
+  const known = migrations.at(-1)?.version ?? 0;
+  if ((newest.rows[0]?.v ?? 0) > known) {
+    throw new Error(
+      `the database has migration ${newest.rows[0]?.v}, newer than this Herald knows (${known}): upgrade Herald`,
+    );
   }
   return applied;
 }
