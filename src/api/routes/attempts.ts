@@ -21,6 +21,7 @@ import { getMessage, type MessageRow } from '../../store/messages.js';
 import type { Queryable } from '../../store/pool.js';
 import { requeueDelivery } from '../../store/replay.js';
 import { requireApp } from '../auth.js';
+import { csvDocument, type CsvValue } from '../csv.js';
 import type { Api, ApiDeps } from '../context.js';
 import { listResponse } from '../pagination.js';
 import {
@@ -97,6 +98,7 @@ function attemptListRoutes(app: Api, deps: ApiDeps): void {
     {
       preValidation: foldArrayQuery,
       schema: {
+        operationId: 'v1.message-attempt.list-by-endpoint',
         tags: TAGS,
         summary: "List an endpoint's attempts",
         description: 'The delivery history of one endpoint, newest first; filter by status, status code class, event type and time.',
@@ -119,6 +121,7 @@ function attemptListRoutes(app: Api, deps: ApiDeps): void {
     {
       preValidation: foldArrayQuery,
       schema: {
+        operationId: 'v1.message-attempt.list-by-msg',
         tags: TAGS,
         summary: "List a message's attempts",
         description: 'Every attempt to deliver one message, newest first; `endpoint_id` narrows it to one endpoint.',
@@ -147,6 +150,7 @@ function attemptRoutesOfOne(app: Api, deps: ApiDeps): void {
     '/app/:app_id/msg/:msg_id/attempt/:attempt_id',
     {
       schema: {
+        operationId: 'v1.message-attempt.get',
         tags: TAGS,
         summary: 'Get an attempt',
         description: 'One attempt with the request that was sent (headers and body) and the response.',
@@ -168,6 +172,7 @@ function attemptRoutesOfOne(app: Api, deps: ApiDeps): void {
     {
       config: { idempotent: true },
       schema: {
+        operationId: 'v1.message-attempt.resend',
         tags: TAGS,
         summary: 'Resend a message to an endpoint',
         description:
@@ -206,6 +211,7 @@ function deliveryStatusRoutes(app: Api, deps: ApiDeps): void {
     '/app/:app_id/msg/:msg_id/endpoint',
     {
       schema: {
+        operationId: 'v1.message-attempt.list-attempted-destinations',
         tags: TAGS,
         summary: "List a message's endpoints",
         description: 'The endpoints a message was delivered (or is being delivered) to, each with its delivery status.',
@@ -228,6 +234,7 @@ function deliveryStatusRoutes(app: Api, deps: ApiDeps): void {
     {
       preValidation: foldArrayQuery,
       schema: {
+        operationId: 'v1.message-attempt.list-attempted-messages',
         tags: TAGS,
         summary: "List an endpoint's messages",
         description: 'Messages sent to one endpoint, newest first, each with its delivery status and next attempt.',
@@ -265,6 +272,7 @@ function exportRoute(app: Api, deps: ApiDeps): void {
     {
       preValidation: foldArrayQuery,
       schema: {
+        operationId: 'v1.message-attempt.export-by-endpoint',
         tags: TAGS,
         summary: "Export an endpoint's attempts as CSV",
         description:
@@ -284,7 +292,7 @@ function exportRoute(app: Api, deps: ApiDeps): void {
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="attempts-${ep.id}-${day}.csv"`)
         .header('cache-control', 'no-store')
-        .send(Readable.from(csvLines(db, application.id, filter)));
+        .send(Readable.from(csvDocument(CSV_COLUMNS, attemptPages(db, application.id, filter), attemptCells)));
     },
   );
 }
@@ -307,25 +315,9 @@ export const CSV_COLUMNS = [
   'url',
 ] as const;
 
-/**
- * One CSV cell (RFC 4180): quoted when it holds a quote, comma or line break, quotes doubled.
- * Text starting with = + - @ (or tab / CR, OWASP's list) is prefixed with a single quote first:
- * receiver responses and error messages are untrusted, and a spreadsheet would run them as
- * formulas (CSV injection). Numbers are written as they are.
- */
-export function csvCell(value: string | number | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'number') return String(value);
-  const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-export function csvLine(cells: (string | number | null | undefined)[]): string {
-  return `${cells.map(csvCell).join(',')}\r\n`;
-}
-
-function attemptCsvLine(a: AttemptLogRow): string {
-  return csvLine([
+/** The cells of one attempt, in {@link CSV_COLUMNS} order. */
+function attemptCells(a: AttemptLogRow): CsvValue[] {
+  return [
     a.createdAt.toISOString(),
     a.id,
     a.attemptNumber,
@@ -340,19 +332,18 @@ function attemptCsvLine(a: AttemptLogRow): string {
     a.eventId,
     a.endpointId,
     a.url,
-  ]);
+  ];
 }
 
 /** Rows read a page at a time (keyset), so a long export holds no transaction and little memory. */
 const CSV_PAGE = 500;
 
-async function* csvLines(db: Queryable, appId: string, filter: AttemptFilter): AsyncGenerator<string> {
-  yield csvLine([...CSV_COLUMNS]);
+async function* attemptPages(db: Queryable, appId: string, filter: AttemptFilter): AsyncGenerator<AttemptLogRow[]> {
   let pos: PagePosition = { cursor: null, cursorTime: null, direction: 'next', limit: CSV_PAGE };
   for (;;) {
     const rows = await listAttemptLog(db, appId, filter, pos);
     const page = rows.slice(0, CSV_PAGE);
-    if (page.length > 0) yield page.map(attemptCsvLine).join('');
+    yield page;
     const last = page.at(-1);
     if (rows.length <= CSV_PAGE || !last) return;
     pos = { cursor: last.id, cursorTime: last.createdAt, direction: 'next', limit: CSV_PAGE };
