@@ -8,7 +8,7 @@ import { HeraldError } from '../core/errors.js';
 import { validateEventTypeName } from '../core/filters.js';
 import { newOrderedId } from '../core/ids.js';
 import { renderEnvelope } from '../core/envelope.js';
-import { getPublishTargets, insertMessages, type MessageRow, type InsertResult, type NewMessage, type PublishTarget } from '../store/messages.js';
+import { getPublishTargets, insertMessageForEndpoint, insertMessages, type MessageRow, type InsertResult, type NewMessage, type PublishTarget } from '../store/messages.js';
 import type { Queryable } from '../store/pool.js';
 
 /** Default payload limit; HERALD_MAX_PAYLOAD_BYTES changes it. */
@@ -317,4 +317,26 @@ export async function publishMany(
 export async function publish(db: Queryable, app: string, input: PublishInput, opts: PublishOptions = {}): Promise<PublishedMessage> {
   const [one] = await publishMany(db, app, [input], opts);
   return one!;
+}
+
+/**
+ * Publishes one message to one endpoint of the application only, whatever the endpoints subscribe to
+ * (a test event). Every other rule of {@link publish} applies: validation, the envelope, the payload
+ * limit, eventId idempotency and channels. Null when the endpoint is not the application's.
+ */
+export async function publishToEndpoint(
+  db: Queryable,
+  app: string,
+  endpointId: string,
+  input: PublishInput,
+  opts: PublishOptions = {},
+): Promise<PublishedMessage | null> {
+  const { prepared, targets } = await prepareMessages(db, [{ app, input, index: -1 }], withDefaults(opts));
+  const [one] = prepared;
+  if (one!.ok === false && one!.error.code === 'validation') throw one!.error;
+  const target = targets.get(app);
+  if (!target) throw new HeraldError('not_found', `application ${app} not found`);
+  if (!one!.ok) throw one!.error;
+  const stored = await insertMessageForEndpoint(db, target.id, endpointId, one!.row);
+  return stored && outcomeOf(stored, one!.row);
 }

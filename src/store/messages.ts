@@ -216,27 +216,40 @@ export async function listMessages(db: Queryable, appId: string, f: MessageFilte
 
 /**
  * Stores a message with exactly one delivery, to `endpointId`, whatever the other endpoints
- * subscribe to (a test event must not reach anyone else). Returns false when the endpoint is not
- * the application's. Workers are notified at commit, as for a publish.
+ * subscribe to (a test event must not reach anyone else). Null when the endpoint is not the
+ * application's. A message whose eventId already exists is not inserted and the stored one is
+ * returned, as in {@link insertMessages}. Workers are notified at commit, as for a publish.
  */
 export async function insertMessageForEndpoint(
   db: Queryable,
   appId: string,
   endpointId: string,
   m: NewMessage,
-): Promise<boolean> {
-  const { rows } = await db.query<{ n: number }>(
-    `with ins as (
-       insert into message (id, app_id, event_type, event_id, payload, payload_hash, created_at)
-       select $3, $1, $4, $5, $6, $7, $8 where exists (select 1 from endpoint where app_id = $1 and id = $2)
+): Promise<InsertResult | null> {
+  const { rows } = await db.query<{ endpoint: number; deliveries: number }>(
+    `with ep as (
+       select id from endpoint where app_id = $1 and id = $2
+     ), ins as (
+       insert into message (id, app_id, event_type, event_id, payload, payload_hash, created_at, channels)
+       select $3, $1, $4, $5, $6, $7, $8, $9::text[] from ep
+       on conflict (app_id, event_id) where event_id is not null do nothing
        returning id, created_at
      ), d as (
        insert into delivery (app_id, msg_id, endpoint_id, state, next_attempt_at, created_at)
        select $1, ins.id, $2, 'pending', ins.created_at, ins.created_at from ins
        returning id
      )
-     select (select count(*) from d)::int as n from (select pg_notify('herald_due', '')) n`,
-    [appId, endpointId, m.id, m.eventType, m.eventId, m.payload, m.payloadHash, m.createdAt],
+     select (select count(*) from ep)::int as endpoint, (select count(*) from d)::int as deliveries
+     from (select pg_notify('herald_due', '')) n`,
+    [appId, endpointId, m.id, m.eventType, m.eventId, m.payload, m.payloadHash, m.createdAt, m.channels],
   );
-  return rows[0]!.n === 1;
+  const r = rows[0]!;
+  if (r.endpoint === 0) return null;
+  if (r.deliveries === 1) return { inserted: true, id: m.id, deliveries: 1 };
+  const { rows: found } = await db.query<MessageRow>(
+    `select ${MESSAGE_COLUMNS} from message where app_id = $1 and event_id = $2`,
+    [appId, m.eventId],
+  );
+  if (!found[0]) throw new Error(`message ${m.id} was neither inserted nor found by eventId`);
+  return { inserted: false, id: found[0].id, existing: found[0] };
 }

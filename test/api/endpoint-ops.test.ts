@@ -126,6 +126,22 @@ describe('send-example', () => {
     expect(beyond.body.detail[0].loc).toEqual(['body', 'exampleIndex']);
   });
 
+  it("wraps the example in the application's envelope, as a publish does", async () => {
+    const created = await f.call('POST', '/api/v1/app', {
+      name: 'Enveloped',
+      envelope: { id: '{{message.id}}', type: '{{message.eventType}}', data: '{{payload}}' },
+    });
+    expect(created.status).toBe(201);
+    const ep = await f.makeEndpoint(created.body.id, { path: '/example-envelope' });
+    f.rx.respondWith({ status: 200 });
+    const res = await f.call('POST', `/api/v1/app/${created.body.id}/endpoint/${ep.id}/send-example`, { eventType: 'svix.ping' });
+    expect(res.status).toBe(202);
+    const body = { id: res.body.id, type: 'svix.ping', data: { success: true } };
+    expect(res.body.payload).toEqual(body);
+    await eventually(async () => f.rx.requests.some((r) => r.path === '/example-envelope') || undefined, 'the enveloped test event');
+    expect(JSON.parse(f.rx.requests.find((r) => r.path === '/example-envelope')!.body.toString())).toEqual(body);
+  });
+
   it('sends svix.ping and generated examples; 404 for unknown types; 409 for a disabled endpoint; 403 without update', async () => {
     await insertEventType(
       f.server.herald.pool,

@@ -3,12 +3,10 @@
  * ("Send Test Event" on the reference platforms), delivery stats; and Herald's health view for
  * operators. Registered by routes/messages.ts.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { HeraldError } from '../../core/errors.js';
-import { validateEventTypeName } from '../../core/filters.js';
-import { newOrderedId } from '../../core/ids.js';
 import { getEventType } from '../../store/event-types.js';
-import { insertMessageForEndpoint, type NewMessage } from '../../store/messages.js';
+import { publishToEndpoint } from '../../engine/publish.js';
 import { recoverFailed } from '../../store/replay.js';
 import { attemptsSince, endpointStats, failingEndpoints, queueCounts } from '../../store/stats.js';
 import { requireApp, requireGlobal } from '../auth.js';
@@ -23,7 +21,7 @@ import {
 } from '../schemas/attempts.js';
 import { errorResponses } from '../schemas/common.js';
 import { EndpointParams } from '../schemas/endpoints.js';
-import { MessageOut, toMessageOut } from '../schemas/messages.js';
+import { MessageOut } from '../schemas/messages.js';
 import { findEndpoint } from './attempts.js';
 import { endpointNotFound } from './endpoints.js';
 
@@ -54,6 +52,7 @@ function recoverRoute(app: Api, deps: ApiDeps): void {
     {
       config: { idempotent: true },
       schema: {
+        operationId: 'v1.endpoint.recover',
         tags: ['Endpoint'],
         summary: 'Recover failed messages',
         description:
@@ -100,6 +99,7 @@ function sendExampleRoute(app: Api, deps: ApiDeps): void {
     {
       config: { idempotent: true },
       schema: {
+        operationId: 'v1.endpoint.send-example',
         tags: ['Endpoint'],
         summary: 'Send an example event',
         description:
@@ -116,10 +116,22 @@ function sendExampleRoute(app: Api, deps: ApiDeps): void {
       if (ep.disabled) throw new HeraldError('conflict', `endpoint ${ep.id} is disabled; enable it to send it a test event`);
       const { eventType, exampleIndex } = req.body;
       const payload = await examplePayload(deps, eventType, exampleIndex ?? null);
-      const msg = prepareMessage(application.id, eventType, payload, herald.clock.now(), herald.config.HERALD_MAX_PAYLOAD_BYTES);
-      // False only if the endpoint was deleted since it was looked up.
-      if (!(await insertMessageForEndpoint(db, application.id, ep.id, msg))) throw endpointNotFound(req.params.endpoint_id);
-      return reply.code(202).send(toMessageOut({ ...msg, channels: null }));
+      // Through the engine's publish rules (envelope, payload limit, ids), to this endpoint only.
+      const msg = await publishToEndpoint(db, application.id, ep.id, { eventType, payload }, {
+        now: herald.clock.now(),
+        maxPayloadBytes: herald.config.HERALD_MAX_PAYLOAD_BYTES,
+      });
+      // Null only if the endpoint was deleted since it was looked up.
+      if (!msg) throw endpointNotFound(req.params.endpoint_id);
+      herald.metrics.countPublished(1, msg.deliveries);
+      return reply.code(202).send({
+        id: msg.id,
+        eventType: msg.eventType,
+        eventId: msg.eventId,
+        payload: msg.payload,
+        channels: msg.channels,
+        timestamp: msg.timestamp,
+      });
     },
   );
 
@@ -133,6 +145,7 @@ function statsRoute(app: Api, deps: ApiDeps): void {
     '/app/:app_id/endpoint/:endpoint_id/stats',
     {
       schema: {
+        operationId: 'v1.endpoint.get-stats',
         tags: ['Endpoint'],
         summary: 'Endpoint stats',
         description: "Counts of the endpoint's messages by delivery status, published in [since, until) (at most 28 days, the default).",
@@ -168,6 +181,7 @@ function healthRoute(app: Api, deps: ApiDeps): void {
     '/stats/health',
     {
       schema: {
+        operationId: 'v1.statistics.delivery-health',
         tags: ['Statistics'],
         summary: 'Delivery health (operators)',
         description: 'Herald: queue depth, retries waiting, delivery rate over the last 5 minutes, and the endpoints failing now.',
@@ -205,25 +219,6 @@ async function examplePayload(deps: ApiDeps, eventType: string, index: number | 
   const type = await getEventType(deps.herald.pool, eventType);
   if (!type) throw new HeraldError('not_found', `event type ${eventType} not found; create it first (or send "${PING_EVENT_TYPE}")`);
   return exampleFor(type.name, type.schemas, index);
-}
-
-/** Serialises a test message the way publish does (same id scheme, same payload limit). */
-function prepareMessage(appId: string, eventType: string, payload: Record<string, unknown>, now: Date, maxBytes: number): NewMessage {
-  validateEventTypeName(eventType);
-  const body = Buffer.from(JSON.stringify(payload), 'utf8');
-  if (body.length > maxBytes) {
-    throw new HeraldError('payload_too_large', `the example is ${body.length} bytes; the limit is ${maxBytes} bytes (HERALD_MAX_PAYLOAD_BYTES)`);
-  }
-  return {
-    id: newOrderedId('msg', now.getTime()),
-    appId,
-    eventType,
-    eventId: null,
-    channels: null,
-    payload: body,
-    payloadHash: createHash('sha256').update(body).digest(),
-    createdAt: now,
-  };
 }
 
 /** Nesting depth and property count a generated example stops at (schemas can be recursive). */
