@@ -8,11 +8,17 @@ export class PayloadCache {
 
   /**
    * One body per id of `msgIds` (one id per claimed delivery, repeats allowed), each with a reference
-   * taken. References on bodies already held are taken before waiting for `load`, so a delivery that
-   * finishes meanwhile cannot drop a body this batch still needs. If `load` fails, every reference
-   * taken here is given back and the error is thrown.
+   * taken. Bodies come from the cache, then from `arrived` (those that came with the claim), then from
+   * `load` (only for bodies released between the claim and now: the claim skips bodies it was told
+   * are held). References on bodies already held are taken before waiting for `load`, so a delivery
+   * that finishes meanwhile cannot drop a body this batch still needs. If `load` fails, every
+   * reference taken here is given back and the error is thrown.
    */
-  async acquireAll(msgIds: string[], load: (missing: string[]) => Promise<Map<string, Buffer>>): Promise<Buffer[]> {
+  async acquireAll(
+    msgIds: string[],
+    load: (missing: string[]) => Promise<Map<string, Buffer>>,
+    arrived: ReadonlyMap<string, Buffer> = new Map(),
+  ): Promise<Buffer[]> {
     const held: string[] = [];
     const missing = new Set<string>();
     for (const id of msgIds) {
@@ -23,7 +29,9 @@ export class PayloadCache {
       } else missing.add(id);
     }
     try {
-      const loaded = missing.size > 0 ? await load([...missing]) : new Map<string, Buffer>();
+      const toLoad = [...missing].filter((id) => !arrived.has(id));
+      const loaded = new Map(arrived);
+      if (toLoad.length > 0) for (const [id, body] of await load(toLoad)) loaded.set(id, body);
       for (const id of missing) if (!loaded.has(id)) throw new Error(`message ${id} has no stored payload`);
       return msgIds.map((id) => {
         if (!missing.has(id)) return this.entries.get(id)!.payload;
@@ -47,6 +55,11 @@ export class PayloadCache {
     if (!entry) return;
     entry.refs -= 1;
     if (entry.refs <= 0) this.entries.delete(msgId);
+  }
+
+  /** Ids of the messages whose bodies are held now. */
+  heldIds(): string[] {
+    return [...this.entries.keys()];
   }
 
   /** Messages held now. */

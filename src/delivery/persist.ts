@@ -116,15 +116,18 @@ async function writeUnstorable(pool: pg.Pool, f: FinishedDelivery, err: unknown,
 }
 
 async function writeGroup(pool: pg.Pool, batch: FinishedDelivery[], ctx: PersistContext): Promise<void> {
+  if (batch.every(isPlainSuccess)) {
+    // The common case, every request answered 2xx: nothing but rows and failure counts change.
+    const written = await recordOutcomes(pool, batch.map((f) => f.update), ctx.now, { resetHealth: true });
+    ctx.metrics?.recordResults(writtenOf(batch, written, ctx.log));
+    return;
+  }
   const { disabled, mine } = await inTransaction(pool, async (client) => {
     // Lanes first, as claims do (lane, then its deliveries): a claim holding a lane while it waits for
     // a delivery row this write holds would otherwise deadlock with it.
     await lockLanes(client, laneEndpoints(batch));
     const written = await recordOutcomes(client, batch.map((f) => f.update), ctx.now);
-    const mine = batch.filter((f) => written.has(f.delivery.id));
-    if (mine.length < batch.length) {
-      ctx.log.warn({ count: batch.length - mine.length }, 'lease taken over by another worker; newer result kept');
-    }
+    const mine = writtenOf(batch, written, ctx.log);
     const failedNow = new Set(mine.filter((f) => f.update.attempt && !f.update.attempt.succeeded).map((f) => f.delivery.endpointId));
     const health = await applyHealthDeltas(client, healthDeltas(mine));
     await updateBreakers(client, {
@@ -180,6 +183,23 @@ async function writeGroup(pool: pg.Pool, batch: FinishedDelivery[], ctx: Persist
   });
   ctx.metrics?.recordResults(mine);
   for (const d of disabled) ctx.log.warn({ endpointId: d.id, appId: d.appId, reason: d.reason }, 'endpoint disabled');
+}
+
+/** The results whose rows were written; the others' leases were taken over by another worker. */
+function writtenOf(batch: FinishedDelivery[], written: Set<number>, log: Logger): FinishedDelivery[] {
+  const mine = batch.filter((f) => written.has(f.delivery.id));
+  if (mine.length < batch.length) log.warn({ count: batch.length - mine.length }, 'lease taken over by another worker; newer result kept');
+  return mine;
+}
+
+/**
+ * A result that changes nothing but its own rows and its endpoint's failure count: a 2xx answer
+ * (or a delivery skipped without an attempt) with no strict-ordering hold and nothing to disable.
+ */
+function isPlainSuccess(f: FinishedDelivery): boolean {
+  if (f.laneHold !== undefined || f.outcome?.kind === 'disable-endpoint') return false;
+  const a = f.update.attempt;
+  return a ? a.succeeded && f.update.state === 'succeeded' : f.update.state === 'skipped';
 }
 
 /** Lanes this write may change: strictly ordered ones (holds) and ones with a failure (breaker). */

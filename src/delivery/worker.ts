@@ -19,7 +19,7 @@ import type { AutoDisableSettings } from '../core/endpoint-health.js';
 import type { BreakerSettings } from '../core/breaker.js';
 import { resolvePolicy, type PolicyBounds, type PolicyDefaults } from '../core/delivery-policy.js';
 import type { SecretBox } from '../core/secret-box.js';
-import { releaseLeases, renewLeases, validSecretsByEndpoint, type ClaimedDelivery } from '../store/deliveries.js';
+import { releaseLeases, renewLeases, type ClaimedDelivery } from '../store/deliveries.js';
 import { claimFromLanes, loadPayloads } from '../store/lanes.js';
 import { DueListener } from './due-listener.js';
 import { PayloadCache } from './payload-cache.js';
@@ -225,24 +225,23 @@ export class DeliveryWorker {
         finished: [...done],
         heldByApp: this.heldByApp(done),
         slots: this.opts.concurrency,
+        heldPayloads: this.payloads.heldIds(),
       },
     );
-    for (const d of batch) this.held.set(d.id, d);
     if (batch.length === 0) return [];
+    const arrived = new Map<string, Buffer>();
+    for (const row of batch) {
+      if (row.payload) arrived.set(row.msgId, row.payload);
+      const { secrets: _s, payload: _p, ...d } = row;
+      this.held.set(d.id, d);
+    }
     try {
       const msgIds = batch.map((d) => d.msgId);
-      const [secrets, payloads] = await Promise.allSettled([
-        validSecretsByEndpoint(this.opts.pool, [...new Set(batch.map((d) => d.endpointId))], now),
-        this.payloads.acquireAll(msgIds, (missing) => loadPayloads(this.opts.pool, missing)),
-      ]);
-      if (secrets.status === 'rejected' || payloads.status === 'rejected') {
-        if (payloads.status === 'fulfilled') for (const id of msgIds) this.payloads.release(id);
-        throw secrets.status === 'rejected' ? secrets.reason : (payloads as PromiseRejectedResult).reason;
-      }
-      return batch.map((d, i) => ({ ...d, secrets: secrets.value.get(d.endpointId) ?? [], payload: payloads.value[i]! }));
+      const payloads = await this.payloads.acquireAll(msgIds, (missing) => loadPayloads(this.opts.pool, missing), arrived);
+      return batch.map((d, i) => ({ ...d, payload: payloads[i]! }));
     } catch (e) {
       // Let go of the rows: another claim (ours or another worker's) takes them when the lease expires.
-      this.opts.log.error({ err: e }, 'loading endpoint secrets or payloads failed');
+      this.opts.log.error({ err: e }, 'loading message payloads failed');
       for (const d of batch) this.held.delete(d.id);
       return [];
     }

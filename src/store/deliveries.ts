@@ -60,20 +60,6 @@ export interface ClaimedDelivery {
   deliveryHeaders: DeliveryHeaders | null;
 }
 
-/**
- * Sealed secrets that still sign at `now`, current first, for each endpoint of a claimed batch:
- * one query per batch rather than a subquery per delivery.
- */
-export async function validSecretsByEndpoint(db: Queryable, endpointIds: string[], now: Date): Promise<Map<string, string[]>> {
-  const { rows } = await db.query<{ endpointId: string; secrets: string[] }>(
-    `select endpoint_id as "endpointId", array_agg(sealed order by expires_at is null desc, id desc) as secrets
-     from endpoint_secret where endpoint_id = any($1::text[]) and (expires_at is null or expires_at > $2)
-     group by endpoint_id`,
-    [endpointIds, now],
-  );
-  return new Map(rows.map((r) => [r.endpointId, r.secrets]));
-}
-
 /** Extends the leases of deliveries still in flight; returns the ids whose lease this worker still holds. */
 export async function renewLeases(
   db: Queryable,
@@ -164,9 +150,25 @@ export interface DeliveryUpdate {
  * are left alone (their attempt is not recorded either); returns the ids actually written.
  * Each row travels as one JSON object whose keys are the column names (jsonb_to_recordset), so every
  * column is named once, here, instead of in parallel positional arrays.
+ *
+ * With `resetHealth` (a batch whose every attempt succeeded) the same statement also restarts the
+ * failure count of each endpoint that has a written attempt, which is all {@link applyHealthDeltas}
+ * would do for such a batch: the common write is then one statement, needing no transaction.
  */
-export async function recordOutcomes(db: Queryable, updates: DeliveryUpdate[], now: Date): Promise<Set<number>> {
+export async function recordOutcomes(
+  db: Queryable,
+  updates: DeliveryUpdate[],
+  now: Date,
+  opts: { resetHealth?: boolean } = {},
+): Promise<Set<number>> {
   if (updates.length === 0) return new Set();
+  const health = opts.resetHealth
+    ? `, health as (
+       update endpoint e set consecutive_failures = 0, first_failure_at = null
+       where e.consecutive_failures <> 0
+         and e.id in (select upd.endpoint_id from upd join r on r.id = upd.id where r.attempt_id is not null)
+     )`
+    : '';
   const { rows } = await db.query<{ id: number }>(
     `with r as (
        select * from jsonb_to_recordset($1::jsonb) as r(
@@ -190,7 +192,7 @@ export async function recordOutcomes(db: Queryable, updates: DeliveryUpdate[], n
          r.request_headers, r.response_status, r.response_headers, r.response_body, coalesce(r.response_truncated, false),
          coalesce(r.response_lossy, false), r.duration_ms, r.error_stage, r.error_message, r.succeeded, r.attempted_at
        from r join upd on upd.id = r.id where r.attempt_id is not null
-     )
+     )${health}
      select id from upd`,
     [JSON.stringify(updates.map(outcomeRow)), now],
   );

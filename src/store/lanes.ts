@@ -12,7 +12,8 @@
  *   2. with a fresh snapshot taken after the locks (so nothing another worker committed on these
  *      lanes is missed), count what is in flight, share the batch out over applications, then over
  *      their lanes, lease the chosen deliveries and record the claim on each lane (last_claimed_at,
- *      throttle tokens).
+ *      throttle tokens), and return with them the endpoints' valid secrets and the message bodies, so
+ *      the worker can send without another query.
  * Holding the lane lock across both statements is what makes the cap, the throttle and strict
  * ordering hold across every worker process sharing the database.
  */
@@ -164,6 +165,11 @@ const CLAIM_FROM_LANES = `
       tokens_at = case when k.rate is null then null else greatest(l.tokens_at, $1::timestamptz) end
     from counts c join locked k on k.endpoint_id = c.endpoint_id
     where l.endpoint_id = c.endpoint_id
+  ), secrets as (
+    select s.endpoint_id, array_agg(s.sealed order by s.expires_at is null desc, s.id desc) as sealed
+    from endpoint_secret s
+    where s.endpoint_id in (select endpoint_id from counts) and (s.expires_at is null or s.expires_at > $1::timestamptz)
+    group by s.endpoint_id
   )
   select c.id, c.app_id as "appId", c.msg_id as "msgId", c.endpoint_id as "endpointId",
     c.lease_version as "leaseVersion", c.attempts_made as "attemptsMade", c.run_attempts as "runAttempts",
@@ -172,14 +178,31 @@ const CLAIM_FROM_LANES = `
     e.ordering = 'strict' as strict,
     json_build_object('retryDelays', e.retry_delays, 'timeoutMs', e.timeout_ms, 'maxInFlight', e.max_in_flight) as "endpointPolicy",
     json_build_object('retryDelays', a.retry_delays, 'timeoutMs', a.timeout_ms, 'maxInFlight', a.max_in_flight) as "appPolicy",
-    coalesce(e.signature, a.signature) as signature, coalesce(e.delivery_headers, a.delivery_headers) as "deliveryHeaders"
+    coalesce(e.signature, a.signature) as signature, coalesce(e.delivery_headers, a.delivery_headers) as "deliveryHeaders",
+    coalesce(sec.sealed, '{}') as secrets,
+    -- a body travels once per message, and not at all when the claimer already holds it ($13)
+    case when row_number() over (partition by c.msg_id order by c.id) = 1 and not (c.msg_id = any($13::text[]))
+      then m.payload end as payload
   from claimed c
-  cross join lateral (select event_type from message where id = c.msg_id) m
+  left join secrets sec on sec.endpoint_id = c.endpoint_id
+  cross join lateral (select event_type, payload from message where id = c.msg_id) m
   cross join lateral (select url, headers, disabled, ordering, retry_delays, timeout_ms, max_in_flight, app_id,
                         signature, delivery_headers from endpoint where id = c.endpoint_id) e
   cross join lateral (select retry_delays, timeout_ms, max_in_flight, signature, delivery_headers
                       from application where id = e.app_id) a
   order by c.created_at, c.id`;
+
+/**
+ * A claimed delivery as the claim returns it: with the sealed secrets that sign it at claim time
+ * (current first) and, on the first row of each message the claimer does not hold yet, the body.
+ * Everything the worker needs to send arrives with the claim, so a claim is one round trip of work.
+ */
+export interface ClaimedRow extends ClaimedDelivery {
+  /** Sealed secrets valid at the claim's time, current first. */
+  secrets: string[];
+  /** The exact body; null on repeats of a message in the batch and on messages the claimer holds. */
+  payload: Buffer | null;
+}
 
 /**
  * Claims up to `limit` due deliveries for `owner`, leased until `leaseUntil`, fairly over lanes and
@@ -203,15 +226,17 @@ export async function claimFromLanes(
     heldByApp?: Map<string, number>;
     /** This claimer's slots (its concurrency); default: `limit`. */
     slots?: number;
+    /** Messages whose bodies this claimer already holds: their rows come without a payload. */
+    heldPayloads?: string[];
   },
-): Promise<ClaimedDelivery[]> {
+): Promise<ClaimedRow[]> {
   return inTransaction(pool, async (client) => {
     const base = [opts.now, s.defaultMaxInFlight, s.maxInFlightBound, s.breakerFailures, opts.limit, opts.finished ?? []];
     // Named statements: both are parsed and planned once per connection, not at every claim
     // (planning the lane statement took longer than running it on a small queue).
     const lanes = await client.query<{ endpointId: string }>({ name: 'herald-lock-lanes', text: LOCK_LANES, values: base });
     if (lanes.rows.length === 0) return [];
-    const { rows } = await client.query<ClaimedDelivery>({
+    const { rows } = await client.query<ClaimedRow>({
       name: 'herald-claim-from-lanes',
       text: CLAIM_FROM_LANES,
       values: [
@@ -222,6 +247,7 @@ export async function claimFromLanes(
         [...(opts.heldByApp?.keys() ?? [])],
         [...(opts.heldByApp?.values() ?? [])],
         opts.slots ?? opts.limit,
+        opts.heldPayloads ?? [],
       ],
     });
     return rows;

@@ -285,4 +285,41 @@ describe('payloads', () => {
     expect(bodies).toHaveLength(20);
     expect(bodies.every((b) => b === bodies[0])).toBe(true); // the same Buffer, not 20 copies
   });
+
+  it('come with the claim once per message, with each endpoint\'s valid secrets, and not at all when held', async () => {
+    const app = await t.makeApp('claim carries');
+    const eps = [];
+    for (let i = 0; i < 3; i++) eps.push(await t.makeEndpoint(app.id, { url: `${rx.url}/carry/${i}` }));
+    const sent = await publish(t.herald.pool, app.id, { eventType: 'order.paid', payload: { n: 1 } }, { now: t.clock.now() });
+    const now = t.clock.now();
+    const rows = await claimFromLanes(t.herald.pool, settings, { owner: 'carrier', limit: 10, now, leaseUntil: new Date(now.getTime() + 30_000), slots: 512 });
+    expect(rows).toHaveLength(3);
+    const withBody = rows.filter((r) => r.payload !== null);
+    expect(withBody).toHaveLength(1);
+    expect(withBody[0]!.payload!.toString()).toBe('{"n":1}');
+    const { rows: secrets } = await t.herald.pool.query<{ endpoint_id: string; sealed: string }>(
+      'select endpoint_id, sealed from endpoint_secret where endpoint_id = any($1)', [eps.map((e) => e.id)]);
+    for (const r of rows) expect(r.secrets).toEqual(secrets.filter((s) => s.endpoint_id === r.endpointId).map((s) => s.sealed));
+
+    // A claimer that already holds the body gets the rows without it.
+    await releaseLeases(t.herald.pool, rows, now);
+    const again = await claimFromLanes(t.herald.pool, settings, {
+      owner: 'carrier', limit: 10, now, leaseUntil: new Date(now.getTime() + 30_000), slots: 512, heldPayloads: [sent.id],
+    });
+    expect(again).toHaveLength(3);
+    expect(again.every((r) => r.payload === null)).toBe(true);
+  });
+});
+
+describe('results', () => {
+  it('restart the failure count of an endpoint when a batch of successes is written', async () => {
+    const app = await t.makeApp('recovering');
+    const ep = await t.makeEndpoint(app.id, { url: `${rx.url}/recovering` });
+    await setEndpoint(ep.id, `consecutive_failures = 3, first_failure_at = $2`, [t.clock.now()]);
+    await events(app.id, 4);
+    expect(await t.herald.createWorker().drain()).toBe(4);
+    const row = await getEndpoint(t.herald.pool, app.id, ep.id);
+    expect(row!.consecutiveFailures).toBe(0);
+    expect(row!.firstFailureAt).toBeNull();
+  });
 });
