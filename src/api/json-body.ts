@@ -1,6 +1,6 @@
 /**
  * Herald's JSON body parser, replacing Fastify's so that hostile bodies get a clear 400 instead of
- * being silently altered or reaching the database (HOSTILE-INPUTS.md, "Management API"):
+ * being silently altered or reaching the database (API callers send every one of these, by mistake or not):
  * - invalid UTF-8 is refused (the default parser decodes it to U+FFFD, changing the data);
  * - nesting deeper than MAX_JSON_DEPTH is refused before parsing (no deep recursion anywhere later);
  * - lone UTF-16 surrogates (`"\ud800"`) are refused: they are not Unicode text and PostgreSQL

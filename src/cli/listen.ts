@@ -2,8 +2,8 @@
  * `herald listen`: a webhook receiver for local development. Prints every request it gets (method, path,
  * headers, pretty body), checks its signature against the given secret(s) or Ed25519 public key(s)
  * under the endpoint's signature profile (--signature ...) with a ✓/✗ and the reason, and answers with
- * the chosen status. Point an endpoint at it directly, or at a tunnel to it (the
- * reference platforms tell users to tunnel to localhost; this is the piece on their side).
+ * the chosen status. Point an endpoint at it directly, or at a tunnel to it (developers commonly
+ * tunnel webhooks to localhost while building a receiver; this is the piece on their side).
  * Needs no server and no token. Runs until SIGINT/SIGTERM, then exits 0.
  */
 import http from 'node:http';

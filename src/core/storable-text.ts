@@ -2,7 +2,7 @@
  * Text that PostgreSQL can store. A `text` or `jsonb` value must be valid UTF-8 without NUL: PostgreSQL
  * refuses 0x00 in text (`invalid byte sequence for encoding "UTF8": 0x00`) and `\u0000` in jsonb
  * ("unsupported Unicode escape sequence"), and a JS string holding a lone surrogate has no UTF-8 encoding
- * at all. Receivers send all of these (HOSTILE-INPUTS.md, "Bytes PostgreSQL text cannot hold"), and one
+ * at all. Receivers send all of these (a response body is whatever the receiver chose), and one
  * such value used to fail the whole batch of result writes. So every string taken from a receiver goes
  * through here before it is kept: what cannot be stored becomes U+FFFD, and `lossy` says so, so the log
  * can show that the stored text is not exactly what was received.

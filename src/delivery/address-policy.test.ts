@@ -7,7 +7,8 @@ const refused = (ip: string, allowed = parseCidrList([])) => {
 };
 
 describe('isAddressAllowed: refused by default', () => {
-  // Every spelling from HOSTILE-INPUTS.md that survives URL parsing or DNS as an address literal.
+  // Every spelling of a private address that survives URL parsing or DNS as an address literal: an
+  // endpoint URL is chosen by Herald's users' customers, so each must be refused like the plain form.
   it.each([
     ['127.0.0.1', 'loopback'],
     ['127.255.255.254', 'loopback'],

@@ -3,7 +3,7 @@
  * plus a shared Agent for requests without one), an SSRF guard that pins the checked address for the
  * connection, one hard deadline per attempt, and bounded, storable responses.
  *
- * Why each guard exists (HOSTILE-INPUTS.md):
+ * Why each guard exists (a receiver, and the URL pointing at it, are chosen by people Herald cannot trust):
  * - DNS pinning: the connector resolves the name itself, refuses the connection if ANY record is a refused
  *   address, and hands exactly those checked records to the socket as its lookup result. There is no
  *   second resolution that a rebinding DNS server could answer differently. TLS still verifies the

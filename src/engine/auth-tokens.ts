@@ -20,7 +20,7 @@ import {
 } from '../store/api-keys.js';
 import type { Queryable } from '../store/pool.js';
 
-/** What a credential may do (the reference compliance platform's model). */
+/** What a credential may do: read, and create, update or delete separately (a key that can only publish, say). */
 export type Permission = 'read' | 'create' | 'update' | 'delete';
 
 /** Every permission, in display order. */

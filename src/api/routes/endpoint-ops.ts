@@ -1,6 +1,6 @@
 /**
  * Operations on an endpoint's deliveries (Svix v1): recover failed messages, send an example
- * ("Send Test Event" on the reference platforms), delivery stats; and Herald's health view for
+ * (a dashboard's "Send Test Event"), delivery stats; and Herald's health view for
  * operators. Registered by routes/messages.ts.
  */
 import { randomUUID } from 'node:crypto';

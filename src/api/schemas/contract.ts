@@ -12,7 +12,7 @@ import type { SignatureProfile } from '../../core/signature-profile.js';
 import type { ResolvedDeliveryHeaders } from '../../engine/applications.js';
 import { containsNul, JsonObject, Timestamp } from './common.js';
 
-/** Two profiles as the reference platforms define theirs, for the descriptions and examples. */
+/** Two profiles as platforms moving to Herald commonly define theirs, for the descriptions and examples. */
 const HEX_BODY_EXAMPLE = { scheme: 'hmac-sha256', header: 'X-Acme-Signature', content: 'body', encoding: 'hex', key: 'utf8' } as const;
 const HEX_TIMESTAMP_EXAMPLE = {
   scheme: 'hmac-sha256',
