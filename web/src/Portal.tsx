@@ -1,6 +1,6 @@
 /**
  * The customer portal at `/portal`: one application, opened with a short-lived portal token from
- * `app-portal-access`, embeddable in the platform's own site (issue 4). The token arrives in the URL
+ * `app-portal-access`, embeddable in the platform's own site. The token arrives in the URL
  * fragment and is moved into sessionStorage before anything renders (main.tsx). An expired or revoked
  * token lands on a page that says so.
  */

@@ -1,5 +1,5 @@
 /**
- * "Webhook logs" for one attempt (issue 4; the compliance platform's Logs modal): date, time, status
+ * "Webhook logs" for one attempt, everything a user needs to see why it failed: date, time, status
  * code, error, URL; the request body and headers sent; the response headers and body. Bodies are shown
  * as text in <pre> (React escapes them): a receiver's HTML error page is never rendered.
  */

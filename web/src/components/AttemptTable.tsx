@@ -1,7 +1,7 @@
 /**
  * The rows of the delivery history: date, time (viewer's zone), event type and message id, attempt
  * number, status badge, HTTP status or error, duration, and the Logs / Resend actions. Resend is
- * greyed out once the message was delivered (the compliance platform's rule) and hidden without the
+ * greyed out once the message was delivered (resending what arrived would only duplicate it) and hidden without the
  * update permission.
  */
 import { useMemo } from 'react';

@@ -1,5 +1,5 @@
 /**
- * Copy-to-clipboard controls: ids, secrets, keys and portal links are all copyable (issue 4).
+ * Copy-to-clipboard controls: ids, secrets, keys and portal links are all copyable (users paste them into code and configs).
  * Falls back to selecting the text where the Clipboard API is refused.
  */
 import { useState } from 'react';

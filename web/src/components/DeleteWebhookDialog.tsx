@@ -1,6 +1,6 @@
 /**
- * The confirmation before deleting a webhook, naming it (issue 4; the compliance platform's "Delete
- * Webhook" modal). Deleting cannot be undone and ends its signing secret.
+ * The confirmation before deleting a webhook, naming it, so the user knows which one goes. Deleting
+ * cannot be undone and ends its signing secret.
  */
 import { seg } from '../lib/api';
 import { useApp } from '../lib/context';

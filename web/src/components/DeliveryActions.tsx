@@ -1,7 +1,7 @@
 /**
  * The delivery history's actions beyond one row: send a test event of a chosen type, recover every
- * failed message since a chosen time (each confirms what it queued, issue 4), and export the filtered
- * history as CSV (the raffle platform's customers reconcile from CSV).
+ * failed message since a chosen time (each confirms what it queued), and export the filtered
+ * history as CSV (for customers who reconcile deliveries in a spreadsheet).
  */
 import { useState } from 'react';
 import { errorMessage, type Query } from '../lib/api';

@@ -1,6 +1,6 @@
 /**
  * Event types as checkboxes with the catalogue's descriptions, grouped by their dotted prefix
- * (`order`, `draw`, `queue`…), plus "all event types" (Svix: no filter), issue 4.
+ * (`order`, `draw`, `queue`…), plus "all event types" (Svix: no filter).
  */
 import { groupEventTypes } from '../lib/format';
 import type { EventTypeOut } from '../lib/types';

@@ -1,6 +1,6 @@
 /**
  * A labelled form field with its hint and error wired to the control through aria-describedby, so
- * API errors appear beside the field they concern (issue 4) and are read out with it.
+ * API errors appear beside the field they concern (a user fixes the field without hunting for it) and are read out with it.
  */
 import { cloneElement, type ReactElement } from 'react';
 

@@ -1,7 +1,7 @@
 /**
  * The one-time display of a signing secret ("Webhook created", or after a rotation): the full secret
- * with a copy button and the warning that it will not be shown again (issue 4; the compliance
- * platform's "Webhook Created" modal). Closing needs the button, not Esc, so it is not lost by accident.
+ * with a copy button and the warning that it will not be shown again (Herald keeps no way to show it
+ * later where reading secrets is off). Closing needs the button, not Esc, so it is not lost by accident.
  */
 import { errorMessage } from '../lib/api';
 import { useApp } from '../lib/context';

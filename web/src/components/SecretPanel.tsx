@@ -1,7 +1,7 @@
 /**
  * The signing secret of a webhook: only `•••• abcd` by default; "Reveal" where the operator allows
- * reading secrets and the token may update (issue 3); "Rotate" with the warning that the old secret
- * stops working after its grace period (issue 4). The new secret is made here, in the form the
+ * reading secrets and the token may update; "Rotate" with the warning that the old secret
+ * stops working after its grace period. The new secret is made here, in the form the
  * webhook's signature profile signs with, and shown once. An Ed25519 webhook's private key is never
  * shown (Herald makes it; receivers need only the public key, shown after the rotation).
  */

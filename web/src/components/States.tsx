@@ -1,6 +1,6 @@
 /**
- * Loading, error and empty states, the same on every page (issue 4: "loading, error and empty states
- * on every page").
+ * Loading, error and empty states, the same on every page, so a user can always tell "still loading",
+ * "failed" and "nothing here" apart.
  */
 import type { ReactNode } from 'react';
 import { errorMessage } from '../lib/api';

@@ -1,6 +1,6 @@
 /**
  * A one-click action on a list row (pause, archive, revoke): it toasts what it did, or its error in
- * red, so every row action reports back the same way (issue 4).
+ * red, so every row action reports back the same way.
  */
 import { errorMessage } from './api';
 import { useApp } from './context';

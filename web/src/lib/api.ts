@@ -1,6 +1,6 @@
 /**
  * The browser's client of Herald's public API: bearer token in a header (never a cookie or a URL,
- * issue 4), JSON in and out, Svix `{ code, detail }` errors turned into an ApiError whose validation
+ * so it cannot be sent by another site or leak through logs), JSON in and out, Svix `{ code, detail }` errors turned into an ApiError whose validation
  * details map onto form fields.
  */
 

@@ -15,7 +15,7 @@ export interface AppContextValue {
   who: WhoAmI;
   /** Dashboard or portal. */
   mode: Mode;
-  /** Whether the token has a permission; controls it lacks are hidden (issue 4). */
+  /** Whether the token has a permission; controls it lacks are hidden, not shown to fail. */
   can: (permission: Permission) => boolean;
   /** A global token (operator token or unscoped API key): every application, catalogue, keys, health. */
   isOperator: boolean;

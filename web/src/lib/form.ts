@@ -1,6 +1,6 @@
 /**
  * What every form shares: API field errors mapped onto the form's fields, and the submit handler that
- * marks the form busy, clears old errors and shows new ones beside their fields (issue 4).
+ * marks the form busy, clears old errors and shows new ones beside their fields.
  */
 import { useState, type FormEvent } from 'react';
 import { ApiError, errorMessage } from './api';

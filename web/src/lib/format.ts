@@ -83,7 +83,7 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-/** `•••• abcd` from the secret's last four characters (issue 4; the compliance platform's format). */
+/** `•••• abcd` from the secret's last four characters: enough to tell two secrets apart, not to use one. */
 export function maskedSecret(hint: string | null | undefined): string {
   return hint ? `•••• ${hint}` : '••••';
 }

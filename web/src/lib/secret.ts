@@ -1,7 +1,7 @@
 /**
  * Signing secrets made in the browser for "rotate" and for a profile change: the UI sends the secret
  * it will show, so it can show it exactly once even where the operator forbids reading secrets back
- * (HERALD_ALLOW_SECRET_READ=false, the compliance platform's rule). Each is in the form the profile
+ * (HERALD_ALLOW_SECRET_READ=false: a secret is shown once, when it is made). Each is in the form the profile
  * signs with (src/core/signature-profile.ts generateProfileSecret). crypto.getRandomValues and
  * crypto.subtle are CSPRNG-backed.
  */

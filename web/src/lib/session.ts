@@ -1,6 +1,6 @@
 /**
  * Where the browser keeps its token: sessionStorage only, so it dies with the tab and never travels in
- * a cookie or a URL (issue 4). The portal link carries its token in the URL fragment (never sent to a
+ * a cookie or a URL. The portal link carries its token in the URL fragment (never sent to a
  * server, never in a Referer); the portal moves it here and removes it from the address bar at once.
  */
 

@@ -1,13 +1,13 @@
 /**
- * Shapes of Herald's public API as the browser app uses them: Svix v1 fields plus Herald's extras
- * (issue 3). Optional fields are ones an older or Svix-only server may leave out; the UI copes.
+ * Shapes of Herald's public API as the browser app uses them: Svix v1 fields plus Herald's extras.
+ * Optional fields are ones an older or Svix-only server may leave out; the UI copes.
  */
 
 import type { DeliveryHeaders, SignatureProfile } from './signature.js';
 
 export type { DeliveryHeaders, SignatureProfile };
 
-/** What a token may do (the reference compliance platform's model). */
+/** What a token may do: read, and create, update or delete separately. */
 export type Permission = 'read' | 'create' | 'update' | 'delete';
 
 /** `GET /api/v1/auth/whoami`: who the current token is. */

@@ -1,6 +1,6 @@
 /**
  * Loading data for a page: `{ data, error, loading, reload }`, with optional polling while the tab is
- * visible (the delivery history shows new attempts without a reload, issue 4). A newer load always
+ * visible (the delivery history shows new attempts without a reload). A newer load always
  * wins over an older one that finishes late.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';

@@ -1,5 +1,5 @@
 /**
- * Operator: API keys (issue 3/4): create with permissions (read, create, update, delete) and a scope
+ * Operator: API keys: create with permissions (read, create, update, delete) and a scope
  * (every application or one); the full key is shown once; revoke with a confirmation.
  */
 import { useState } from 'react';

@@ -1,6 +1,6 @@
 /**
  * Operator: every application (tenant), a way into each one's webhooks, a new application form, its
- * settings (name, delivery policy), and the customer-portal link (with an iframe snippet) for one application (issue 4).
+ * settings (name, delivery policy), and the customer-portal link (with an iframe snippet) for one application.
  */
 import { useState } from 'react';
 import { ApplicationSettingsDialog } from '../components/ApplicationSettingsDialog';

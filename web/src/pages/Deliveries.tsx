@@ -1,5 +1,5 @@
 /**
- * Delivery history of one webhook (issue 4; the compliance platform's events table): newest first,
+ * Delivery history of one webhook: newest first,
  * 100 per page; filter by status and event type; CSV export of the filtered history; inspect, resend,
  * recover and send-test. The first page polls, so new attempts appear without a reload.
  */
@@ -21,7 +21,7 @@ import { Link } from '../lib/router';
 import type { AttemptOut, EndpointOut, ListResponse } from '../lib/types';
 import { useAsync } from '../lib/use-async';
 
-/** Rows per page (the compliance and competitions platforms show the last 100). */
+/** Rows per page: the last 100 deliveries, what a user checking a recent problem looks through. */
 export const PAGE_SIZE = 100;
 /** How often the first page refreshes. */
 const POLL_MS = 2_000;

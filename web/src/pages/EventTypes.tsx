@@ -1,5 +1,5 @@
 /**
- * Operator: the event type catalogue (issue 4): create, edit description and schema, archive and
+ * Operator: the event type catalogue: create, edit description and schema, archive and
  * restore. Archived types stay valid for existing subscriptions but leave the add-webhook form.
  */
 import { useState } from 'react';

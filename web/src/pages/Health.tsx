@@ -1,5 +1,5 @@
 /**
- * Operator: delivery health at a glance (issue 4): queue depth, retries waiting, deliveries per minute,
+ * Operator: delivery health at a glance: queue depth, retries waiting, deliveries per minute,
  * and the endpoints that are failing or were disabled. Refreshes every few seconds.
  */
 import { DataTable } from '../components/DataTable';

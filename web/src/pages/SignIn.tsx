@@ -1,6 +1,6 @@
 /**
  * Dashboard sign-in: an API key or the operator token, checked against /auth/whoami and then kept in
- * sessionStorage for this tab only (issue 4: never a cookie, never a URL).
+ * sessionStorage for this tab only (never a cookie, never a URL).
  */
 import { useState, type FormEvent } from 'react';
 import { ApiError, errorMessage, HeraldClient } from '../lib/api';

@@ -4,7 +4,7 @@
  * signature profile and delivery headers (or the application's) with receiver code that follows the
  * choice, and optionally an existing secret to import. The submit button stays disabled until the
  * form is valid; API errors show beside their field; on success the signing secret is shown once
- * (issue 4) — for Ed25519 the public key instead, and nothing when the secret was imported.
+ * — for Ed25519 the public key instead, and nothing when the secret was imported.
  */
 import { useState } from 'react';
 import { EventTypePicker, selectionValid, type EventSelection } from '../components/EventTypePicker';

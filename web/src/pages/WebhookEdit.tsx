@@ -2,7 +2,7 @@
  * Edit a webhook: the signature in force (its profile, or the application's, and an Ed25519 public
  * key); name, URL, event types, pause, delivery policy, signature profile and delivery headers, with
  * receiver code; custom headers; the signing secret (reveal where allowed, rotate with the
- * grace-period warning); delete with a confirmation naming it (issue 4).
+ * grace-period warning); delete with a confirmation naming it.
  */
 import { useEffect, useState } from 'react';
 import { Badge } from '../components/Badge';

@@ -1,7 +1,6 @@
 /**
  * The webhooks of one application: name, URL, event types, secret hint, status (Active, Paused,
- * Disabled automatically with the reason), last delivery with a mark, and actions (issue 4; the
- * competitions platform's list). Empty state: "No webhooks configured yet." with the add button.
+ * Disabled automatically with the reason), last delivery with a mark, and actions. Empty state: "No webhooks configured yet." with the add button.
  */
 import { useState } from 'react';
 import { Badge } from '../components/Badge';
