@@ -1,5 +1,5 @@
 /**
- * Who sees what, in a real browser (issue 4): the portal scoped to one application cannot see
+ * Who sees what, in a real browser: the portal scoped to one application cannot see
  * another's webhooks, takes its token out of the address bar, works inside an iframe on another
  * origin, and says so when the link expired; the dashboard cannot be framed; a read-only key sees no
  * create, edit or delete controls; a revoked key ends the session; a key scoped to one application

@@ -1,5 +1,5 @@
 /**
- * The operator's pages and the delivery tools, in a real browser (issue 4): applications and the
+ * The operator's pages and the delivery tools, in a real browser: applications and the
  * portal link, the event type catalogue, API keys shown once and revoked, the health view; and on a
  * webhook: custom headers, send a test event, recover failed messages, filter, export CSV.
  */

@@ -1,6 +1,6 @@
 /**
- * With HERALD_ALLOW_SECRET_READ=false (the reference compliance platform's rule: a secret is shown
- * once, never again) the API refuses to reveal a secret and the dashboard never offers to: the
+ * With HERALD_ALLOW_SECRET_READ=false (an operator's policy that a secret is shown once, never
+ * again) the API refuses to reveal a secret and the dashboard never offers to: the
  * webhook's page shows only `•••• abcd`, with no Reveal control, even to the operator.
  */
 import type { BrowserContext } from 'playwright-core';

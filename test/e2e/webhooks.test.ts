@@ -1,5 +1,5 @@
 /**
- * The dashboard in a real browser (issue 4): add a webhook and read its secret once; publish and see
+ * The dashboard in a real browser: add a webhook and read its secret once; publish and see
  * the delivery succeed; make the receiver fail and see the status code and response body (as text);
  * resend; pause and resume; rotate the secret; delete with confirmation. One webhook goes through
  * the whole story, so the tests run in order and share it.

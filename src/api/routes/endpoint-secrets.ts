@@ -2,8 +2,8 @@
  * An endpoint's signing secret and custom headers (Svix v1 paths and shapes).
  *
  * Reading a secret back needs `update` (whoever can change where deliveries go can already redirect
- * them), and HERALD_ALLOW_SECRET_READ=false forbids it for everyone, as the reference compliance
- * platform does: the secret is then shown only when it is created (or set by rotation).
+ * them), and HERALD_ALLOW_SECRET_READ=false forbids it for everyone, for operators whose policy is
+ * that a secret is shown only when it is created (or set by rotation).
  */
 import { HeraldError } from '../../core/errors.js';
 import { replaceCustomHeaders, revealEndpointSecret, rotateEndpointSecret } from '../../engine/endpoints.js';
