@@ -35,7 +35,7 @@ import { screenshot, watchErrors } from '../support/browser.js';
 import { createApp, createEventTypes, publish, signIn, startE2e, type E2eEnv } from './fixtures.js';
 
 const HEX_TIMESTAMP: HmacProfile = { scheme: 'hmac-sha256', header: 'X-Acme-Signature', timestampHeader: 'X-Acme-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' };
-const HEX_BODY: HmacProfile = { scheme: 'hmac-sha256', header: 'Turbo-Signature', timestampHeader: null, content: 'body', encoding: 'hex', key: 'utf8' };
+const HEX_BODY: HmacProfile = { scheme: 'hmac-sha256', header: 'X-Body-Signature', timestampHeader: null, content: 'body', encoding: 'hex', key: 'utf8' };
 const BASE64_UNSIGNED_TS: HmacProfile = { scheme: 'hmac-sha256', header: 'X-Sig', timestampHeader: 'X-Sent-At', content: 'body', encoding: 'base64', key: 'utf8' };
 
 describe('signature form logic', () => {
@@ -129,7 +129,7 @@ describe('signature form logic', () => {
 
   it('puts a profile into words', () => {
     expect(describeProfile(HEX_TIMESTAMP)).toBe('HMAC-SHA256 hex of {timestamp}.{body}, hex-decoded key, in X-Acme-Signature, timestamp in X-Acme-Timestamp');
-    expect(describeProfile(HEX_BODY)).toBe('HMAC-SHA256 hex of the body, UTF-8 key, in Turbo-Signature, no timestamp');
+    expect(describeProfile(HEX_BODY)).toBe('HMAC-SHA256 hex of the body, UTF-8 key, in X-Body-Signature, no timestamp');
   });
 });
 

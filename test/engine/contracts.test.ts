@@ -63,13 +63,13 @@ describe('existing webhook contracts a platform keeps', () => {
     const { app } = await contract({
       path: '/raffle',
       secret,
-      signature: { scheme: 'hmac-sha256', header: 'Turbo-IT-Signature', content: 'body', encoding: 'hex', key: 'utf8' },
+      signature: { scheme: 'hmac-sha256', header: 'X-Body-Signature', content: 'body', encoding: 'hex', key: 'utf8' },
       envelope: { id: '{{message.eventId}}', type: '{{message.eventType}}', created_at: '{{message.timestamp}}', data: '{{payload}}' },
     });
     const r = await deliver(app.id, 'order.paid', { order_id: 'ord_01', total_pence: 4900 }, 'evt_01HZX');
     // "an HMAC-SHA256 of the raw body using your secret"
     const expected = createHmac('sha256', secret).update(r.body).digest('hex');
-    expect(timingSafeEqual(Buffer.from(header(r, 'Turbo-IT-Signature')), Buffer.from(expected))).toBe(true);
+    expect(timingSafeEqual(Buffer.from(header(r, 'X-Body-Signature')), Buffer.from(expected))).toBe(true);
     const body = JSON.parse(r.body.toString());
     expect(body).toEqual({ id: 'evt_01HZX', type: 'order.paid', created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), data: { order_id: 'ord_01', total_pence: 4900 } });
     expect(r.headers['webhook-signature']).toBeUndefined(); // only the platform's own contract is sent

@@ -32,7 +32,7 @@ const CONTRACTS: Record<string, Contract> = {
   '/standard': contract({ scheme: 'standard' }),
   '/hmac-body': contract({ scheme: 'hmac-sha256', header: 'X-Comps-Signature', timestampHeader: 'X-Comps-Timestamp', content: 'body', encoding: 'hex', key: 'utf8' }),
   '/hmac-hex': contract({ scheme: 'hmac-sha256', header: 'X-Northwind-Signature', timestampHeader: 'X-Northwind-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' }),
-  '/hmac-base64': contract({ scheme: 'hmac-sha256', header: 'Turbo-IT-Signature', content: 'body', encoding: 'base64', key: 'utf8' }),
+  '/hmac-base64': contract({ scheme: 'hmac-sha256', header: 'X-Body-Signature', content: 'body', encoding: 'base64', key: 'utf8' }),
   '/ed25519': contract({ scheme: 'ed25519' }),
 };
 const STANDARD = CONTRACTS['/standard']!;

@@ -20,7 +20,7 @@ const NOW = 1_700_000_000;
 const body = JSON.stringify({ type: 'order.paid', data: { id: 'o_1', amount: 4200, note: 'café' } });
 const HMAC_BODY: HmacProfile = { scheme: 'hmac-sha256', header: 'X-Comps-Signature', timestampHeader: 'X-Comps-Timestamp', content: 'body', encoding: 'hex', key: 'utf8' };
 const HMAC_HEX: HmacProfile = { scheme: 'hmac-sha256', header: 'X-Northwind-Signature', timestampHeader: 'X-Northwind-Timestamp', content: 'timestamp.body', encoding: 'hex', key: 'hex' };
-const HMAC_NO_TS: HmacProfile = { scheme: 'hmac-sha256', header: 'Turbo-IT-Signature', content: 'body', encoding: 'base64', key: 'utf8' };
+const HMAC_NO_TS: HmacProfile = { scheme: 'hmac-sha256', header: 'X-Body-Signature', content: 'body', encoding: 'base64', key: 'utf8' };
 const ED25519 = { scheme: 'ed25519' } as const;
 
 function signed(profile: SignatureProfile, secrets: string[], ts = NOW, text = body) {
@@ -70,7 +70,7 @@ describe('verifyWebhook: profiles', () => {
   });
 
   it('hmac-sha256 without a timestamp header has no timestamp and no replay window', () => {
-    const secret = 'turbo_whsec_8f2c1e9a7b6d5c4e';
+    const secret = 'body_whsec_8f2c1e9a7b6d5c4e';
     const r = verifyWebhook({ profile: HMAC_NO_TS, secrets: secret, headers: signed(HMAC_NO_TS, [secret], 0), body, nowSeconds: NOW });
     expect(r).toEqual({ ok: true, msgId: null, timestamp: null });
   });
