@@ -1,7 +1,7 @@
 /**
  * Vite build of the dashboard and the customer portal: one page (index.html) whose script picks the
  * dashboard or the portal from the path. Everything is bundled into web/dist; nothing is loaded from
- * another host (issue 4), so the server's CSP can stay at default-src 'self'.
+ * another host (the dashboard works offline and on a LAN), so the server's CSP can stay at default-src 'self'.
  */
 import { defineConfig } from 'vite';
 

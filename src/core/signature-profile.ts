@@ -1,7 +1,7 @@
 /**
  * Signature profiles: how a delivery is signed, so a platform that moves onto Herald keeps the
- * contract its customers' receivers already verify (issue: keep a platform's existing webhook
- * contract). Pure: keys in, headers out; the same functions verify (src/sdk/verify.ts).
+ * contract its customers' receivers already verify (changing it would break every receiver they
+ * have). Pure: keys in, headers out; the same functions verify (src/sdk/verify.ts).
  *
  * - `standard`: Standard Webhooks, `webhook-id` / `webhook-timestamp` / `webhook-signature: v1,<base64>`,
  *   one signature per valid secret (receivers holding the old or the new secret both verify).

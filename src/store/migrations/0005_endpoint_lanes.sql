@@ -1,4 +1,4 @@
--- The endpoint-aware delivery pipeline (issue: isolation). Every endpoint is a lane with its own
+-- The endpoint-aware delivery pipeline (isolation: one slow endpoint never delays the others). Every endpoint is a lane with its own
 -- in-flight cap, throttle, circuit breaker and optional strict ordering; claims are spread fairly over
 -- lanes and applications instead of taking the globally oldest rows. Forward-only.
 
