@@ -156,8 +156,8 @@ function refused(e: HeraldError, index: number): BatchResult {
 
 /**
  * Publishes a batch with one result per message: each item is validated as a MessageIn on its own,
- * then every valid one goes to the engine's publishEach in one statement (with channels written in
- * the same transaction when any message has them).
+ * then every valid one goes to the engine's publishEach in one statement (channels included: they are
+ * columns of the message rows that statement writes).
  */
 async function publishBatch(herald: Herald, appId: string, items: unknown[], withContent: boolean): Promise<BatchResult[]> {
   const opts = { now: herald.clock.now(), maxPayloadBytes: herald.config.HERALD_MAX_PAYLOAD_BYTES };
