@@ -4,9 +4,9 @@
  * resource under src/api/routes/.
  */
 import Fastify from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Api, ApiDeps } from './context.js';
-import { errorHandler, notFoundHandler } from './errors.js';
+import { errorHandler, notFoundHandler, validatorCompiler } from './errors.js';
 import { registerAuth } from './auth.js';
 import { registerRateLimit } from './rate-limit.js';
 import { registerOpenApi } from './openapi.js';

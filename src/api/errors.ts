@@ -1,19 +1,26 @@
 /**
- * Errors at the HTTP boundary, answered the way Svix answers them: `{ code, detail }`; validation
- * errors list every bad field with its path. Anything that is not a HeraldError becomes a 500 with
- * no internals (the log has them, keyed by request id).
+ * Errors at the HTTP boundary, in Svix's two shapes so typed Svix clients in every language parse
+ * them: a 422 is always `HTTPValidationError` (`detail` lists every bad value with its `loc`, e.g.
+ * `["body", "filterTypes", 2]`), every other 4xx is `HttpErrorOut` (`detail` is a sentence). Both
+ * carry Herald's `code` too. Anything that is not a HeraldError becomes a 500 with no internals (the
+ * log has them, keyed by request id).
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { HeraldError, httpStatusOf } from '../core/errors.js';
+import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import type { z } from 'zod';
+import { HeraldError, httpStatusOf, type FieldError } from '../core/errors.js';
 
-/** Body of every error response. */
-export interface ErrorBody {
-  /** Machine-readable code. */
-  code: string;
-  /** What went wrong and what to change; for validation errors, a list of fields. */
-  detail: string | { loc: (string | number)[]; msg: string; type: string }[];
+/** One bad value of a 422 (Svix `ValidationError`). */
+export interface ValidationItem {
+  /** Where the value came from (`body`, `query`, `path`, `header`), then its path. */
+  loc: (string | number)[];
+  /** What is wrong with it. */
+  msg: string;
+  /** Kind of problem. */
+  type: string;
 }
+
+/** Body of every error response: HTTPValidationError for 422, HttpErrorOut otherwise. */
+export type ErrorBody = { code: string; detail: ValidationItem[] } | { code: string; detail: string };
 
 /** Fastify's own error codes that are the caller's fault, mapped to Herald's codes. */
 const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
@@ -23,37 +30,73 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string; deta
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'bad_request', detail: 'the body is not valid JSON' },
 };
 
+/** `loc[0]` for each part of a request Fastify validates (Fastify's name -> Svix's). */
+const LOCATION_OF: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
+
 /**
- * A field path's segments: split on dots, except that an envelope's spread key `...` stays one
+ * A field path's segments: split on dots and brackets, with array indexes as numbers
+ * (`filterTypes[2]` is ["filterTypes", 2]), except that an envelope's spread key `...` stays one
  * segment (`envelope....` is ["envelope", "..."]).
  */
-export function pathSegments(path: string): string[] {
-  return path.match(/\.\.\.(?=\.|$)|[^.]+/g) ?? [];
+export function pathSegments(path: string): (string | number)[] {
+  return [...path.matchAll(/\.\.\.(?=\.|$)|\[(\d+)\]|[^.[\]]+/g)].map((m) => (m[1] !== undefined ? Number(m[1]) : m[0]));
+}
+
+/** The path string of zod-style segments (`["messages", 0, "payload"]` is `messages[0].payload`), the inverse of pathSegments. */
+export function fieldPath(segments: readonly PropertyKey[]): string {
+  return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : `${i === 0 ? '' : '.'}${String(s)}`)).join('');
+}
+
+/** A request that does not match its route's zod schema; the issues keep zod's paths, indexes as numbers. */
+export class RequestValidationError extends Error {
+  override name = 'RequestValidationError';
+  /** Which part of the request (`body`, `querystring`, `params`, `headers`); Fastify sets it. */
+  validationContext?: string;
+  constructor(readonly issues: readonly z.core.$ZodIssue[]) {
+    super(issues.map((i) => `${fieldPath(i.path)}: ${i.message}`).join('; '));
+  }
+}
+
+/** Validates each part of a request with its zod schema, keeping the issues for {@link errorHandler}. */
+export const validatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema }) => (data) => {
+  const result = schema.safeParse(data);
+  return result.success ? { value: result.data } : { error: new RequestValidationError(result.error.issues) };
+};
+
+/** Options of {@link heraldErrorBody}. */
+export interface ErrorBodyOptions {
+  /** Segments between the location and each field's path (a batch puts `["messages", i]` there). */
+  within?: (string | number)[];
+  /** Rewrites each field path first (a batch drops the engine's own `[i].` prefix). */
+  path?: (path: string) => string;
+}
+
+/** The answer to a HeraldError: HTTPValidationError when it maps to 422, HttpErrorOut otherwise. */
+export function heraldErrorBody(err: HeraldError, opts: ErrorBodyOptions = {}): ErrorBody {
+  if (httpStatusOf[err.code] !== 422) return { code: err.code, detail: err.detail };
+  const fields: FieldError[] = err.fields?.length ? err.fields : [{ path: '', message: err.detail }];
+  const rewrite = opts.path ?? ((p: string) => p);
+  return {
+    code: err.code,
+    detail: fields.map((f) => ({
+      loc: [f.location ?? 'body', ...(opts.within ?? []), ...pathSegments(rewrite(f.path))],
+      msg: f.message,
+      type: 'value_error',
+    })),
+  };
 }
 
 export function errorHandler(err: FastifyError | HeraldError | Error, req: FastifyRequest, reply: FastifyReply): void {
-  if (hasZodFastifySchemaValidationErrors(err)) {
-    const where = (err as FastifyError).validationContext ?? 'body';
+  if (err instanceof RequestValidationError) {
+    const where = LOCATION_OF[err.validationContext ?? 'body'] ?? 'body';
     void reply.code(422).send({
       code: 'validation',
-      detail: err.validation.map((v) => ({
-        loc: [where, ...v.instancePath.split('/').filter(Boolean)],
-        msg: v.message ?? 'invalid',
-        type: v.keyword,
-      })),
+      detail: err.issues.map((i) => ({ loc: [where, ...i.path.map((s) => (typeof s === 'number' ? s : String(s)))], msg: i.message, type: i.code })),
     } satisfies ErrorBody);
     return;
   }
   if (err instanceof HeraldError) {
-    const body: ErrorBody =
-      err.code === 'validation' && err.fields?.length
-        ? { code: err.code, detail: err.fields.map((f) => ({ loc: ['body', ...pathSegments(f.path)], msg: f.message, type: 'value_error' })) }
-        : { code: err.code, detail: err.detail };
-    if (err.code === 'validation' && err.fields?.length) {
-      // Keep the sentence too: Svix clients print `detail`, people read it.
-      (body as ErrorBody & { message?: string }).message = err.detail;
-    }
-    void reply.code(httpStatusOf[err.code]).send(body);
+    void reply.code(httpStatusOf[err.code]).send(heraldErrorBody(err));
     return;
   }
   const fst = FASTIFY_CLIENT_ERRORS[(err as FastifyError).code ?? ''];
@@ -62,6 +105,10 @@ export function errorHandler(err: FastifyError | HeraldError | Error, req: Fasti
     return;
   }
   const status = (err as FastifyError).statusCode;
+  if (status === 422) {
+    void reply.code(422).send({ code: 'validation', detail: [{ loc: ['body'], msg: err.message, type: 'value_error' }] } satisfies ErrorBody);
+    return;
+  }
   if (status && status >= 400 && status < 500) {
     void reply.code(status).send({ code: 'bad_request', detail: err.message } satisfies ErrorBody);
     return;

@@ -63,7 +63,7 @@ function keyOf(req: FastifyRequest): string | null {
   if (header === undefined) return null;
   if (typeof header !== 'string' || !KEY_PATTERN.test(header)) {
     throw new HeraldError('validation', 'Idempotency-Key must be 1-256 visible ASCII characters', {
-      fields: [{ path: IDEMPOTENCY_HEADER, message: 'invalid idempotency key' }],
+      fields: [{ path: IDEMPOTENCY_HEADER, message: 'invalid idempotency key', location: 'header' }],
     });
   }
   return header;

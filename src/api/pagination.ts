@@ -11,14 +11,30 @@ export const ListQuery = z.object({
   order: z.enum(['ascending', 'descending']).optional().describe('Sort order (by creation).'),
 });
 
-/** The response envelope of a list, as a zod schema (for the OpenAPI document). */
-export function listResponse<T extends z.ZodTypeAny>(item: T) {
-  return z.object({
-    data: z.array(item),
-    iterator: z.string().nullable(),
-    prevIterator: z.string().nullable().optional(),
-    done: z.boolean(),
-  });
+/** List envelopes already made, so each item schema gets one `ListResponse_<Item>_` component. */
+const listResponses = new Map<z.ZodType, z.ZodType>();
+
+/**
+ * The response envelope of a list, named `ListResponse_<Item>_` as in Svix's document. The item schema
+ * must be registered with an id (`.meta({ id })`); its list is made once and shared by every route.
+ */
+export function listResponse<T extends z.ZodType>(item: T) {
+  const make = (id: string) =>
+    z
+      .object({
+        data: z.array(item),
+        iterator: z.string().nullable().describe('Cursor of the next page (pass it as `iterator`); null when the page is empty.'),
+        prevIterator: z.string().nullable().optional().describe('Cursor of the previous page.'),
+        done: z.boolean().describe('True when this is the last page.'),
+      })
+      .meta({ id: `ListResponse_${id}_` });
+  const existing = listResponses.get(item) as ReturnType<typeof make> | undefined;
+  if (existing) return existing;
+  const id = z.globalRegistry.get(item)?.id;
+  if (!id) throw new Error('listResponse: register the item schema with an id first, e.g. .meta({ id: "EndpointOut" })');
+  const list = make(id);
+  listResponses.set(item, list);
+  return list;
 }
 
 /**

@@ -48,6 +48,8 @@ export interface FieldError {
   path: string;
   /** What is wrong with it and what would be accepted instead. */
   message: string;
+  /** Which part of an API request holds it: the body when absent, else the query, the path or a header. */
+  location?: 'body' | 'query' | 'path' | 'header';
 }
 
 /** Options for constructing a HeraldError. */

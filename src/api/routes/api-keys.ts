@@ -21,6 +21,7 @@ export default async function apiKeyRoutes(app: Api, deps: ApiDeps): Promise<voi
   app.post('/api-key', {
     config: { idempotent: true },
     schema: {
+      operationId: 'v1.api-key.create',
       tags,
       summary: 'Create an API key',
       description: 'The response holds the full key; it is never shown again. Scope it to one application with appId.',
@@ -47,7 +48,7 @@ export default async function apiKeyRoutes(app: Api, deps: ApiDeps): Promise<voi
   });
 
   app.get('/api-key', {
-    schema: { tags, summary: 'List API keys', description: 'Live keys only, never the keys themselves.', querystring: ListQuery, response: { 200: listResponse(ApiKeyOut), ...errorResponses(422) } },
+    schema: { operationId: 'v1.api-key.list', tags, summary: 'List API keys', description: 'Live keys only, never the keys themselves.', querystring: ListQuery, response: { 200: listResponse(ApiKeyOut), ...errorResponses(422) } },
   }, async (req) => {
     requireGlobal(req, 'read');
     const { rows, ks } = await listApiKeys(herald.pool, req.query);
@@ -55,7 +56,7 @@ export default async function apiKeyRoutes(app: Api, deps: ApiDeps): Promise<voi
   });
 
   app.delete('/api-key/:key_id', {
-    schema: { tags, summary: 'Revoke an API key', description: 'It stops working at once.', params: ApiKeyParams, response: { 204: NoContent, ...errorResponses(404) } },
+    schema: { operationId: 'v1.api-key.delete', tags, summary: 'Revoke an API key', description: 'It stops working at once.', params: ApiKeyParams, response: { 204: NoContent, ...errorResponses(404) } },
   }, async (req, reply) => {
     requireGlobal(req, 'delete');
     if (!(await revokeAuthToken(herald.pool, 'api_key', req.params.key_id, herald.clock.now()))) {

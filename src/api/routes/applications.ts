@@ -34,7 +34,7 @@ function listAndCreateRoutes(app: Api, deps: ApiDeps): void {
   const bounds = policyBoundsOf(herald.config);
 
   app.get('/app', {
-    schema: { tags, summary: 'List applications', querystring: ListQuery, response: { 200: listResponse(ApplicationOut), ...errorResponses(422) } },
+    schema: { operationId: 'v1.application.list', tags, summary: 'List applications', querystring: ListQuery, response: { 200: listResponse(ApplicationOut), ...errorResponses(422) } },
   }, async (req) => {
     requireGlobal(req, 'read');
     const { rows, ks } = await listApplicationsPage(db, req.query);
@@ -45,6 +45,7 @@ function listAndCreateRoutes(app: Api, deps: ApiDeps): void {
   app.post('/app', {
     config: { idempotent: true },
     schema: {
+      operationId: 'v1.application.create',
       tags,
       summary: 'Create an application',
       description: 'With `get_if_exists=true`, an application with the same uid is returned (200) instead of a 409.',
@@ -75,7 +76,7 @@ function listAndCreateRoutes(app: Api, deps: ApiDeps): void {
 /** Get by id or uid. */
 function getRoute(app: Api, deps: ApiDeps): void {
   app.get('/app/:app_id', {
-    schema: { tags, summary: 'Get an application (by id or uid)', params: AppParams, response: { 200: ApplicationOut, ...errorResponses(404) } },
+    schema: { operationId: 'v1.application.get', tags, summary: 'Get an application (by id or uid)', params: AppParams, response: { 200: ApplicationOut, ...errorResponses(404) } },
   }, async (req) => toOut(await requireApp(req, deps, req.params.app_id, 'read'), policyViewOf(deps.herald)));
 }
 
@@ -87,6 +88,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
 
   app.put('/app/:app_id', {
     schema: {
+      operationId: 'v1.application.update',
       tags,
       summary: 'Update an application, creating it if it does not exist',
       description: 'Creating through PUT uses the path as the uid when the body has none, so repeating the same PUT finds it again.',
@@ -112,7 +114,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.patch('/app/:app_id', {
-    schema: { tags, summary: 'Partially update an application', params: AppParams, body: ApplicationPatch, response: { 200: ApplicationOut, ...errorResponses(404, 409, 422) } },
+    schema: { operationId: 'v1.application.patch', tags, summary: 'Partially update an application', params: AppParams, body: ApplicationPatch, response: { 200: ApplicationOut, ...errorResponses(404, 409, 422) } },
   }, async (req) => {
     const current = await requireApp(req, deps, req.params.app_id, 'update');
     requireGlobal(req, 'update');
@@ -123,7 +125,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.delete('/app/:app_id', {
-    schema: { tags, summary: 'Delete an application and everything it owns', params: AppParams, response: { 204: NoContent, ...errorResponses(404) } },
+    schema: { operationId: 'v1.application.delete', tags, summary: 'Delete an application and everything it owns', params: AppParams, response: { 204: NoContent, ...errorResponses(404) } },
   }, async (req, reply) => {
     const current = await requireApp(req, deps, req.params.app_id, 'delete');
     requireGlobal(req, 'delete');

@@ -70,7 +70,7 @@ function whoamiAndPortalRoutes(app: Api, deps: ApiDeps): void {
   const { herald } = deps;
 
   app.get('/auth/whoami', {
-    schema: { tags, summary: 'Who the current token is', description: 'The dashboard uses it to hide what the token may not do.', response: { 200: WhoamiOut } },
+    schema: { operationId: 'v1.authentication.whoami', tags, summary: 'Who the current token is', description: 'The dashboard uses it to hide what the token may not do.', response: { 200: WhoamiOut } },
   }, async (req) => {
     const p = req.principal;
     return {
@@ -85,6 +85,7 @@ function whoamiAndPortalRoutes(app: Api, deps: ApiDeps): void {
   app.post('/auth/app-portal-access/:app_id', {
     config: { idempotent: true },
     schema: {
+      operationId: 'v1.authentication.app-portal-access',
       tags,
       summary: 'Get a customer-portal link for one application',
       description: 'Returns a short-lived token scoped to the application and a link to the portal with the token in its URL fragment.',
@@ -119,7 +120,7 @@ function portalRevocationRoutes(app: Api, deps: ApiDeps): void {
   const { herald } = deps;
 
   app.post('/auth/logout', {
-    schema: { tags, summary: 'Revoke the portal token used for this request', response: { 204: NoContent } },
+    schema: { operationId: 'v1.authentication.logout', tags, summary: 'Revoke the portal token used for this request', response: { 204: NoContent } },
   }, async (req, reply) => {
     if (req.principal.kind !== 'portal') {
       throw new HeraldError('forbidden', 'only portal tokens log out; revoke an API key with DELETE /api/v1/api-key/{key_id}');
@@ -131,6 +132,7 @@ function portalRevocationRoutes(app: Api, deps: ApiDeps): void {
 
   app.post('/auth/app/:app_id/expire-all', {
     schema: {
+      operationId: 'v1.authentication.expire-all',
       tags,
       summary: "Expire an application's portal tokens",
       description: 'All of them, or those of the given sessions; after `expiry` seconds (default 0: at once).',

@@ -12,7 +12,7 @@ import { effectiveSignature } from '../../engine/applications.js';
 import { listPublicKeys, listPublicKeysForReceivers, type PublicKeyRow } from '../../store/endpoints.js';
 import { requireApp } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
-import { ErrorOut, errorResponses, IdOrUid, iso } from '../schemas/common.js';
+import { errorResponses, HttpErrorOut, HTTPValidationError, IdOrUid, iso } from '../schemas/common.js';
 import { PublicKeysOut } from '../schemas/contract.js';
 import { EndpointParams } from '../schemas/endpoints.js';
 import { findEndpointView } from './endpoints.js';
@@ -34,6 +34,7 @@ export default async function endpointKeyRoutes(app: Api, deps: ApiDeps): Promis
 
   app.get('/app/:app_id/endpoint/:endpoint_id/public-key', {
     schema: {
+      operationId: 'v1.endpoint.get-public-keys',
       tags,
       summary: "Get the endpoint's Ed25519 public keys",
       description:
@@ -54,12 +55,13 @@ export default async function endpointKeyRoutes(app: Api, deps: ApiDeps): Promis
   app.get('/public/endpoint/:endpoint_id/keys', {
     config: { public: true },
     schema: {
+      operationId: 'v1.public.get-endpoint-keys',
       tags,
       summary: "Get an ed25519 endpoint's public keys (no token; for receivers)",
       description: `No token needed: public keys are not secrets. Verify a delivery's \`v1a,<base64>\` signatures in webhook-signature against any of these keys. 404 for an unknown endpoint or one that does not sign with ed25519. Cache-Control: max-age=${PUBLIC_KEYS_MAX_AGE_SECONDS}.`,
       security: [],
       params: z.object({ endpoint_id: IdOrUid.describe("The endpoint's id (ep_…); uids are not accepted here, being unique only within an application.") }),
-      response: { 200: PublicKeysOut, 404: ErrorOut, 422: ErrorOut },
+      response: { 200: PublicKeysOut, 404: HttpErrorOut, 422: HTTPValidationError },
     },
   }, async (req, reply) => {
     const id = req.params.endpoint_id;

@@ -29,6 +29,7 @@ function secretRoutes(app: Api, deps: ApiDeps): void {
 
   app.get('/app/:app_id/endpoint/:endpoint_id/secret', {
     schema: {
+      operationId: 'v1.endpoint.get-secret',
       tags,
       summary: "Get the endpoint's signing secret",
       description: 'Needs the update permission; refused for everyone when the operator set HERALD_ALLOW_SECRET_READ=false.',
@@ -47,6 +48,7 @@ function secretRoutes(app: Api, deps: ApiDeps): void {
   app.post('/app/:app_id/endpoint/:endpoint_id/secret/rotate', {
     config: { idempotent: true },
     schema: {
+      operationId: 'v1.endpoint.rotate-secret',
       tags,
       summary: "Rotate the endpoint's signing secret",
       description:
@@ -74,6 +76,7 @@ function headerRoutes(app: Api, deps: ApiDeps): void {
 
   app.get('/app/:app_id/endpoint/:endpoint_id/headers', {
     schema: {
+      operationId: 'v1.endpoint.get-headers',
       tags,
       summary: "Get the endpoint's custom headers",
       description: 'Values of credential-like headers (authorization, cookie, *token*, *secret*, *key*…) are not returned; their names are in `sensitive`.',
@@ -86,7 +89,7 @@ function headerRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.put('/app/:app_id/endpoint/:endpoint_id/headers', {
-    schema: { tags, summary: "Replace the endpoint's custom headers", params: EndpointParams, body: EndpointHeadersIn, response: { 204: NoContent, ...errorResponses(404, 422) } },
+    schema: { operationId: 'v1.endpoint.update-headers', tags, summary: "Replace the endpoint's custom headers", params: EndpointParams, body: EndpointHeadersIn, response: { 204: NoContent, ...errorResponses(404, 422) } },
   }, async (req, reply) => {
     const application = await requireApp(req, deps, req.params.app_id, 'update');
     const ep = await findEndpointView(herald, application.id, req.params.endpoint_id);
@@ -96,6 +99,7 @@ function headerRoutes(app: Api, deps: ApiDeps): void {
 
   app.patch('/app/:app_id/endpoint/:endpoint_id/headers', {
     schema: {
+      operationId: 'v1.endpoint.patch-headers',
       tags,
       summary: "Change some of the endpoint's custom headers",
       description: 'Headers given are set; a null value or a name in deleteHeaders removes that header. Names are case-insensitive.',

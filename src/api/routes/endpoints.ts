@@ -144,7 +144,7 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
   const { herald } = deps;
 
   app.get('/app/:app_id/endpoint', {
-    schema: { tags, summary: 'List endpoints', params: AppParams, querystring: ListQuery, response: { 200: listResponse(EndpointOut), ...errorResponses(404, 422) } },
+    schema: { operationId: 'v1.endpoint.list', tags, summary: 'List endpoints', params: AppParams, querystring: ListQuery, response: { 200: listResponse(EndpointOut), ...errorResponses(404, 422) } },
   }, async (req) => {
     const application = await requireApp(req, deps, req.params.app_id, 'read');
     const { rows, ks } = await listEndpointViews(herald.pool, application.id, req.query);
@@ -155,6 +155,7 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
   app.post('/app/:app_id/endpoint', {
     config: { idempotent: true },
     schema: {
+      operationId: 'v1.endpoint.create',
       tags,
       summary: 'Create an endpoint',
       description: 'The response carries the signing secret (Herald extra `secret`); where HERALD_ALLOW_SECRET_READ=false it is the only time it is shown.',
@@ -170,7 +171,7 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.get('/app/:app_id/endpoint/:endpoint_id', {
-    schema: { tags, summary: 'Get an endpoint (by id or uid)', params: EndpointParams, response: { 200: EndpointOut, ...errorResponses(404) } },
+    schema: { operationId: 'v1.endpoint.get', tags, summary: 'Get an endpoint (by id or uid)', params: EndpointParams, response: { 200: EndpointOut, ...errorResponses(404) } },
   }, async (req) => {
     const application = await requireApp(req, deps, req.params.app_id, 'read');
     return toEndpointOut(await findEndpointView(herald, application.id, req.params.endpoint_id), policyViewOf(herald));
@@ -183,6 +184,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
 
   app.put('/app/:app_id/endpoint/:endpoint_id', {
     schema: {
+      operationId: 'v1.endpoint.update',
       tags,
       summary: 'Update an endpoint, creating it if it does not exist',
       description: 'Custom headers and the secret are kept. Creating through PUT uses the path as the uid when the body has none.',
@@ -203,7 +205,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.patch('/app/:app_id/endpoint/:endpoint_id', {
-    schema: { tags, summary: 'Partially update an endpoint', params: EndpointParams, body: EndpointPatch, response: { 200: EndpointOut, ...errorResponses(404, 409, 422) } },
+    schema: { operationId: 'v1.endpoint.patch', tags, summary: 'Partially update an endpoint', params: EndpointParams, body: EndpointPatch, response: { 200: EndpointOut, ...errorResponses(404, 409, 422) } },
   }, async (req) => {
     const application = await requireApp(req, deps, req.params.app_id, 'update');
     const ep = await findEndpointView(herald, application.id, req.params.endpoint_id);
@@ -211,7 +213,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.delete('/app/:app_id/endpoint/:endpoint_id', {
-    schema: { tags, summary: 'Delete an endpoint', params: EndpointParams, response: { 204: NoContent, ...errorResponses(404) } },
+    schema: { operationId: 'v1.endpoint.delete', tags, summary: 'Delete an endpoint', params: EndpointParams, response: { 204: NoContent, ...errorResponses(404) } },
   }, async (req, reply) => {
     const application = await requireApp(req, deps, req.params.app_id, 'delete');
     const ep = await findEndpointView(herald, application.id, req.params.endpoint_id);

@@ -40,7 +40,7 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
   const db = herald.pool;
 
   app.get('/event-type', {
-    schema: { tags, summary: 'List event types', querystring: EventTypeListQuery, response: { 200: listResponse(EventTypeOut), ...errorResponses(422) } },
+    schema: { operationId: 'v1.event-type.list', tags, summary: 'List event types', querystring: EventTypeListQuery, response: { 200: listResponse(EventTypeOut), ...errorResponses(422) } },
   }, async (req) => {
     requirePermission(req, 'read');
     const q = req.query;
@@ -51,6 +51,7 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
   app.post('/event-type', {
     config: { idempotent: true },
     schema: {
+      operationId: 'v1.event-type.create',
       tags,
       summary: 'Create an event type',
       description: 'Creating the name of an archived type brings it back with the new settings.',
@@ -66,7 +67,7 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.get('/event-type/:event_type_name', {
-    schema: { tags, summary: 'Get an event type', params: EventTypeParams, response: { 200: EventTypeOut, ...errorResponses(404) } },
+    schema: { operationId: 'v1.event-type.get', tags, summary: 'Get an event type', params: EventTypeParams, response: { 200: EventTypeOut, ...errorResponses(404) } },
   }, async (req) => {
     requirePermission(req, 'read');
     const row = await getEventType(db, req.params.event_type_name);
@@ -82,6 +83,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
 
   app.put('/event-type/:event_type_name', {
     schema: {
+      operationId: 'v1.event-type.update',
       tags,
       summary: 'Update an event type, creating it if it does not exist',
       params: EventTypeParams,
@@ -98,7 +100,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.patch('/event-type/:event_type_name', {
-    schema: { tags, summary: 'Partially update an event type', params: EventTypeParams, body: EventTypePatch, response: { 200: EventTypeOut, ...errorResponses(404, 422) } },
+    schema: { operationId: 'v1.event-type.patch', tags, summary: 'Partially update an event type', params: EventTypeParams, body: EventTypePatch, response: { 200: EventTypeOut, ...errorResponses(404, 422) } },
   }, async (req) => {
     requireGlobal(req, 'update');
     const name = req.params.event_type_name;
@@ -112,6 +114,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
 
   app.delete('/event-type/:event_type_name', {
     schema: {
+      operationId: 'v1.event-type.delete',
       tags,
       summary: 'Archive an event type (or delete it with expunge=true)',
       description: 'Archived types stay valid for publishing and filters but are hidden from lists.',

@@ -12,7 +12,7 @@ const HealthOut = z.object({
   status: z.enum(['ok', 'unavailable']).describe('ok, or unavailable when the database cannot be reached.'),
   version: z.string().describe('Herald version.'),
   database: z.enum(['ok', 'unreachable']).describe('Whether a query to PostgreSQL succeeded.'),
-});
+}).meta({ id: 'HealthOut' });
 
 /** How long the database probe may take before the node reports itself unavailable. */
 const PROBE_TIMEOUT_MS = 2_000;
@@ -22,7 +22,7 @@ export default async function healthRoutes(app: Api, deps: ApiDeps): Promise<voi
 
   app.get('/health', {
     config: { public: true },
-    schema: { tags: ['Health'], summary: 'Health check', security: [], response: { 200: HealthOut, 503: HealthOut } },
+    schema: { operationId: 'v1.health.get', tags: ['Health'], summary: 'Health check', security: [], response: { 200: HealthOut, 503: HealthOut } },
   }, async (_req, reply) => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

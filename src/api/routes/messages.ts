@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import { HeraldError, httpStatusOf } from '../../core/errors.js';
 import { publishEach, type PublishedMessage } from '../../engine/publish.js';
-import { pathSegments } from '../errors.js';
+import { fieldPath, heraldErrorBody } from '../errors.js';
 import type { Herald } from '../../engine/herald.js';
 import { getMessage, listMessages } from '../../store/messages.js';
 import { authorizeApp, requireApp, requirePermission } from '../auth.js';
@@ -43,6 +43,7 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
     {
       config: { idempotent: true },
       schema: {
+        operationId: 'v1.message.create',
         tags: TAGS,
         summary: 'Publish a message',
         description:
@@ -75,6 +76,7 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
       // A batch carries many payloads: up to 16 MiB in all (each message still within HERALD_MAX_PAYLOAD_BYTES).
       bodyLimit: BATCH_BODY_LIMIT,
       schema: {
+        operationId: 'v1.message.create-batch',
         tags: TAGS,
         summary: 'Publish messages in a batch (Herald extension)',
         description:
@@ -98,6 +100,7 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
     {
       preValidation: foldArrayQuery,
       schema: {
+        operationId: 'v1.message.list',
         tags: TAGS,
         summary: 'List messages',
         description: 'Newest first; filter by event type, channel and time.',
@@ -124,6 +127,7 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
     '/app/:app_id/msg/:msg_id',
     {
       schema: {
+        operationId: 'v1.message.get',
         tags: TAGS,
         summary: 'Get a message',
         description: 'By message id or by eventId.',
@@ -148,10 +152,9 @@ type BatchResult = z.output<typeof MessageBatchOut>['data'][number];
 
 /** The answer the single publish would give for an error, as a batch result. */
 function refused(e: HeraldError, index: number): BatchResult {
-  const detail = e.code === 'validation' && e.fields?.length
-    ? e.fields.map((f) => ({ loc: ['body', 'messages', index, ...pathSegments(f.path.replace(/^\[\d+\]\.?/, ''))], msg: f.message, type: 'value_error' }))
-    : e.detail;
-  return { status: httpStatusOf[e.code], message: null, error: { code: e.code, detail } };
+  // The engine names a field of its own batch `[i].payload`; here it is `body.messages[index].payload`.
+  const error = heraldErrorBody(e, { within: ['messages', index], path: (p) => p.replace(/^\[\d+\]\.?/, '') });
+  return { status: httpStatusOf[e.code], message: null, error };
 }
 
 /**
@@ -164,7 +167,7 @@ async function publishBatch(herald: Herald, appId: string, items: unknown[], wit
   const parsed = items.map((item, i) => {
     const r = MessageIn.safeParse(item);
     if (r.success) return { ok: true as const, body: r.data };
-    const fields = r.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+    const fields = r.error.issues.map((issue) => ({ path: fieldPath(issue.path), message: issue.message }));
     return { ok: false as const, result: refused(new HeraldError('validation', 'invalid message', { fields }), i) };
   });
   const valid = parsed.flatMap((p) => (p.ok ? [p.body] : []));

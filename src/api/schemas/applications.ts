@@ -30,10 +30,10 @@ const Shared = {
 };
 
 /** Body of create (POST) and update (PUT). */
-export const ApplicationIn = z.object({ name: Name, ...Shared });
+export const ApplicationIn = z.object({ name: Name, ...Shared }).meta({ id: 'ApplicationIn' });
 
 /** Body of PATCH: only the fields given change; null clears a nullable one. */
-export const ApplicationPatch = z.object({ name: Name.optional(), ...Shared });
+export const ApplicationPatch = z.object({ name: Name.optional(), ...Shared }).meta({ id: 'ApplicationPatch' });
 
 /** An application as the API returns it. */
 export const ApplicationOut = z.object({
@@ -52,7 +52,7 @@ export const ApplicationOut = z.object({
   envelope: z.record(z.string(), z.unknown()).nullable().describe(`${CONTRACT_DOCS.envelope} ${CONTRACT_DOCS.appEnvelope}`),
   createdAt: Timestamp,
   updatedAt: Timestamp,
-});
+}).meta({ id: 'ApplicationOut' });
 
 /** Path parameters of one application. */
 export const AppParams = z.object({ app_id: IdOrUid.describe("The application's id or uid.") });

@@ -12,7 +12,8 @@ import { DateTime, MessageOut, MsgParams, TimeListQuery, toMessageOut } from './
 /** Svix MessageStatus: 0 success, 1 pending, 2 fail, 3 sending, 4 canceled (Herald: skipped). */
 export const MessageStatus = z
   .literal([0, 1, 2, 3, 4])
-  .describe('0 success, 1 pending, 2 fail, 3 sending, 4 canceled (not sent: the endpoint was disabled).');
+  .describe('0 success, 1 pending, 2 fail, 3 sending, 4 canceled (not sent: the endpoint was disabled).')
+  .meta({ id: 'MessageStatus' });
 /** Names of the statuses, indexed by status. */
 export const STATUS_TEXT = ['success', 'pending', 'fail', 'sending', 'canceled'] as const;
 type Status = z.output<typeof MessageStatus>;
@@ -58,7 +59,7 @@ export const MessageAttemptsQuery = AttemptListQuery.extend({
 export const AttemptExportQuery = AttemptListQuery.omit({ limit: true, iterator: true, with_msg: true, with_content: true, expanded_statuses: true });
 
 /** Svix EmptyResponse (resend answers 202 with `{}`). */
-export const EmptyResponse = z.object({});
+export const EmptyResponse = z.object({}).meta({ id: 'EmptyResponse' });
 
 /** Where a failed attempt stopped (Herald). */
 const ErrorStage = z.enum(['dns', 'connect', 'tls', 'timeout', 'response', 'blocked']);
@@ -83,13 +84,13 @@ export const MessageAttemptOut = z.object({
   errorMessage: z.string().nullable().describe('Herald: what went wrong and what to fix; null on success.'),
   responseHeaders: z.record(z.string(), z.string()).nullable().describe('Herald: response headers (names lower-cased).'),
   responseTruncated: z.boolean().describe('Herald: the response body was longer than what is stored.'),
-});
+}).meta({ id: 'MessageAttemptOut' });
 
 /** One attempt with what was sent: `MessageAttemptOut` plus the request (Herald). */
 export const MessageAttemptDetailOut = MessageAttemptOut.extend({
   requestHeaders: z.record(z.string(), z.string()).describe('Herald: headers sent; credential-like custom header values are redacted.'),
   requestBody: z.string().describe('Herald: the exact body sent (the message payload, as signed).'),
-});
+}).meta({ id: 'MessageAttemptDetailOut' });
 
 /**
  * Header names whose values are credentials a receiver asked for (custom endpoint headers): the
@@ -165,7 +166,7 @@ export const EndpointMessageOut = MessageOut.extend({
   statusText: z.enum(STATUS_TEXT).describe('The status as a word.'),
   nextAttempt: z.date().nullable().describe('Next attempt time while pending.'),
   ...DeliveryExtras,
-});
+}).meta({ id: 'EndpointMessageOut' });
 
 export function toEndpointMessageOut(r: EndpointDeliveryRow, withContent: boolean): z.output<typeof EndpointMessageOut> {
   return { ...toMessageOut(r, withContent), ...deliveryFields(r) };
@@ -188,7 +189,7 @@ export const MessageEndpointOut = z.object({
   statusText: z.enum(STATUS_TEXT).describe('The status as a word.'),
   nextAttempt: z.date().nullable().describe('Next attempt time while pending.'),
   ...DeliveryExtras,
-});
+}).meta({ id: 'MessageEndpointOut' });
 
 export function toMessageEndpointOut(r: MessageDeliveryRow): z.output<typeof MessageEndpointOut> {
   return {
@@ -220,7 +221,7 @@ export const MessageEndpointsQuery = ListQuery.pick({ limit: true, iterator: tru
 export const RecoverIn = z.object({
   since: DateTime.describe('Recover failed messages published since this time.'),
   until: DateTime.nullish().describe('…and before this time (default: now).'),
-});
+}).meta({ id: 'RecoverIn' });
 
 /** Svix `RecoverOut`, plus the number of messages queued (Herald). */
 export const RecoverOut = z.object({
@@ -229,13 +230,13 @@ export const RecoverOut = z.object({
   task: z.literal('endpoint.recover').describe('Task type.'),
   updatedAt: z.date().describe('When the task finished.'),
   count: z.number().int().describe('Herald: failed messages queued for one more attempt.'),
-});
+}).meta({ id: 'RecoverOut' });
 
 /** Svix `EventExampleIn` (`exampleIndex` from the Svix client). */
 export const EventExampleIn = z.object({
   eventType: EventTypeName.describe('Event type to send an example of ("svix.ping" sends {"success": true}).'),
   exampleIndex: z.number().int().min(0).max(1000).nullish().describe("Which of the schema's `examples` to send (default 0)."),
-});
+}).meta({ id: 'EventExampleIn' });
 
 /** Query of endpoint stats. */
 export const StatsQuery = z.object({
@@ -250,7 +251,7 @@ export const EndpointStats = z.object({
   pending: z.number().int().describe('Waiting for an attempt or a retry.'),
   sending: z.number().int().describe('Being sent right now.'),
   canceled: z.number().int().describe('Not sent because the endpoint was disabled (recover sends them).'),
-});
+}).meta({ id: 'EndpointStats' });
 
 /** Herald's health view (operators). */
 export const HealthOut = z.object({
@@ -274,4 +275,4 @@ export const HealthOut = z.object({
       }),
     )
     .describe('Endpoints whose latest attempts failed, worst first (at most 50).'),
-});
+}).meta({ id: 'DeliveryHealthOut' });

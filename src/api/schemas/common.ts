@@ -66,22 +66,42 @@ export const Timestamp = z.string().meta({ format: 'date-time' });
 /** ISO string of a date. */
 export const iso = (d: Date) => d.toISOString();
 
-/** One invalid field of a 422 (Svix ValidationError). */
-export const ValidationItem = z.object({
-  loc: z.array(z.union([z.string(), z.number()])).describe('Where the bad value is, e.g. ["body", "url"].'),
-  msg: z.string().describe('What is wrong with it.'),
-  type: z.string().describe('Kind of problem.'),
-});
+/** One invalid field of a 422 (Svix `ValidationError`). */
+export const ValidationError = z
+  .object({
+    loc: z
+      .array(z.union([z.string(), z.number()]))
+      .describe('Where the bad value is: "body", "query", "path" or "header", then the field path, e.g. ["body", "filterTypes", 2].'),
+    msg: z.string().describe('What is wrong with it.'),
+    type: z.string().describe('Kind of problem.'),
+  })
+  .meta({ id: 'ValidationError' });
 
-/** Body of every error: `{ code, detail }`; `detail` lists every bad field for validation errors. */
-export const ErrorOut = z.looseObject({
-  code: z.string().describe('Machine-readable code, e.g. not_found, forbidden, validation.'),
-  detail: z.union([z.string(), z.array(ValidationItem)]).describe('What went wrong and what to change.'),
-});
+/** Body of every 422 (Svix `HTTPValidationError`): `detail` is always a list of bad fields. */
+export const HTTPValidationError = z
+  .looseObject({
+    code: z.string().describe('Herald: always "validation" (Svix clients ignore it).'),
+    detail: z.array(ValidationError).describe('Every bad value, each with where it is and what is wrong.'),
+  })
+  .meta({ id: 'HTTPValidationError' });
 
-/** Declares the error responses of a route for the OpenAPI document. */
+/** Body of every other error (Svix `HttpErrorOut`). */
+export const HttpErrorOut = z
+  .looseObject({
+    code: z.string().describe('Machine-readable code, e.g. not_found, forbidden, conflict, rate_limited.'),
+    detail: z.string().describe('What went wrong and what to change.'),
+  })
+  .meta({ id: 'HttpErrorOut' });
+
+/** Statuses every authenticated route may answer: no or a bad token, not allowed, too many requests. */
+const COMMON_ERRORS = [401, 403, 429] as const;
+
+/** Declares the error responses of a route for the OpenAPI document: 422 is HTTPValidationError, others HttpErrorOut. */
 export function errorResponses(...statuses: number[]) {
-  return Object.fromEntries([401, 403, ...statuses].map((s) => [s, ErrorOut])) as Record<number, typeof ErrorOut>;
+  return Object.fromEntries([...COMMON_ERRORS, ...statuses].map((s) => [s, s === 422 ? HTTPValidationError : HttpErrorOut])) as Record<
+    number,
+    typeof HttpErrorOut | typeof HTTPValidationError
+  >;
 }
 
 /** A response without a body. */

@@ -57,7 +57,7 @@ export const SignatureProfileIn = z
       key: z.enum(['utf8', 'hex']).describe(PROFILE_FIELDS.key),
     }),
   ])
-  .meta({ examples: [HEX_BODY_EXAMPLE, HEX_TIMESTAMP_EXAMPLE, { scheme: 'ed25519' }] });
+  .meta({ id: 'SignatureProfileIn', examples: [HEX_BODY_EXAMPLE, HEX_TIMESTAMP_EXAMPLE, { scheme: 'ed25519' }] });
 
 /** A profile in an answer. */
 export const SignatureProfileOut = z
@@ -73,7 +73,7 @@ export const SignatureProfileOut = z
       key: z.enum(['utf8', 'hex']).describe(PROFILE_FIELDS.key),
     }),
   ])
-  .meta({ examples: [HEX_BODY_EXAMPLE, HEX_TIMESTAMP_EXAMPLE, { scheme: 'standard' }] });
+  .meta({ id: 'SignatureProfileOut', examples: [HEX_BODY_EXAMPLE, HEX_TIMESTAMP_EXAMPLE, { scheme: 'standard' }] });
 
 const DELIVERY_HEADER_FIELDS = {
   eventType: 'Header carrying the event type, e.g. X-Acme-Event-Type; null = not sent.',
@@ -86,14 +86,14 @@ export const DeliveryHeadersIn = checkedObject({
     eventType: HeaderName.nullish().describe(DELIVERY_HEADER_FIELDS.eventType),
     deliveryId: HeaderName.nullish().describe(DELIVERY_HEADER_FIELDS.deliveryId),
     userAgent: z.string().max(256).nullish().describe(DELIVERY_HEADER_FIELDS.userAgent),
-}).meta({ examples: [{ eventType: 'X-Acme-Event-Type', deliveryId: 'X-Acme-Delivery-Id', userAgent: 'Acme-Webhooks/1.0' }] });
+}).meta({ id: 'DeliveryHeadersIn', examples: [{ eventType: 'X-Acme-Event-Type', deliveryId: 'X-Acme-Delivery-Id', userAgent: 'Acme-Webhooks/1.0' }] });
 
 /** Delivery headers in an answer, every field present. */
 export const DeliveryHeadersOut = z.object({
   eventType: z.string().nullable().describe(DELIVERY_HEADER_FIELDS.eventType),
   deliveryId: z.string().nullable().describe(DELIVERY_HEADER_FIELDS.deliveryId),
   userAgent: z.string().nullable().describe(DELIVERY_HEADER_FIELDS.userAgent),
-});
+}).meta({ id: 'DeliveryHeadersOut' });
 
 /** An envelope template. */
 export const Envelope = JsonObject.refine((t) => !containsNul(t), 'must not contain NUL characters').meta({
@@ -130,7 +130,7 @@ export const PublicKeysOut = z.object({
       }),
     )
     .describe('Every key that still verifies, current first: accept a signature made with any of them.'),
-});
+}).meta({ id: 'PublicKeysOut' });
 
 /** A stored profile as the API shows it (timestampHeader always present for hmac-sha256). */
 export function toProfileOut(p: SignatureProfile): z.output<typeof SignatureProfileOut> {

@@ -70,10 +70,10 @@ const Settings = {
 };
 
 /** Body of POST /app/{app_id}/endpoint. */
-export const EndpointIn = z.object({ ...Settings, secret: Secret.nullish().describe(Secret.description!), headers: HeaderMap.nullish() });
+export const EndpointIn = z.object({ ...Settings, secret: Secret.nullish().describe(Secret.description!), headers: HeaderMap.nullish() }).meta({ id: 'EndpointIn' });
 
 /** Body of PUT (creates the endpoint when missing). Custom headers and the secret are unchanged. */
-export const EndpointUpdate = z.object(Settings);
+export const EndpointUpdate = z.object(Settings).meta({ id: 'EndpointUpdate' });
 
 /** Body of PATCH: absent fields stay, null clears a nullable one; `secret` rotates (default grace). */
 export const EndpointPatch = z.object({
@@ -93,7 +93,7 @@ export const EndpointPatch = z.object({
   ),
   ...Policy,
   ...Contract,
-});
+}).meta({ id: 'EndpointPatch' });
 
 /** An endpoint as the API returns it: Svix EndpointOut plus Herald's extras. */
 export const EndpointOut = z.object({
@@ -135,20 +135,20 @@ export const EndpointOut = z.object({
     'Herald: the profile deliveries are signed with: the endpoint\'s own, else the application\'s, else {"scheme": "standard"}. For ed25519, receivers get the public keys from GET /api/v1/public/endpoint/{id}/keys.',
   ),
   effectiveDeliveryHeaders: DeliveryHeadersOut.describe("Herald: the delivery headers sent: the endpoint's own object, else the application's, else none (all null)."),
-});
+}).meta({ id: 'EndpointOut' });
 
 /** The create response also carries the signing secret, once (Herald). */
 export const EndpointCreatedOut = EndpointOut.extend({
   secret: z
     .string()
     .describe('Herald: the signing secret, shown in this response only (where HERALD_ALLOW_SECRET_READ=false). For ed25519 it is the private key (whsk_…): receivers need only the public key.'),
-});
+}).meta({ id: 'EndpointCreatedOut' });
 
 /** Path parameters of one endpoint. */
 export const EndpointParams = z.object({ app_id: IdOrUid, endpoint_id: IdOrUid.describe("The endpoint's id or uid.") });
 
 /** GET …/secret. */
-export const EndpointSecretOut = z.object({ key: z.string().describe('The current signing secret.') });
+export const EndpointSecretOut = z.object({ key: z.string().describe('The current signing secret.') }).meta({ id: 'EndpointSecretOut' });
 
 /** POST …/secret/rotate. */
 export const EndpointSecretRotateIn = z.object({
@@ -162,22 +162,22 @@ export const EndpointSecretRotateIn = z.object({
     .describe(
       'How long the old secret keeps signing: 0 = stops at once; default 86400 (24 h). Standard and ed25519 send one signature per valid secret; hmac-sha256 sends one, made with the old secret until the grace period ends, then with the new one.',
     ),
-});
+}).meta({ id: 'EndpointSecretRotateIn' });
 
 /** PUT …/headers. */
-export const EndpointHeadersIn = z.object({ headers: HeaderMap });
+export const EndpointHeadersIn = z.object({ headers: HeaderMap }).meta({ id: 'EndpointHeadersIn' });
 
 /** PATCH …/headers: null or deleteHeaders removes a header. */
 export const EndpointHeadersPatchIn = z.object({
   headers: z.record(z.string(), z.string().nullable()),
   deleteHeaders: z.array(z.string()).max(64).optional(),
-});
+}).meta({ id: 'EndpointHeadersPatchIn' });
 
 /** GET …/headers: sensitive values are not returned, only their names. */
 export const EndpointHeadersOut = z.object({
   headers: z.record(z.string(), z.string()),
   sensitive: z.array(z.string()).describe('Names of headers whose values are hidden (credentials).'),
-});
+}).meta({ id: 'EndpointHeadersOut' });
 
 /** Names whose values are credentials: GET …/headers lists them in `sensitive` without their values. */
 const SENSITIVE_HEADER = /(authorization|cookie|token|secret|password|passwd|api[-_]?key|credential|signature|session)/i;

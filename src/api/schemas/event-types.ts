@@ -27,10 +27,10 @@ const EventTypeFields = {
 };
 
 /** Body of POST /event-type. */
-export const EventTypeIn = z.object({ name: EventTypeName.describe("The event type's name, e.g. order.paid."), ...EventTypeFields });
+export const EventTypeIn = z.object({ name: EventTypeName.describe("The event type's name, e.g. order.paid."), ...EventTypeFields }).meta({ id: 'EventTypeIn' });
 
 /** Body of PUT /event-type/{name} (creates it when missing). */
-export const EventTypeUpdate = z.object(EventTypeFields);
+export const EventTypeUpdate = z.object(EventTypeFields).meta({ id: 'EventTypeUpdate' });
 
 /** Body of PATCH /event-type/{name}: absent fields stay, null clears. */
 export const EventTypePatch = z.object({
@@ -41,7 +41,7 @@ export const EventTypePatch = z.object({
   groupName: EventTypeName.nullish(),
   featureFlags: FeatureFlags.nullish(),
   envelope: EventTypeFields.envelope,
-});
+}).meta({ id: 'EventTypePatch' });
 
 /** An event type as the API returns it. */
 export const EventTypeOut = z.object({
@@ -55,7 +55,7 @@ export const EventTypeOut = z.object({
   envelope: z.record(z.string(), z.unknown()).nullable().describe(`Herald: this type's envelope template. ${CONTRACT_DOCS.eventTypeEnvelope}`),
   createdAt: Timestamp,
   updatedAt: Timestamp,
-});
+}).meta({ id: 'EventTypeOut' });
 
 /** Path parameter. */
 export const EventTypeParams = z.object({ event_type_name: EventTypeName });

@@ -10,7 +10,7 @@ import type { MessageRow } from '../../store/messages.js';
 import type { PagePosition } from '../../store/attempts.js';
 import { ListQuery } from '../pagination.js';
 import { AppParams } from './applications.js';
-import { EventTypeName, ID_PATTERN, IdOrUid, queryFlag } from './common.js';
+import { EventTypeName, HttpErrorOut, HTTPValidationError, ID_PATTERN, IdOrUid, queryFlag } from './common.js';
 
 /** A channel name (Svix rule). */
 export const ChannelName = z.string().min(1).max(128).regex(ID_PATTERN).describe('Channel, e.g. project_123.');
@@ -69,7 +69,8 @@ export function keysetOf(iterator: string | null | undefined, limit: number, pre
   const newer = iterator.startsWith('-');
   const id = newer ? iterator.slice(1) : iterator;
   if (!isId(prefix, id)) {
-    throw new HeraldError('validation', `iterator must be a value returned as iterator or prevIterator by this list (a ${prefix}_ id)`);
+    const message = `iterator must be a value returned as iterator or prevIterator by this list (a ${prefix}_ id)`;
+    throw new HeraldError('validation', message, { fields: [{ path: 'iterator', message, location: 'query' }] });
   }
   return { cursor: id, cursorTime: idTimestamp(id), direction: newer ? 'prev' : 'next', limit };
 }
@@ -110,7 +111,7 @@ export const MessageIn = z.object({
   tags: z.array(z.string().max(128)).max(5).nullish().describe('Accepted for Svix compatibility; not stored.'),
   payloadRetentionPeriod: z.number().int().nullish().describe('Accepted for Svix compatibility; not used.'),
   payloadRetentionHours: z.number().int().nullish().describe('Accepted for Svix compatibility; not used.'),
-});
+}).meta({ id: 'MessageIn' });
 
 /** Query of message create and get. */
 export const WithContentQuery = z.object({
@@ -125,7 +126,7 @@ export const MessageOut = z.object({
   payload: z.record(z.string(), z.unknown()).describe('The payload ({} when with_content=false).'),
   channels: z.array(z.string()).nullable().describe('Channels given at publish.'),
   timestamp: z.date().describe('Publish time.'),
-});
+}).meta({ id: 'MessageOut' });
 
 /** Body of the batch publish (Herald extension). Items are checked one by one, not as a whole. */
 export const MessageBatchIn = z.object({
@@ -134,20 +135,20 @@ export const MessageBatchIn = z.object({
     .min(1)
     .max(1_000)
     .describe('1 to 1,000 messages, each a MessageIn. Each is validated and stored on its own: a bad one is refused with its own error and the others are published.'),
-});
+}).meta({ id: 'MessageBatchIn' });
 
 /** One result of a batch publish, in the order given. */
 export const MessageBatchResult = z.object({
   status: z.number().int().describe('What publishing this message alone would have answered: 202, or 409 / 413 / 422.'),
   message: MessageOut.nullable().describe('The stored message (or the first one, for a repeated eventId); null when refused.'),
   error: z
-    .object({ code: z.string(), detail: z.union([z.string(), z.array(z.object({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() }))]) })
+    .union([HTTPValidationError, HttpErrorOut])
     .nullable()
     .describe('Why it was refused, as the single-message endpoint would say it; null when stored.'),
-});
+}).meta({ id: 'MessageBatchResult' });
 
 /** Batch publish answer. */
-export const MessageBatchOut = z.object({ data: z.array(MessageBatchResult).describe('One result per message, in order.') });
+export const MessageBatchOut = z.object({ data: z.array(MessageBatchResult).describe('One result per message, in order.') }).meta({ id: 'MessageBatchOut' });
 
 /** The parts of a message row the API shows. */
 export type MessageLike = Pick<MessageRow, 'id' | 'eventType' | 'eventId' | 'createdAt'> & {

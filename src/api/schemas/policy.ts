@@ -22,7 +22,7 @@ export const TimeoutMs = z.number().int().min(MIN_TIMEOUT_MS);
 export const RetrySchedule = z.array(z.number().int().min(1)).min(1).max(99);
 
 /** Parallel or strict ordering. */
-export const Ordering = z.enum(['parallel', 'strict']);
+export const Ordering = z.enum(['parallel', 'strict']).meta({ id: 'Ordering' });
 
 /** What each endpoint policy field means, for the OpenAPI document (applications word theirs in ./applications.ts). */
 export const POLICY_DOCS = {
@@ -43,7 +43,8 @@ export const EffectivePolicyOut = z
     retrySchedule: z.array(z.number()).describe('Seconds before each retry after the first attempt; its length + 1 is the number of attempts.'),
     throttleRate: z.number().nullable().describe('Requests per second at most, or null for no limit.'),
   })
-  .describe('Herald: the policy in force after inheritance (endpoint -> application -> operator default) and clamping to the bounds.');
+  .describe('Herald: the policy in force after inheritance (endpoint -> application -> operator default) and clamping to the bounds.')
+  .meta({ id: 'EffectivePolicyOut' });
 
 /** Herald: the circuit breaker of an endpoint. */
 export const BreakerOut = z
@@ -54,7 +55,8 @@ export const BreakerOut = z
     consecutiveFailures: z.number().describe('Failed attempts in a row (HERALD_BREAKER_FAILURES of them open the breaker).'),
     openUntil: z.string().meta({ format: 'date-time' }).nullable().describe('While open: when the next probe may go; otherwise null.'),
   })
-  .describe('Herald: circuit breaker state. Open and half-open breakers back off without losing messages.');
+  .describe('Herald: circuit breaker state. Open and half-open breakers back off without losing messages.')
+  .meta({ id: 'BreakerOut' });
 
 /** Body fields carrying the rate limit under either Svix name. */
 interface RateBody {
