@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseCidrList } from './delivery/address-policy.js';
+import { MAX_OPERATOR_ADDRESSES, parseAddressList, parseMailbox } from './alerts/addresses.js';
 
 /** Parses "15s", "5m", "2h", "1d", "250ms" or a bare number of milliseconds. */
 export function parseDuration(raw: string): number | null {
@@ -91,6 +92,37 @@ const scheduleList = z.string().transform((v, ctx) => {
     return z.NEVER;
   }
   return out;
+});
+
+/** An smtp:// or smtps:// URL; its credentials are never echoed (see SECRET_SETTINGS). */
+const smtpUrl = z.string().refine((v) => {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'smtp:' || u.protocol === 'smtps:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'must be a URL such as smtps://user:password@smtp.example.com:465 or smtp://smtp.example.com:587 (percent-encode special characters in the password)');
+
+const mailbox = z.string().transform((v, ctx) => {
+  if (parseMailbox(v) === null) {
+    ctx.addIssue({ code: 'custom', message: 'must be an email address, optionally with a name: alerts@example.com or "Herald <alerts@example.com>"' });
+    return z.NEVER;
+  }
+  return v.trim();
+});
+
+const addressList = z.string().transform((v, ctx) => {
+  const parsed = parseAddressList(v);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: `"${parsed.bad}" is not an email address; write e.g. ops@example.com,oncall@example.com` });
+    return z.NEVER;
+  }
+  if (parsed.addresses.length > MAX_OPERATOR_ADDRESSES) {
+    ctx.addIssue({ code: 'custom', message: `at most ${MAX_OPERATOR_ADDRESSES} addresses; use a mailing list for more` });
+    return z.NEVER;
+  }
+  return parsed.addresses;
 });
 
 /**
@@ -202,6 +234,19 @@ export const ConfigSchema = z.object({
   HERALD_PUBLISH_GROUP_MAX: intInRange(1, 1_000)
     .default(500)
     .describe('Most messages one publish group commit writes in one statement (concurrent single publishes are coalesced).'),
+  HERALD_SMTP_URL: smtpUrl
+    .optional()
+    .describe('SMTP server alert emails go through (smtps://user:password@host:465 or smtp://host:587, which upgrades with STARTTLS when offered). Unset: no email.'),
+  HERALD_ALERT_FROM: mailbox
+    .optional()
+    .describe('Sender of alert emails, e.g. "Herald <alerts@example.com>". Required with HERALD_SMTP_URL.'),
+  HERALD_ALERT_EMAILS: addressList
+    .default([])
+    .describe('Comma-separated operator addresses that hear about every broken endpoint (the alert settings may replace them at run time).'),
+  HERALD_ALERT_WINDOW: duration('15m')
+    .default(900_000)
+    .refine((ms) => ms >= 10_000 && ms <= 7 * 86_400_000, 'must be between 10s and 7d')
+    .describe('Batching window of alert emails: one endpoint sends each group of recipients at most one email per window, summarising what happened in it (the alert settings may change it at run time).'),
   HERALD_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
@@ -230,14 +275,27 @@ export function loadConfig(
     if (value !== undefined && value !== '') input[key] = value;
   }
   const parsed = ConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => {
-      const name = String(i.path[0] ?? '?');
-      return `  ${name}=${JSON.stringify(input[name] ?? '')}: ${i.message}`;
+  const issues = parsed.success ? crossFieldIssues(parsed.data) : parsed.error.issues.map((i) => ({ name: String(i.path[0] ?? '?'), message: i.message }));
+  if (!parsed.success || issues.length > 0) {
+    const lines = issues.map(({ name, message }) => {
+      const shown = SECRET_SETTINGS.has(name) ? '(value not shown)' : JSON.stringify(input[name] ?? '');
+      return `  ${name}=${shown}: ${message}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nFix these settings (see the README's configuration table) and start again.`);
   }
   return parsed.data;
+}
+
+/** Settings whose value may hold a credential: an error names them but never prints the value. */
+const SECRET_SETTINGS = new Set(['HERALD_SMTP_URL', 'HERALD_SECRET_KEY', 'HERALD_ADMIN_TOKEN', 'HERALD_METRICS_TOKEN']);
+
+/** Rules between settings: each bad setting and what to do. */
+function crossFieldIssues(c: Config): { name: string; message: string }[] {
+  const out: { name: string; message: string }[] = [];
+  if (c.HERALD_SMTP_URL !== undefined && c.HERALD_ALERT_FROM === undefined) {
+    out.push({ name: 'HERALD_ALERT_FROM', message: 'is required with HERALD_SMTP_URL: the address alert emails come from, e.g. "Herald <alerts@example.com>"' });
+  }
+  return out;
 }
 
 /**
