@@ -16,6 +16,8 @@ import eventTypeRoutes from './routes/event-types.js';
 import endpointRoutes from './routes/endpoints.js';
 import messageRoutes from './routes/messages.js';
 import attemptRoutes from './routes/attempts.js';
+import backgroundTaskRoutes from './routes/background-tasks.js';
+import endpointReplayRoutes from './routes/endpoint-replays.js';
 import authRoutes from './routes/auth.js';
 import metricsRoutes from './routes/metrics.js';
 import { registerWeb } from './static.js';
@@ -51,6 +53,8 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
       await endpointRoutes(api, deps);
       await messageRoutes(api, deps);
       await attemptRoutes(api, deps);
+      await endpointReplayRoutes(api, deps);
+      await backgroundTaskRoutes(api, deps);
       await authRoutes(api, deps);
     },
     { prefix: '/api/v1' },
@@ -58,5 +62,8 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
   // Outside /api/v1: scrapers authenticate with HERALD_METRICS_TOKEN, not with API tokens.
   await metricsRoutes(app as unknown as Api, deps);
   await registerWeb(app as unknown as Api, { portalFrameAncestors: herald.config.HERALD_PORTAL_FRAME_ANCESTORS });
+  // The API server runs background tasks (recover, replays): its own, and any a stopped process left.
+  app.addHook('onReady', async () => herald.backgroundTasks.start());
+  app.addHook('onClose', async () => herald.backgroundTasks.stop());
   return app as unknown as Api;
 }

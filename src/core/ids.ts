@@ -9,10 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { HeraldError } from './errors.js';
 
 /** Every kind of object that gets a Herald id. */
-export type IdPrefix = 'app' | 'ep' | 'msg' | 'atmpt' | 'dlv' | 'key' | 'evt_type' | 'opev';
+export type IdPrefix = 'app' | 'ep' | 'msg' | 'atmpt' | 'dlv' | 'key' | 'evt_type' | 'opev' | 'qtask';
 
 /** All prefixes, to validate untrusted input against. */
-export const ID_PREFIXES: readonly IdPrefix[] = ['app', 'ep', 'msg', 'atmpt', 'dlv', 'key', 'evt_type', 'opev'];
+export const ID_PREFIXES: readonly IdPrefix[] = ['app', 'ep', 'msg', 'atmpt', 'dlv', 'key', 'evt_type', 'opev', 'qtask'];
 
 /** Source of random bytes; injectable so tests are deterministic. */
 export type RandomBytes = (n: number) => Uint8Array;

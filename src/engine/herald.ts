@@ -19,6 +19,7 @@ import { migrate } from '../store/migrate.js';
 import { createPool } from '../store/pool.js';
 import { loadSecretBox } from './secret-keys.js';
 import { PublishGroupCommit } from './publish-group.js';
+import { BackgroundTaskRunner } from './background-tasks.js';
 import type { PublishedMessage, PublishInput } from './publish.js';
 import type { HeraldError } from '../core/errors.js';
 import type { PublishTarget } from '../store/messages.js';
@@ -52,6 +53,11 @@ export interface Herald {
   publish(app: string, input: PublishInput, authorize?: (target: PublishTarget) => HeraldError | null): Promise<PublishedMessage>;
   /** The group commit behind {@link Herald.publish}. */
   publishGroup: PublishGroupCommit;
+  /**
+   * Creates and runs background tasks (recover, replays). The API server starts it; any number of
+   * processes may, and each task runs in one of them at a time.
+   */
+  backgroundTasks: BackgroundTaskRunner;
   /** Builds a delivery worker with this process's settings (not started). */
   createWorker(overrides?: { http?: HttpClient; concurrency?: number; batchSize?: number; leaseMs?: number; random?: () => number }): DeliveryWorker;
   /** Closes workers created here, the metrics' monitors, the pool, and the embedded database. */
@@ -126,6 +132,8 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
     },
   });
 
+  const backgroundTasks = new BackgroundTaskRunner({ pool, clock, log });
+
   return {
     config,
     pool,
@@ -137,6 +145,7 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
     retryPolicy,
     metrics,
     publishGroup,
+    backgroundTasks,
     publish: (app, input, authorize) => publishGroup.publish(app, input, authorize),
     createWorker(overrides = {}) {
       let http = overrides.http;
@@ -166,6 +175,7 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
           failuresInARow: config.HERALD_AUTO_DISABLE_FAILURES,
           minFailingMs: config.HERALD_AUTO_DISABLE_AFTER,
         },
+        failingAfter: config.HERALD_ALERT_FAILING_AFTER,
         concurrency: overrides.concurrency ?? config.HERALD_WORKER_CONCURRENCY,
         batchSize: overrides.batchSize,
         leaseMs: overrides.leaseMs,
@@ -178,6 +188,7 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
       return worker;
     },
     async close() {
+      await backgroundTasks.stop();
       await publishGroup.close();
       await Promise.all(workers.map((w) => w.stop()));
       await Promise.all(clients.map((c) => c.close()));

@@ -56,8 +56,13 @@ describe('recover', () => {
     f.rx.respondWith({ status: 200 });
     const res = await f.call('POST', `/api/v1/app/${app.id}/endpoint/${ep.id}/recover`, { since });
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ status: 'finished', task: 'endpoint.recover', count: 2 });
+    expect(res.body).toMatchObject({ status: 'running', task: 'endpoint.recover', count: 2 });
     expect(res.body.id).toMatch(/^qtask_/);
+    const task = await eventually(async () => {
+      const t = await f.call('GET', `/api/v1/background-task/${res.body.id}`);
+      return t.body.status === 'finished' ? t.body : undefined;
+    }, 'the recover task to finish');
+    expect(task).toMatchObject({ id: res.body.id, task: 'endpoint.recover', data: { messagesSent: 2, count: 2 } });
     await statsWhen(app.id, ep.id, (s) => s.success === 2 && s.fail === 1);
     for (const m of failed) {
       const attempts = (await f.call('GET', `/api/v1/app/${app.id}/attempt/msg/${m.id}`)).body.data;

@@ -3,11 +3,10 @@
  * (a dashboard's "Send Test Event"), delivery stats; and Herald's health view for
  * operators. Registered by routes/messages.ts.
  */
-import { randomUUID } from 'node:crypto';
 import { HeraldError } from '../../core/errors.js';
 import { getEventType } from '../../store/event-types.js';
 import { publishToEndpoint } from '../../engine/publish.js';
-import { recoverFailed } from '../../store/replay.js';
+import { countRecoverable } from '../../store/replay.js';
 import { attemptsSince, endpointStats, failingEndpoints, queueCounts } from '../../store/stats.js';
 import { requireApp, requireGlobal } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
@@ -24,6 +23,7 @@ import { EndpointParams } from '../schemas/endpoints.js';
 import { MessageOut } from '../schemas/messages.js';
 import { findEndpoint } from './attempts.js';
 import { endpointNotFound } from './endpoints.js';
+import { replayOut, startEndpointTask } from './endpoint-replays.js';
 
 /** Svix's longest stats window; it also bounds the count to an index range. */
 const STATS_WINDOW_MS = 28 * 86_400_000;
@@ -57,34 +57,19 @@ function recoverRoute(app: Api, deps: ApiDeps): void {
         summary: 'Recover failed messages',
         description:
           'Queues one more attempt (triggerType 1) of every message that failed or was not sent to this endpoint in [since, until). ' +
-          'Herald does it before answering; `count` says how many were queued.',
+          'Answers 202 with a background task (`endpoint.recover`) to poll until it is finished; `count` (Herald) is the number of ' +
+          'failed messages found when it started, and the task\'s `data.messagesSent` the number queued so far.',
         params: EndpointParams,
         body: RecoverIn,
         response: { 202: RecoverOut, ...errorResponses(404, 409, 422) },
       },
     },
     async (req, reply) => {
-      const application = await requireApp(req, deps, req.params.app_id, 'update');
-      const ep = await findEndpoint(db, application, req.params.endpoint_id);
-      const now = herald.clock.now();
-      const { since, until } = req.body;
-      if (since.getTime() > now.getTime() + CLOCK_SLACK_MS) {
-        throw fieldError('since', 'since is in the future; give the time from which to recover failed messages');
-      }
-      if (until && until <= since) throw fieldError('until', 'until must be after since');
-      if (ep.disabled) {
-        throw new HeraldError('conflict', `endpoint ${ep.id} is disabled; enable it first, or the recovered messages would be skipped again`);
-      }
-      const count = await recoverFailed(db, application.id, ep.id, { since, until: until ?? null, now });
-      // Svix runs recovery as a background task and answers with its id; Herald has already queued
-      // everything, so the "task" is finished and its id only fills Svix's RecoverOut shape.
-      return reply.code(202).send({
-        id: `qtask_${randomUUID().replaceAll('-', '')}`,
-        status: 'finished' as const,
-        task: 'endpoint.recover' as const,
-        updatedAt: herald.clock.now(),
-        count,
+      // A background task, as in Svix; the count found up front is Herald's, for progress bars.
+      const task = await startEndpointTask(req, req.params, deps, 'endpoint.recover', req.body, {
+        data: async (appId, endpointId, until) => ({ count: await countRecoverable(db, appId, endpointId, req.body.since, until) }),
       });
+      return reply.code(202).send({ ...replayOut(task), task: 'endpoint.recover' as const, count: Number(task.data.count ?? 0) });
     },
   );
 

@@ -223,13 +223,13 @@ export const RecoverIn = z.object({
   until: DateTime.nullish().describe('…and before this time (default: now).'),
 }).meta({ id: 'RecoverIn' });
 
-/** Svix `RecoverOut`, plus the number of messages queued (Herald). */
+/** Svix `RecoverOut` (the background task to poll), plus the number of failed messages found (Herald). */
 export const RecoverOut = z.object({
-  id: z.string().describe('Task id (the recovery already ran when the answer is sent).'),
-  status: z.enum(['running', 'finished', 'failed']).describe('Always finished: Herald queues the messages before answering.'),
+  id: z.string().describe('Task id (qtask_…): poll GET /api/v1/background-task/{id} until it is finished.'),
+  status: z.enum(['running', 'finished', 'failed']).describe('running when answered; the task says when it is finished.'),
   task: z.literal('endpoint.recover').describe('Task type.'),
-  updatedAt: z.date().describe('When the task finished.'),
-  count: z.number().int().describe('Herald: failed messages queued for one more attempt.'),
+  updatedAt: z.date().describe('When the task last changed.'),
+  count: z.number().int().describe('Herald: failed messages found to recover when the task started.'),
 }).meta({ id: 'RecoverOut' });
 
 /** Svix `EventExampleIn` (`exampleIndex` from the Svix client). */

@@ -1,0 +1,224 @@
+/**
+ * Background tasks: an endpoint's recover, replay-missing and bulk replay answer 202 with a task at
+ * once (Svix's shape) and run here, a batch at a time, in whichever Herald process holds the task's
+ * lease. Each batch's changes and the task's new cursor and progress commit in one transaction, so:
+ * - a task whose process died (or was stopped) is taken over once its lease expires, by the same
+ *   process after a restart or by any other, and resumes after its last committed batch: nothing is
+ *   queued twice and nothing is skipped;
+ * - with several Herald processes, exactly one runs a task at a time (the lease is taken with SKIP
+ *   LOCKED, and a batch commits only while its process still holds the lease);
+ * - a task that keeps dying with its process is ended as failed after {@link MAX_RUNS} starts, with
+ *   the reason in `data.error`, rather than taking every process down with it.
+ */
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { Clock } from '../core/clock.js';
+import { newOrderedId } from '../core/ids.js';
+import type { Logger } from '../logger.js';
+import {
+  claimBackgroundTask,
+  endBackgroundTask,
+  insertBackgroundTask,
+  releaseBackgroundTask,
+  saveTaskProgress,
+  type BackgroundTaskRow,
+  type BackgroundTaskType,
+} from '../store/background-tasks.js';
+import { inTransaction, isDataError, type Queryable } from '../store/pool.js';
+import {
+  bulkReplayBatch,
+  probeEndpointNow,
+  recoverBatch,
+  replayMissingBatch,
+  type BatchCursor,
+  type BatchResult,
+  type BatchWindow,
+  type BulkReplayFilter,
+} from '../store/replay.js';
+
+/** How long a process holds a task without progress before another may take it over. */
+const LEASE_MS = 30_000;
+/** How often a runner looks for tasks nobody holds (new ones also wake it at once). */
+const POLL_MS = 5_000;
+/** Rows one batch looks at: one short transaction each. */
+const BATCH_SIZE = 500;
+/** Starts after which a task that never finishes is ended as failed. */
+export const MAX_RUNS = 5;
+
+/** Parameters of an endpoint task, as stored. */
+export interface EndpointTaskParams {
+  /** Start of the window (ISO 8601). */
+  since: string;
+  /** End of the window (ISO 8601), fixed when the task is created. */
+  until: string;
+  /** Bulk replay's filters. */
+  filter?: BulkReplayFilter;
+}
+
+/** Result and progress of a task (Svix BackgroundTaskOut.data). */
+export interface EndpointTaskData {
+  /** Messages queued again (or for the first time, by replay-missing) so far. */
+  messagesSent: number;
+  /** Recover: the failed deliveries found when the task was created. */
+  count?: number;
+  /** Why a failed task failed. */
+  error?: string;
+  [key: string]: unknown;
+}
+
+/** One batch of each task type. */
+const STEPS: Record<BackgroundTaskType, (db: Queryable, t: BackgroundTaskRow, w: BatchWindow) => Promise<BatchResult>> = {
+  'endpoint.recover': (db, t, w) => recoverBatch(db, t.appId, t.endpointId, w),
+  'endpoint.replay': (db, t, w) => replayMissingBatch(db, t.appId, t.endpointId, w),
+  'endpoint.bulk-replay': (db, t, w) => bulkReplayBatch(db, t.appId, t.endpointId, w, (t.params as unknown as EndpointTaskParams).filter!),
+};
+
+/** Thrown inside a batch's transaction when another process took the task over: the batch rolls back. */
+class LeaseLost extends Error {}
+
+/** Settings of a {@link BackgroundTaskRunner}. */
+export interface RunnerOptions {
+  /** Database pool. */
+  pool: pg.Pool;
+  /** Time source (fake in tests). */
+  clock: Clock;
+  /** Where failures are reported. */
+  log: Logger;
+  /** Lease length (tests shorten it). */
+  leaseMs?: number;
+  /** Interval between looks for orphaned tasks. */
+  pollMs?: number;
+  /** Rows per batch. */
+  batchSize?: number;
+}
+
+/** Creates and runs background tasks; one per Herald process, started by the API server. */
+export class BackgroundTaskRunner {
+  /** This process's lease owner name. */
+  readonly owner = `runner_${randomUUID()}`;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly batchSize: number;
+  private timer: NodeJS.Timeout | undefined;
+  private draining: Promise<void> | null = null;
+  private again = false;
+  private stopped = true;
+
+  constructor(private readonly opts: RunnerOptions) {
+    this.leaseMs = opts.leaseMs ?? LEASE_MS;
+    this.pollMs = opts.pollMs ?? POLL_MS;
+    this.batchSize = opts.batchSize ?? BATCH_SIZE;
+  }
+
+  /** Starts looking for work: at once (tasks left by a process that died), then every pollMs. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.timer = setInterval(() => this.wake(), this.pollMs);
+    this.wake();
+  }
+
+  /**
+   * Stops taking tasks; the task being run stops after its current batch and its lease is given back,
+   * so another process (or this one after a restart) resumes it at once.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.draining;
+  }
+
+  /** Creates a running endpoint task and wakes the runner; returns the stored task. */
+  async create(
+    db: Queryable,
+    t: { appId: string; endpointId: string; task: BackgroundTaskType; params: EndpointTaskParams; data?: Partial<EndpointTaskData> },
+  ): Promise<BackgroundTaskRow> {
+    const now = this.opts.clock.now();
+    const row = await insertBackgroundTask(db, {
+      id: newOrderedId('qtask', now.getTime()),
+      appId: t.appId,
+      endpointId: t.endpointId,
+      task: t.task,
+      params: t.params as unknown as Record<string, unknown>,
+      data: { messagesSent: 0, ...t.data },
+      now,
+    });
+    this.wake();
+    return row;
+  }
+
+  /** Looks for work now (a task was just created, or the poll interval passed). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  /** Runs tasks one after another until none is free. */
+  private async drain(): Promise<void> {
+    try {
+      while (!this.stopped) {
+        const task = await claimBackgroundTask(this.opts.pool, this.owner, this.opts.clock.now(), this.leaseMs);
+        if (!task) return;
+        await this.run(task);
+      }
+    } catch (e) {
+      // The database is unreachable: the next poll tries again, and leases taken meanwhile expire.
+      this.opts.log.warn({ error: (e as Error).message }, 'background tasks: could not look for work');
+    }
+  }
+
+  /** Runs one claimed task to its end, or until this runner stops or loses the lease. */
+  private async run(task: BackgroundTaskRow): Promise<void> {
+    const { pool, clock, log } = this.opts;
+    let data = { messagesSent: 0, ...task.data } as EndpointTaskData;
+    if (task.runs > MAX_RUNS) {
+      const error = `stopped after ${MAX_RUNS} starts: the Herald process running it ended each time before it finished`;
+      await endBackgroundTask(pool, task.id, this.owner, 'failed', { ...data, error }, clock.now());
+      return;
+    }
+    const params = task.params as unknown as EndpointTaskParams;
+    let cursor = task.cursor as BatchCursor | null;
+    try {
+      if (cursor === null) await probeEndpointNow(pool, task.appId, task.endpointId, clock.now());
+      for (;;) {
+        if (this.stopped) {
+          await releaseBackgroundTask(pool, task.id, this.owner);
+          return;
+        }
+        const now = clock.now();
+        const window = { since: new Date(params.since), until: new Date(params.until), after: cursor, limit: this.batchSize, now };
+        const next = await inTransaction(pool, async (client) => {
+          const r = await STEPS[task.task](client, task, window);
+          const progress = { ...data, messagesSent: data.messagesSent + r.queued };
+          if (!(await saveTaskProgress(client, task.id, this.owner, { data: progress, cursor: r.next as Record<string, unknown> | null, now, leaseMs: this.leaseMs }))) {
+            throw new LeaseLost();
+          }
+          return { progress, cursor: r.next };
+        });
+        data = next.progress;
+        cursor = next.cursor;
+        if (cursor === null) {
+          await endBackgroundTask(pool, task.id, this.owner, 'finished', data, clock.now());
+          return;
+        }
+      }
+    } catch (e) {
+      if (e instanceof LeaseLost) return;
+      if (!isDataError(e)) throw e;
+      // Refused for its data: running it again cannot help, so it ends here with the reason.
+      log.warn({ task: task.id, error: (e as Error).message }, 'background task failed');
+      await endBackgroundTask(pool, task.id, this.owner, 'failed', { ...data, error: (e as Error).message }, clock.now());
+    }
+  }
+}
