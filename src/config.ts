@@ -187,6 +187,9 @@ export const ConfigSchema = z.object({
   HERALD_MAX_RETRY_DELAY: duration('3d')
     .default(3 * 86_400_000)
     .describe('Longest single delay a retry schedule of an application or endpoint may have.'),
+  HERALD_ALERT_FAILING_AFTER: intInRange(0, 1_000)
+    .default(4)
+    .describe('Failed attempts of one delivery after which message.attempt.failing is raised (alerts, operational webhooks) while retries remain; 0 = never.'),
   HERALD_BREAKER_FAILURES: intInRange(0, 1_000_000)
     .default(5)
     .describe('Failed attempts in a row after which an endpoint\'s circuit breaker opens (one probe at a time until it answers); 0 = never.'),

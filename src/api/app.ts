@@ -19,6 +19,7 @@ import attemptRoutes from './routes/attempts.js';
 import backgroundTaskRoutes from './routes/background-tasks.js';
 import endpointReplayRoutes from './routes/endpoint-replays.js';
 import authRoutes from './routes/auth.js';
+import operationalWebhookRoutes from './routes/operational-webhooks.js';
 import metricsRoutes from './routes/metrics.js';
 import { registerWeb } from './static.js';
 
@@ -56,6 +57,7 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
       await endpointReplayRoutes(api, deps);
       await backgroundTaskRoutes(api, deps);
       await authRoutes(api, deps);
+      await operationalWebhookRoutes(api, deps);
     },
     { prefix: '/api/v1' },
   );

@@ -14,6 +14,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HeraldError } from '../core/errors.js';
+import { OPERATIONAL_APP_ID } from '../core/operational.js';
 import { authenticateToken, hashToken, issueToken, PERMISSIONS, type Permission as EnginePermission } from '../engine/auth-tokens.js';
 import type { Herald } from '../engine/herald.js';
 import { findLiveAdminToken, revokeAdminTokens } from '../store/api-keys.js';
@@ -147,6 +148,8 @@ const notFound = (appIdOrUid: string) => new HeraldError('not_found', `applicati
  * else null. A global caller's permission must already have been checked.
  */
 export function authorizeApp(req: FastifyRequest, appId: string, appIdOrUid: string, perm: Permission): HeraldError | null {
+  // Herald's own application is reached through the operational webhook routes only.
+  if (appId === OPERATIONAL_APP_ID) return notFound(appIdOrUid);
   const scope = req.principal.appId;
   if (scope === null) return null;
   if (appId !== scope) return notFound(appIdOrUid);

@@ -33,6 +33,7 @@ const TAGS = [
   { name: 'Message Attempt', description: 'The delivery log.' },
   { name: 'Statistics', description: "Herald: the delivery queue's health, for operators." },
   { name: 'Authentication', description: 'Who am I, customer-portal access, and Herald API keys.' },
+  { name: 'Operational Webhook', description: "Herald's own events (endpoints disabled, messages failing, recoveries) for the operator's systems, and the list of them." },
 ];
 
 /**

@@ -14,7 +14,6 @@ import { shouldAutoDisable, type AutoDisableSettings } from '../core/endpoint-he
 import type { BreakerSettings } from '../core/breaker.js';
 import {
   applyHealthDeltas,
-  insertOperationalEvents,
   recordOutcomes,
   type ClaimedDelivery,
   type DeliveryUpdate,
@@ -22,6 +21,8 @@ import {
 } from '../store/deliveries.js';
 import { lockLanes, setLaneHolds, updateBreakers } from '../store/lanes.js';
 import { disableEndpoints } from '../store/endpoints.js';
+import type { OperationalEventType } from '../core/operational.js';
+import { recordOperationalEvents, type OperationalEventInput } from '../store/operational-events.js';
 import { inTransaction, isDataError } from '../store/pool.js';
 import type { Logger } from '../logger.js';
 import type { HeraldMetrics } from '../metrics/registry.js';
@@ -41,12 +42,6 @@ export interface FinishedDelivery {
   laneHold?: Date | null;
 }
 
-/** Operational event types, as Svix names its operational webhooks. */
-export const OPERATIONAL_EVENT = {
-  exhausted: 'message.attempt.exhausted',
-  disabled: 'endpoint.disabled',
-} as const;
-
 /** What persisting needs besides the batch. */
 export interface PersistContext {
   /** Time of the write. */
@@ -59,6 +54,11 @@ export interface PersistContext {
   log: Logger;
   /** Counts the results once their group has committed. */
   metrics?: ResultMetrics;
+  /**
+   * Failed attempts in a row of one delivery after which `message.attempt.failing` is raised, and past
+   * which a success raises `message.attempt.recovered` (HERALD_ALERT_FAILING_AFTER); 0 = never.
+   */
+  failingAfter?: number;
 }
 
 /**
@@ -116,7 +116,7 @@ async function writeUnstorable(pool: pg.Pool, f: FinishedDelivery, err: unknown,
 }
 
 async function writeGroup(pool: pg.Pool, batch: FinishedDelivery[], ctx: PersistContext): Promise<void> {
-  if (batch.every(isPlainSuccess)) {
+  if (batch.every((f) => isPlainSuccess(f, ctx.failingAfter ?? 0))) {
     // The common case, every request answered 2xx: nothing but rows and failure counts change.
     const written = await recordOutcomes(pool, batch.map((f) => f.update), ctx.now, { resetHealth: true });
     ctx.metrics?.recordResults(writtenOf(batch, written, ctx.log));
@@ -156,25 +156,17 @@ async function writeGroup(pool: pg.Pool, batch: FinishedDelivery[], ctx: Persist
       ctx.now,
     );
 
-    await insertOperationalEvents(
+    const failSince = new Map(health.map((h) => [h.id, h.firstFailureAt]));
+    await recordOperationalEvents(
       client,
       [
-        ...mine
-          .filter((f) => f.update.state === 'failed')
-          .map((f) => ({
-            appId: f.delivery.appId,
-            type: OPERATIONAL_EVENT.exhausted,
-            data: {
-              msgId: f.delivery.msgId,
-              endpointId: f.delivery.endpointId,
-              attempts: f.update.attemptsMade,
-              reason: f.update.lastError,
-            },
-          })),
-        ...disabled.map((d) => ({
+        ...messageEvents(mine, ctx.failingAfter ?? 0),
+        ...disabled.map((d): OperationalEventInput => ({
+          type: 'endpoint.disabled',
           appId: d.appId,
-          type: OPERATIONAL_EVENT.disabled,
-          data: { endpointId: d.id, reason: d.reason },
+          endpointId: d.id,
+          notify: true,
+          data: { failSince: failSince.get(d.id) ?? null, trigger: 'automatic', reason: d.reason },
         })),
       ],
       ctx.now,
@@ -196,10 +188,49 @@ function writtenOf(batch: FinishedDelivery[], written: Set<number>, log: Logger)
  * A result that changes nothing but its own rows and its endpoint's failure count: a 2xx answer
  * (or a delivery skipped without an attempt) with no strict-ordering hold and nothing to disable.
  */
-function isPlainSuccess(f: FinishedDelivery): boolean {
+function isPlainSuccess(f: FinishedDelivery, failingAfter: number): boolean {
   if (f.laneHold !== undefined || f.outcome?.kind === 'disable-endpoint') return false;
   const a = f.update.attempt;
-  return a ? a.succeeded && f.update.state === 'succeeded' : f.update.state === 'skipped';
+  if (!a) return f.update.state === 'skipped';
+  return a.succeeded && f.update.state === 'succeeded' && !recovers(f, failingAfter);
+}
+
+/** A success after at least `failingAfter` failed attempts: the failing alert it follows is answered. */
+function recovers(f: FinishedDelivery, failingAfter: number): boolean {
+  return failingAfter > 0 && f.update.attempt?.succeeded === true && f.update.attemptsMade - 1 >= failingAfter;
+}
+
+/**
+ * The message events of written results: failed for good (exhausted), failing (the attempt that makes
+ * `failingAfter` failures in the current run, once, and only while retries remain), and recovered.
+ */
+export function messageEvents(mine: FinishedDelivery[], failingAfter: number): OperationalEventInput[] {
+  const events: OperationalEventInput[] = [];
+  for (const f of mine) {
+    const a = f.update.attempt;
+    const type: OperationalEventType | null =
+      f.update.state === 'failed'
+        ? 'message.attempt.exhausted'
+        : failingAfter > 0 && a && !a.succeeded && f.update.state === 'pending' && f.update.runAttempts === failingAfter
+          ? 'message.attempt.failing'
+          : recovers(f, failingAfter)
+            ? 'message.attempt.recovered'
+            : null;
+    if (!type) continue;
+    events.push({
+      type,
+      appId: f.delivery.appId,
+      endpointId: f.delivery.endpointId,
+      msgId: f.delivery.msgId,
+      notify: true,
+      data: {
+        lastAttempt: a ? { id: a.id, responseStatusCode: a.responseStatus ?? 0, timestamp: a.createdAt } : null,
+        lastError: type === 'message.attempt.recovered' ? null : f.update.lastError,
+        attempts: f.update.attemptsMade,
+      },
+    });
+  }
+  return events;
 }
 
 /** Lanes this write may change: strictly ordered ones (holds) and ones with a failure (breaker). */

@@ -55,6 +55,8 @@ export interface WorkerOptions {
   autoDisable: AutoDisableSettings;
   /** Circuit breaker thresholds. */
   breaker: BreakerSettings;
+  /** Failed attempts of a delivery that raise message.attempt.failing (0 = never). */
+  failingAfter?: number;
   /** Requests in flight at most. */
   concurrency: number;
   /** Most deliveries claimed by one statement. */
@@ -324,6 +326,7 @@ export class DeliveryWorker {
       await persistResults(this.opts.pool, batch, {
         now: this.opts.clock.now(),
         autoDisable: this.opts.autoDisable,
+        failingAfter: this.opts.failingAfter,
         breaker: this.opts.breaker,
         log: this.opts.log,
         metrics: this.opts.metrics,

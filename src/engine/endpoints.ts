@@ -20,7 +20,9 @@ import { SECRET_PREFIX } from '../core/signing.js';
 import { validateEndpointUrl } from '../delivery/endpoint-url.js';
 import type { Cidr } from '../delivery/address-policy.js';
 import { getApplication, type ApplicationRow } from '../store/applications.js';
+import { recordOperationalEvents, type OperationalEventInput } from '../store/operational-events.js';
 import {
+  deleteEndpoint,
   getEndpoint,
   insertEndpoint,
   listValidSecrets,
@@ -217,6 +219,7 @@ export async function createEndpoint(
   const id = newId('ep', ctx.now.getTime());
   try {
     const endpoint = await insertEndpoint(db, appId, id, valid, sealSecret(box, id, secret!), ctx.now);
+    await recordOperationalEvents(db, [{ type: 'endpoint.created', appId, endpointId: id, notify: false }], ctx.now);
     return { endpoint, secret: secret!.secret };
   } catch (e) {
     return uniqueConflict(e, `an endpoint with uid ${input.uid} in this application`);
@@ -303,7 +306,31 @@ export async function updateEndpointSettings(
   if (row && secret) {
     await rotateSecret(db, appId, current.id, sealSecret(box, current.id, secret), misfit !== null ? 0 : DEFAULT_ROTATION_GRACE_MS, ctx.now);
   }
+  if (row) await recordOperationalEvents(db, endpointChangeEvents(current, row), ctx.now);
   return row;
+}
+
+/**
+ * What an update raises: `endpoint.updated`, and `endpoint.disabled` (by a person) or
+ * `endpoint.enabled` when it changed that; enabling an endpoint Herald had disabled for its failures
+ * is a recovery a person hears about.
+ */
+function endpointChangeEvents(before: EndpointRow, after: EndpointRow): OperationalEventInput[] {
+  const ids = { appId: after.appId, endpointId: after.id };
+  const events: OperationalEventInput[] = [{ type: 'endpoint.updated', ...ids, notify: false }];
+  if (after.disabled && !before.disabled) {
+    events.push({ type: 'endpoint.disabled', ...ids, notify: false, data: { failSince: null, trigger: 'manual', reason: 'disabled through the API' } });
+  } else if (before.disabled && !after.disabled) {
+    events.push({ type: 'endpoint.enabled', ...ids, notify: before.disabledBy === 'auto' });
+  }
+  return events;
+}
+
+/** Deletes an endpoint and raises `endpoint.deleted`; false when it did not exist. */
+export async function removeEndpoint(db: Queryable, appId: string, endpoint: Pick<EndpointRow, 'id' | 'uid'>, now: Date): Promise<boolean> {
+  if (!(await deleteEndpoint(db, appId, endpoint.id))) return false;
+  await recordOperationalEvents(db, [{ type: 'endpoint.deleted', appId, endpointId: endpoint.id, notify: false, data: { endpointUid: endpoint.uid } }], now);
+  return true;
 }
 
 /**

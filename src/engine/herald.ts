@@ -176,6 +176,7 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
           minFailingMs: config.HERALD_AUTO_DISABLE_AFTER,
         },
         failingAfter: config.HERALD_ALERT_FAILING_AFTER,
+        failingAfter: config.HERALD_ALERT_FAILING_AFTER,
         concurrency: overrides.concurrency ?? config.HERALD_WORKER_CONCURRENCY,
         batchSize: overrides.batchSize,
         leaseMs: overrides.leaseMs,

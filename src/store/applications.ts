@@ -1,6 +1,7 @@
 /** Applications (tenants). */
 import type { DeliveryHeaders } from '../core/delivery-headers.js';
 import type { SignatureProfile } from '../core/signature-profile.js';
+import { OPERATIONAL_APP_ID } from '../core/operational.js';
 import type { Queryable } from './pool.js';
 import { keyset, type Keyset, type PageRequest } from './paging.js';
 
@@ -112,11 +113,11 @@ export async function deleteApplication(db: Queryable, appId: string): Promise<b
   return rowCount === 1;
 }
 
-/** One page of applications by id, in either order, with Svix's iterators (see ./paging.ts). */
+/** One page of applications (Herald's own, for operational webhooks, is not listed) by id, in either order, with Svix's iterators (see ./paging.ts). */
 export async function listApplicationsPage(db: Queryable, page: PageRequest): Promise<{ rows: ApplicationRow[]; ks: Keyset }> {
   const ks = keyset('id', page, 2);
   const { rows } = await db.query<ApplicationRow>(
-    `select ${COLUMNS} from application where ${ks.where} order by ${ks.orderBy} limit $1`,
+    `select ${COLUMNS} from application where ${ks.where} and id <> '${OPERATIONAL_APP_ID}' order by ${ks.orderBy} limit $1`,
     ks.cursor === null ? [page.limit + 1] : [page.limit + 1, ks.cursor],
   );
   return { rows, ks };

@@ -67,14 +67,15 @@ export async function renewLeases(
   leaseUntil: Date,
 ): Promise<number[]> {
   if (held.length === 0) return [];
-  const { rows } = await db.query<{ id: number }>(
+  const { rows } = await db.query<{ id: number | string }>(
     `update delivery d set next_attempt_at = $3
      from unnest($1::bigint[], $2::int[]) as r(id, v)
      where d.id = r.id and d.lease_version = r.v and d.state = 'sending'
      returning d.id`,
     [held.map((h) => h.id), held.map((h) => h.leaseVersion), leaseUntil],
   );
-  return rows.map((r) => r.id);
+  // int8 ids: Number() reads them alike on any connection, with Herald's int8 parser or without (pool.ts).
+  return rows.map((r) => Number(r.id));
 }
 
 /** Gives leases back without an attempt (shutdown): the rows are due again at once. */
@@ -169,7 +170,7 @@ export async function recordOutcomes(
          and e.id in (select upd.endpoint_id from upd join r on r.id = upd.id where r.attempt_id is not null)
      )`
     : '';
-  const { rows } = await db.query<{ id: number }>(
+  const { rows } = await db.query<{ id: number | string }>(
     `with r as (
        select * from jsonb_to_recordset($1::jsonb) as r(
          id bigint, lease_version int, state text, next_at timestamptz, attempts_made int, run_attempts int,
@@ -196,7 +197,7 @@ export async function recordOutcomes(
      select id from upd`,
     [JSON.stringify(updates.map(outcomeRow)), now],
   );
-  return new Set(rows.map((r) => r.id));
+  return new Set(rows.map((r) => Number(r.id)));
 }
 
 /** One row of {@link recordOutcomes}: keys are the recordset's column names. */
@@ -288,18 +289,4 @@ export async function applyHealthDeltas(db: Queryable, deltas: EndpointHealthDel
     ],
   );
   return rows;
-}
-
-/** Records operational events (exhausted deliveries, disabled endpoints) for alerting. */
-export async function insertOperationalEvents(
-  db: Queryable,
-  events: { appId: string | null; type: string; data: unknown }[],
-  now: Date,
-): Promise<void> {
-  if (events.length === 0) return;
-  await db.query(
-    `insert into operational_event (app_id, type, data, created_at)
-     select app_id, type, data, $4 from unnest($1::text[], $2::text[], $3::jsonb[]) as t(app_id, type, data)`,
-    [events.map((e) => e.appId), events.map((e) => e.type), events.map((e) => JSON.stringify(e.data)), now],
-  );
 }

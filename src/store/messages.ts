@@ -2,6 +2,7 @@
  * Messages: the publish path (one statement stores the messages and fans them out to deliveries),
  * and the read side of the API (list, get, a test message for one endpoint).
  */
+import { OPERATIONAL_APP_ID } from '../core/operational.js';
 import type { Queryable } from './pool.js';
 import { newestFirst, type PagePosition } from './attempts.js';
 import { messageWindowParams, messageWindowSql, type MessageWindowFilter } from './paging.js';
@@ -148,7 +149,8 @@ export interface PublishTarget {
 }
 
 /**
- * Finds applications by id or uid and, in the same round trip, the envelopes of the event types being
+ * Finds applications by id or uid (never Herald's own: its operational events are published by
+ * store/operational-events.ts) and, in the same round trip, the envelopes of the event types being
  * published: the publish path pays one query for every application of a group commit, envelopes
  * included. Keys that match no application are absent from the result.
  */
@@ -161,7 +163,9 @@ export async function getPublishTargets(db: Queryable, idsOrUids: string[], even
      select k.key, a.id, a.uid, a.envelope, types.envelopes as "typeEnvelopes"
      from unnest($1::text[]) k(key)
      cross join lateral (
-       select id, uid, envelope from application where id = k.key or uid = k.key order by (id = k.key) desc limit 1
+       select id, uid, envelope from application
+       where (id = k.key or uid = k.key) and id <> '${OPERATIONAL_APP_ID}' -- only Herald publishes to its own
+       order by (id = k.key) desc limit 1
      ) a cross join types`,
     [idsOrUids, eventTypes],
   );

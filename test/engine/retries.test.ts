@@ -57,8 +57,12 @@ describe('retry schedule', () => {
     const d = await delivery(msg.id);
     expect(d.state).toBe('failed');
     expect(d.last_error).toMatch(/8 attempts/);
-    const ev = await t.herald.pool.query(`select type, data from operational_event where app_id = $1`, [app.id]);
-    expect(ev.rows).toEqual([expect.objectContaining({ type: 'message.attempt.exhausted', data: expect.objectContaining({ msgId: msg.id, attempts: 8 }) })]);
+    const ev = await t.herald.pool.query(`select type, data from operational_event where app_id = $1 and msg_id is not null order by id`, [app.id]);
+    // failing after the 4th failed attempt (HERALD_ALERT_FAILING_AFTER), then exhausted after the 8th
+    expect(ev.rows).toEqual([
+      expect.objectContaining({ type: 'message.attempt.failing', data: expect.objectContaining({ msgId: msg.id, attempts: 4 }) }),
+      expect.objectContaining({ type: 'message.attempt.exhausted', data: expect.objectContaining({ msgId: msg.id, attempts: 8, lastError: d.last_error }) }),
+    ]);
     expect(rx.requests).toHaveLength(8);
     expect(new Set(rx.requests.map((r) => r.headers['webhook-id']))).toEqual(new Set([msg.id]));
   });

@@ -10,11 +10,11 @@ import { HeraldError, type FieldError } from '../../core/errors.js';
 import { isId } from '../../core/ids.js';
 import type { SignatureProfile } from '../../core/signature-profile.js';
 import { effectiveSignature } from '../../engine/applications.js';
-import { contractDefaultsOf, createEndpoint, endpointProblems, profileSecret, updateEndpointSettings } from '../../engine/endpoints.js';
+import { contractDefaultsOf, createEndpoint, endpointProblems, profileSecret, removeEndpoint, updateEndpointSettings } from '../../engine/endpoints.js';
 import { assertEventTypesExist } from '../../engine/event-types.js';
 import type { Herald } from '../../engine/herald.js';
 import type { ApplicationRow } from '../../store/applications.js';
-import { deleteEndpoint, getEndpointView, listEndpointViews, type EndpointInput, type EndpointView } from '../../store/endpoints.js';
+import { getEndpointView, listEndpointViews, type EndpointInput, type EndpointView } from '../../store/endpoints.js';
 import { toPage } from '../../store/paging.js';
 import { requireApp, requirePermission } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
@@ -217,7 +217,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   }, async (req, reply) => {
     const application = await requireApp(req, deps, req.params.app_id, 'delete');
     const ep = await findEndpointView(herald, application.id, req.params.endpoint_id);
-    await deleteEndpoint(herald.pool, application.id, ep.id);
+    await removeEndpoint(herald.pool, application.id, ep, herald.clock.now());
     return reply.code(204).send();
   });
 }
