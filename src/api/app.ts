@@ -18,6 +18,7 @@ import messageRoutes from './routes/messages.js';
 import attemptRoutes from './routes/attempts.js';
 import backgroundTaskRoutes from './routes/background-tasks.js';
 import endpointReplayRoutes from './routes/endpoint-replays.js';
+import expungeRoutes from './routes/expunge.js';
 import authRoutes from './routes/auth.js';
 import operationalWebhookRoutes from './routes/operational-webhooks.js';
 import metricsRoutes from './routes/metrics.js';
@@ -56,6 +57,7 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
       await attemptRoutes(api, deps);
       await endpointReplayRoutes(api, deps);
       await backgroundTaskRoutes(api, deps);
+      await expungeRoutes(api, deps);
       await authRoutes(api, deps);
       await operationalWebhookRoutes(api, deps);
     },

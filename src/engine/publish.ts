@@ -21,6 +21,10 @@ const EVENT_ID_PATTERN = /^[a-zA-Z0-9\-_.]{1,256}$/;
 const CHANNEL_PATTERN = /^[a-zA-Z0-9\-_.]{1,128}$/;
 const MAX_CHANNELS = 5;
 
+/** Same pattern and length as Svix's tags (no comma: they travel comma-joined); at most five per message. */
+const TAG_PATTERN = /^[a-zA-Z0-9\-_./\\#]{1,128}$/;
+const MAX_TAGS = 5;
+
 /** One message to publish. */
 export interface PublishInput {
   /** Event type name, e.g. order.paid. */
@@ -31,6 +35,8 @@ export interface PublishInput {
   eventId?: string | null;
   /** Up to five channels to tag the message with (stored and returned). */
   channels?: string[] | null;
+  /** Up to five free-form tags a message list can filter by (`?tag=`). */
+  tags?: string[] | null;
 }
 
 /** A stored message. */
@@ -45,6 +51,8 @@ export interface PublishedMessage {
   payload: Record<string, unknown>;
   /** Channels (of the first message, for a duplicate). */
   channels: string[] | null;
+  /** Tags (of the first message, for a duplicate). */
+  tags: string[] | null;
   /** Publish time. */
   timestamp: Date;
   /** Deliveries created (0 for a duplicate). */
@@ -67,6 +75,7 @@ interface Checked {
   payload: Record<string, unknown>;
   eventId: string | null;
   channels: string[] | null;
+  tags: string[] | null;
 }
 
 /** Checks one input; throws a HeraldError naming the bad field (`[index].field` inside a batch). */
@@ -88,19 +97,26 @@ function validate(input: PublishInput, index: number): Checked {
       fields: [{ path: at('eventId'), message: 'invalid characters or length' }],
     });
   }
-  return { eventType: input.eventType, payload: p as Record<string, unknown>, eventId, channels: checkChannels(input.channels, at) };
+  return {
+    eventType: input.eventType,
+    payload: p as Record<string, unknown>,
+    eventId,
+    channels: checkLabels(input.channels, at, 'channels', CHANNEL_PATTERN, MAX_CHANNELS),
+    tags: checkLabels(input.tags, at, 'tags', TAG_PATTERN, MAX_TAGS),
+  };
 }
 
-/** The distinct channels of an input, or null; throws naming the bad one. */
-function checkChannels(channels: unknown, at: (field: string) => string): string[] | null {
-  if (channels === undefined || channels === null) return null;
-  const bad = (message: string, path = 'channels') => new HeraldError('validation', `channels: ${message}`, { fields: [{ path: at(path), message }] });
-  if (!Array.isArray(channels)) throw bad('must be an array of strings');
-  if (channels.length > MAX_CHANNELS) throw bad(`at most ${MAX_CHANNELS} channels`);
-  for (const [i, c] of channels.entries()) {
-    if (typeof c !== 'string' || !CHANNEL_PATTERN.test(c)) throw bad('must be 1-128 characters of a-z, A-Z, 0-9, "-", "_" or "."', `channels.${i}`);
+/** The distinct channels (or tags) of an input, or null; throws naming the bad one. */
+function checkLabels(labels: unknown, at: (field: string) => string, field: 'channels' | 'tags', pattern: RegExp, max: number): string[] | null {
+  if (labels === undefined || labels === null) return null;
+  const bad = (message: string, path: string = field) => new HeraldError('validation', `${field}: ${message}`, { fields: [{ path: at(path), message }] });
+  if (!Array.isArray(labels)) throw bad('must be an array of strings');
+  if (labels.length > max) throw bad(`at most ${max} ${field}`);
+  const chars = field === 'tags' ? 'a-z, A-Z, 0-9, "-", "_", ".", "/", "\\" or "#"' : 'a-z, A-Z, 0-9, "-", "_" or "."';
+  for (const [i, c] of labels.entries()) {
+    if (typeof c !== 'string' || !pattern.test(c)) throw bad(`must be 1-128 characters of ${chars}`, `${field}.${i}`);
   }
-  return channels.length > 0 ? [...new Set(channels as string[])] : null;
+  return labels.length > 0 ? [...new Set(labels as string[])] : null;
 }
 
 /**
@@ -130,6 +146,7 @@ function serialise(m: Checked, target: PublishTarget, maxBytes: number, now: Dat
     eventType: m.eventType,
     eventId: m.eventId,
     channels: m.channels,
+    tags: m.tags,
     payload: body,
     payloadHash: createHash('sha256').update(published).digest(),
     createdAt: now,
@@ -143,6 +160,7 @@ function toPublished(row: MessageRow, deliveries: number, duplicate: boolean): P
     eventId: row.eventId,
     payload: JSON.parse(row.payload.toString('utf8')) as Record<string, unknown>,
     channels: row.channels ?? null,
+    tags: row.tags ?? null,
     timestamp: row.createdAt,
     deliveries,
     duplicate,

@@ -15,6 +15,8 @@ export interface NewMessage {
   appId: string;
   /** Channels given at publish, or null. */
   channels: string[] | null;
+  /** Tags given at publish, or null. */
+  tags?: string[] | null;
   /** Event type name. */
   eventType: string;
   /** Publisher's idempotency key, or null. */
@@ -45,6 +47,8 @@ export interface MessageRow {
   createdAt: Date;
   /** Channels given at publish (absent where a caller builds a row itself). */
   channels?: string[] | null;
+  /** Tags given at publish (absent where a caller builds a row itself). */
+  tags?: string[] | null;
 }
 
 /** What happened to one message of a batch. */
@@ -53,7 +57,7 @@ export type InsertResult =
   | { inserted: false; id: string; existing: MessageRow };
 
 const MESSAGE_COLUMNS = `id, app_id as "appId", event_type as "eventType", event_id as "eventId",
-  payload, payload_hash as "payloadHash", created_at as "createdAt", channels`;
+  payload, payload_hash as "payloadHash", created_at as "createdAt", channels, tags`;
 
 /** Why a delivery to an automatically disabled endpoint was not sent (no quotes: it is inlined in SQL). */
 export const SKIPPED_DISABLED = 'endpoint disabled: not sent; enable the endpoint and recover to deliver it';
@@ -78,15 +82,16 @@ export const FILTER_MATCH_SQL = (e: string, t: string) => `(
  * not a scan per message (that made a batch of 1,000 messages to 4 endpoints cost 600 ms instead of 60).
  */
 export async function insertMessages(db: Queryable, batch: NewMessage[]): Promise<InsertResult[]> {
-  // Channels travel as one text per message ("a,b"; channel names cannot hold a comma): PostgreSQL
-  // arrays cannot be ragged, so a text[][] parameter cannot carry them.
+  // Channels and tags travel as one text per message ("a,b"; their names cannot hold a comma):
+  // PostgreSQL arrays cannot be ragged, so a text[][] parameter cannot carry them.
   const { rows } = await db.query<{ id: string; deliveries: number }>(
     `with input as (
-       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::timestamptz[], $8::text[])
-         as t(id, app_id, event_type, event_id, payload, payload_hash, created_at, channels)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::timestamptz[], $8::text[], $9::text[])
+         as t(id, app_id, event_type, event_id, payload, payload_hash, created_at, channels, tags)
      ), ins as (
-       insert into message (id, app_id, event_type, event_id, payload, payload_hash, created_at, channels)
-       select id, app_id, event_type, event_id, payload, payload_hash, created_at, string_to_array(channels, ',') from input
+       insert into message (id, app_id, event_type, event_id, payload, payload_hash, created_at, channels, tags)
+       select id, app_id, event_type, event_id, payload, payload_hash, created_at, string_to_array(channels, ','), string_to_array(tags, ',')
+       from input
        on conflict (app_id, event_id) where event_id is not null do nothing
        returning id, app_id, event_type, created_at
      ), fan as (
@@ -114,6 +119,7 @@ export async function insertMessages(db: Queryable, batch: NewMessage[]): Promis
       batch.map((m) => m.payloadHash),
       batch.map((m) => m.createdAt),
       batch.map((m) => (m.channels?.length ? m.channels.join(',') : null)),
+      batch.map((m) => (m.tags?.length ? m.tags.join(',') : null)),
     ],
   );
   const inserted = new Map(rows.map((r) => [r.id, r.deliveries]));
@@ -186,6 +192,8 @@ export async function getMessage(db: Queryable, appId: string, msgId: string): P
 export interface MessageFilter extends MessageWindowFilter {
   /** Load payloads. */
   withPayload?: boolean;
+  /** Only messages with this tag. */
+  tag?: string | null;
 }
 
 /** A message as lists show it; the payload only when asked for. */
@@ -200,10 +208,11 @@ export async function listMessages(db: Queryable, appId: string, f: MessageFilte
   const cur = `coalesce((select c.created_at from message c where c.id = $7), $8::timestamptz)`;
   const page = newestFirst('m.created_at', 'm.id', cur, '$7', ks.direction);
   const { rows } = await db.query<MessageListRow>(
-    `select m.id, m.app_id as "appId", m.event_type as "eventType", m.event_id as "eventId", m.channels,
+    `select m.id, m.app_id as "appId", m.event_type as "eventType", m.event_id as "eventId", m.channels, m.tags,
        m.created_at as "createdAt", case when $9 then m.payload end as payload
      from message m
      where m.app_id = $1 and ${messageWindowSql('m.created_at', 2)}
+       and ($10::text is null or $10 = any(m.tags))
        and ${page.where}
      order by ${page.order} limit $6`,
     [
@@ -213,6 +222,7 @@ export async function listMessages(db: Queryable, appId: string, f: MessageFilte
       ks.cursor,
       ks.cursorTime,
       f.withPayload ?? true,
+      f.tag ?? null,
     ],
   );
   return rows;
@@ -234,8 +244,8 @@ export async function insertMessageForEndpoint(
     `with ep as (
        select id from endpoint where app_id = $1 and id = $2
      ), ins as (
-       insert into message (id, app_id, event_type, event_id, payload, payload_hash, created_at, channels)
-       select $3, $1, $4, $5, $6, $7, $8, $9::text[] from ep
+       insert into message (id, app_id, event_type, event_id, payload, payload_hash, created_at, channels, tags)
+       select $3, $1, $4, $5, $6, $7, $8, $9::text[], $10::text[] from ep
        on conflict (app_id, event_id) where event_id is not null do nothing
        returning id, created_at
      ), d as (
@@ -245,7 +255,7 @@ export async function insertMessageForEndpoint(
      )
      select (select count(*) from ep)::int as endpoint, (select count(*) from d)::int as deliveries
      from (select pg_notify('herald_due', '')) n`,
-    [appId, endpointId, m.id, m.eventType, m.eventId, m.payload, m.payloadHash, m.createdAt, m.channels],
+    [appId, endpointId, m.id, m.eventType, m.eventId, m.payload, m.payloadHash, m.createdAt, m.channels, m.tags ?? null],
   );
   const r = rows[0]!;
   if (r.endpoint === 0) return null;

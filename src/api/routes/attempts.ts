@@ -196,6 +196,7 @@ function attemptRoutesOfOne(app: Api, deps: ApiDeps): void {
           `message ${msg.id} is being sent to endpoint ${ep.id} right now; wait for this attempt to finish (it appears in the attempt list), then resend`,
         );
       }
+      if (result === 'expunged') throw new HeraldError('conflict', `message ${msg.id} had its content expunged; there is nothing left to send`);
       if (result === 'not_found') throw new HeraldError('not_found', `message ${msg.id} or endpoint ${ep.id} not found`);
       return reply.code(202).send({});
     },

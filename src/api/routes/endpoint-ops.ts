@@ -115,6 +115,7 @@ function sendExampleRoute(app: Api, deps: ApiDeps): void {
         eventId: msg.eventId,
         payload: msg.payload,
         channels: msg.channels,
+        tags: msg.tags,
         timestamp: msg.timestamp,
       });
     },

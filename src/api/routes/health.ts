@@ -2,10 +2,12 @@
  * `GET /api/v1/health`: no token, so load balancers and orchestrators can probe it. It checks the
  * database, because an API node that cannot reach PostgreSQL cannot serve anything. Svix answers 204;
  * Herald answers 200 with a small body (any 2xx satisfies Svix clients) and 503 when the database is down.
+ * `GET /api/v1/health/ping` (Svix's liveness probe, also HEAD) answers 204 without touching the database.
  */
 import { z } from 'zod';
 import { HERALD_VERSION } from '../../version.js';
 import type { Api, ApiDeps } from '../context.js';
+import { NoContent } from '../schemas/common.js';
 
 /** Health of this node. */
 const HealthOut = z.object({
@@ -19,6 +21,19 @@ const PROBE_TIMEOUT_MS = 2_000;
 
 export default async function healthRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const { pool } = deps.herald;
+
+  // Svix's ping (GET and HEAD): the process answers, nothing else is checked.
+  app.get('/health/ping', {
+    config: { public: true },
+    schema: {
+      operationId: 'v1.health.ping',
+      tags: ['Health'],
+      summary: 'Ping',
+      description: 'Answers 204 while this Herald process serves requests; checks nothing else (GET /api/v1/health checks the database).',
+      security: [],
+      response: { 204: NoContent },
+    },
+  }, async (_req, reply) => reply.code(204).send());
 
   app.get('/health', {
     config: { public: true },

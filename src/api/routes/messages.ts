@@ -29,6 +29,9 @@ import {
   WithContentQuery,
 } from '../schemas/messages.js';
 import endpointOpsRoutes from './endpoint-ops.js';
+import { createApplication } from '../../engine/applications.js';
+import { applicationInputOf, type ApplicationIn } from '../schemas/applications.js';
+import { policyBoundsOf } from '../schemas/policy.js';
 
 const TAGS = ['Message'];
 
@@ -60,11 +63,17 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
       // before anything is written: one query per group instead of one per request.
       if (req.principal.appId === null) requirePermission(req, 'create');
       const body = req.body;
-      const msg = await herald.publish(
-        req.params.app_id,
-        { eventType: body.eventType, payload: body.payload, eventId: body.eventId ?? null, channels: body.channels ?? null },
-        (target) => authorizeApp(req, target.id, req.params.app_id, 'create'),
-      );
+      const input = { eventType: body.eventType, payload: body.payload, eventId: body.eventId ?? null, channels: body.channels ?? null, tags: body.tags ?? null };
+      const publish = () => herald.publish(req.params.app_id, input, (target) => authorizeApp(req, target.id, req.params.app_id, 'create'));
+      let msg: PublishedMessage;
+      try {
+        msg = await publish();
+      } catch (e) {
+        // Svix: `application` creates the missing application of the path, then the message is published.
+        if (!body.application || !(e instanceof HeraldError) || e.code !== 'not_found' || req.principal.appId !== null) throw e;
+        await createMissingApplication(herald, req.params.app_id, body.application);
+        msg = await publish();
+      }
       return reply.code(202).send(publishedOut(msg, req.query.with_content));
     },
   );
@@ -103,7 +112,7 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
         operationId: 'v1.message.list',
         tags: TAGS,
         summary: 'List messages',
-        description: 'Newest first; filter by event type, channel and time.',
+        description: 'Newest first; filter by event type, channel, tag and time.',
         params: AppParams,
         querystring: TimeListQuery,
         response: { 200: listResponse(MessageOut), ...errorResponses(404, 422) },
@@ -116,7 +125,7 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
       const rows = await listMessages(
         herald.pool,
         application.id,
-        { eventTypes: q.event_types, channel: q.channel, before: q.before, after: q.after, withPayload: q.with_content },
+        { eventTypes: q.event_types, channel: q.channel, tag: q.tag, before: q.before, after: q.after, withPayload: q.with_content },
         pos,
       );
       return keysetPage(rows, pos, (r) => r.id, (r) => toMessageOut(r, q.with_content));
@@ -171,7 +180,7 @@ async function publishBatch(herald: Herald, appId: string, items: unknown[], wit
     return { ok: false as const, result: refused(new HeraldError('validation', 'invalid message', { fields }), i) };
   });
   const valid = parsed.flatMap((p) => (p.ok ? [p.body] : []));
-  const inputs = valid.map((b) => ({ eventType: b.eventType, payload: b.payload, eventId: b.eventId ?? null, channels: b.channels ?? null }));
+  const inputs = valid.map((b) => ({ eventType: b.eventType, payload: b.payload, eventId: b.eventId ?? null, channels: b.channels ?? null, tags: b.tags ?? null }));
   const outcomes = valid.length === 0 ? [] : await publishEach(herald.pool, appId, inputs, opts);
   const stored = outcomes.flatMap((o) => (o.ok && !o.message.duplicate ? [o.message] : []));
   herald.metrics.countPublished(stored.length, stored.reduce((n, m) => n + m.deliveries, 0));
@@ -186,5 +195,30 @@ async function publishBatch(herald: Herald, appId: string, items: unknown[], wit
 
 /** MessageOut of a message the engine just published (or found, for a repeated eventId). */
 function publishedOut(m: PublishedMessage, withContent: boolean): z.output<typeof MessageOut> {
-  return { id: m.id, eventType: m.eventType, eventId: m.eventId, payload: withContent ? m.payload : {}, channels: m.channels, timestamp: m.timestamp };
+  return {
+    id: m.id,
+    eventType: m.eventType,
+    eventId: m.eventId,
+    payload: withContent ? m.payload : {},
+    channels: m.channels,
+    tags: m.tags,
+    timestamp: m.timestamp,
+  };
+}
+
+/**
+ * Creates the application a publish names in its path from the message's `application` (Svix: its uid
+ * must be the path's). Another publish creating it at the same moment is no error: the message then
+ * goes to that one.
+ */
+async function createMissingApplication(herald: Herald, path: string, app: z.output<typeof ApplicationIn>): Promise<void> {
+  if (app.uid !== path) {
+    const message = 'the application uid in the path and in the body must match to create the application';
+    throw new HeraldError('validation', message, { fields: [{ path: 'application.uid', message }] });
+  }
+  try {
+    await createApplication(herald.pool, applicationInputOf(app), herald.clock.now(), policyBoundsOf(herald.config));
+  } catch (e) {
+    if (!(e instanceof HeraldError && e.code === 'conflict')) throw e;
+  }
 }

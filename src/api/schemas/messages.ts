@@ -9,11 +9,13 @@ import { idTimestamp, isId, type IdPrefix } from '../../core/ids.js';
 import type { MessageRow } from '../../store/messages.js';
 import type { PagePosition } from '../../store/attempts.js';
 import { ListQuery } from '../pagination.js';
-import { AppParams } from './applications.js';
+import { AppParams, ApplicationIn } from './applications.js';
 import { EventTypeName, HttpErrorOut, HTTPValidationError, ID_PATTERN, IdOrUid, queryFlag } from './common.js';
 
 /** A channel name (Svix rule). */
 export const ChannelName = z.string().min(1).max(128).regex(ID_PATTERN).describe('Channel, e.g. project_123.');
+/** Svix's tag: letters, digits and - _ . / \ #. */
+export const TagName = z.string().min(1).max(128).regex(/^[a-zA-Z0-9\-_./\\#]+$/, 'may only contain letters, digits, "-", "_", ".", "/", "\\" and "#"').describe('Tag, e.g. project_123.');
 
 /** A date-time query or body value (RFC 3339, e.g. 2026-01-31T12:00:00Z). */
 export const DateTime = z.iso
@@ -57,7 +59,7 @@ export const TimeListQuery = z.object({
   event_types: EventTypesQuery,
   channel: ChannelName.nullish().describe('Only messages sent with this channel.'),
   with_content: queryFlag(true).describe('Include payloads / response bodies (default true).'),
-  tag: z.string().max(128).nullish().describe('Accepted for Svix compatibility; Herald has no tags, so it filters nothing.'),
+  tag: TagName.nullish().describe('Only messages published with this tag.'),
 });
 
 /**
@@ -108,7 +110,10 @@ export const MessageIn = z.object({
     .null({ error: 'Herald delivers at once and does not support deliverAt; omit it' })
     .optional()
     .describe('Not supported: Herald delivers at once, so a scheduled time is refused rather than ignored.'),
-  tags: z.array(z.string().max(128)).max(5).nullish().describe('Accepted for Svix compatibility; not stored.'),
+  tags: z.array(TagName).max(5).nullish().describe('Up to five free-form tags (stored and returned); the message list filters by one (`?tag=`).'),
+  application: ApplicationIn.nullish().describe(
+    'Creates the application of the path (with this name, uid and settings) when it does not exist; ignored when it does. Without it, publishing to a missing application is a 404.',
+  ),
   payloadRetentionPeriod: z.number().int().nullish().describe('Accepted for Svix compatibility; not used.'),
   payloadRetentionHours: z.number().int().nullish().describe('Accepted for Svix compatibility; not used.'),
 }).meta({ id: 'MessageIn' });
@@ -125,6 +130,7 @@ export const MessageOut = z.object({
   eventId: z.string().nullable().describe('Your idempotency key, if given.'),
   payload: z.record(z.string(), z.unknown()).describe('The payload ({} when with_content=false).'),
   channels: z.array(z.string()).nullable().describe('Channels given at publish.'),
+  tags: z.array(z.string()).nullable().describe('Tags given at publish.'),
   timestamp: z.date().describe('Publish time.'),
 }).meta({ id: 'MessageOut' });
 
@@ -156,6 +162,8 @@ export type MessageLike = Pick<MessageRow, 'id' | 'eventType' | 'eventId' | 'cre
   payload: Buffer | null;
   /** Channels given at publish. */
   channels?: string[] | null;
+  /** Tags given at publish. */
+  tags?: string[] | null;
 };
 
 /** Parses stored payload bytes; they were serialised from a JSON object at publish. */
@@ -171,6 +179,7 @@ export function toMessageOut(m: MessageLike, withContent = true): z.output<typeo
     eventId: m.eventId,
     payload: payloadOf(m.payload, withContent),
     channels: m.channels ?? null,
+    tags: m.tags ?? null,
     timestamp: m.createdAt,
   };
 }
