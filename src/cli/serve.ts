@@ -56,6 +56,10 @@ export function registerServe(program: Command): void {
         await worker.start();
         stops.push(() => worker.stop(SHUTDOWN_GRACE_MS));
         log.info({ concurrency: config.HERALD_WORKER_CONCURRENCY }, 'delivery worker started');
+        // Alert emails run beside the worker, on their own timer and database connection.
+        const alerts = herald.createAlertSender();
+        alerts.start();
+        stops.push(() => alerts.stop());
       }
       if (role !== 'worker') {
         const server = await startHttpServer(herald);

@@ -20,6 +20,7 @@ import { createPool } from '../store/pool.js';
 import { loadSecretBox } from './secret-keys.js';
 import { PublishGroupCommit } from './publish-group.js';
 import { BackgroundTaskRunner } from './background-tasks.js';
+import { AlertEmailSender, type AlertSenderOptions } from '../alerts/email-sender.js';
 import type { PublishedMessage, PublishInput } from './publish.js';
 import type { HeraldError } from '../core/errors.js';
 import type { PublishTarget } from '../store/messages.js';
@@ -60,7 +61,13 @@ export interface Herald {
   backgroundTasks: BackgroundTaskRunner;
   /** Builds a delivery worker with this process's settings (not started). */
   createWorker(overrides?: { http?: HttpClient; concurrency?: number; batchSize?: number; leaseMs?: number; random?: () => number }): DeliveryWorker;
-  /** Closes workers created here, the metrics' monitors, the pool, and the embedded database. */
+  /**
+   * Builds the alert email sender (not started; `start()` it where a delivery worker runs). Any number
+   * of processes may run one: they take turns, and each email is sent once (src/alerts/email-sender.ts).
+   * Without HERALD_SMTP_URL it sends nothing and marks alerts as handled.
+   */
+  createAlertSender(overrides?: Pick<AlertSenderOptions, 'tickMs' | 'transport'>): AlertEmailSender;
+  /** Closes workers and alert senders created here, the metrics' monitors, the pool, and the embedded database. */
   close(): Promise<void>;
 }
 
@@ -119,6 +126,7 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
   };
   const urlPolicy: UrlPolicy = { allowHttp: config.HERALD_ALLOW_HTTP, allowedNetworks };
   const workers: DeliveryWorker[] = [];
+  const alertSenders: AlertEmailSender[] = [];
   const clients: HttpClient[] = [];
   const publishGroup = new PublishGroupCommit({
     pool,
@@ -176,7 +184,6 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
           minFailingMs: config.HERALD_AUTO_DISABLE_AFTER,
         },
         failingAfter: config.HERALD_ALERT_FAILING_AFTER,
-        failingAfter: config.HERALD_ALERT_FAILING_AFTER,
         concurrency: overrides.concurrency ?? config.HERALD_WORKER_CONCURRENCY,
         batchSize: overrides.batchSize,
         leaseMs: overrides.leaseMs,
@@ -188,7 +195,13 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
       workers.push(worker);
       return worker;
     },
+    createAlertSender(overrides = {}) {
+      const sender = new AlertEmailSender({ databaseUrl: databaseUrl!, config, clock, log, ...overrides });
+      alertSenders.push(sender);
+      return sender;
+    },
     async close() {
+      await Promise.all(alertSenders.splice(0).map((s) => s.stop()));
       await backgroundTasks.stop();
       await publishGroup.close();
       await Promise.all(workers.map((w) => w.stop()));
