@@ -20,12 +20,13 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { locateBinaries } from './embedded/binaries.js';
+import { locateBinaries, type PostgresBinaries } from './embedded/binaries.js';
 import { clearLeftoverPostmaster, ensureCluster, readPostmasterPid, SUPERUSER } from './embedded/cluster.js';
 import { EmbeddedPostgresError } from './embedded/errors.js';
 import { acquireDataDirLock, type DataDirLock } from './embedded/lock-file.js';
 import { checkBinaries, ensureDataDirReachable, resolveRunAs } from './embedded/os-user.js';
 import type { RunAs } from './embedded/processes.js';
+import { HERALD_TYPES } from './pool.js';
 
 export { EmbeddedPostgresError, type EmbeddedPostgresErrorCode } from './embedded/errors.js';
 
@@ -208,7 +209,7 @@ async function stopPostmaster(pm: Postmaster, log: Log): Promise<void> {
 
 /** Creates the database `herald` unless it exists (checked every start: a kill can fall between initdb and this). */
 async function ensureDatabase(port: number): Promise<void> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, database: 'postgres', connectionTimeoutMillis: 10_000 });
+  const client = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, database: 'postgres', connectionTimeoutMillis: 10_000, types: HERALD_TYPES });
   await client.connect();
   try {
     const { rowCount } = await client.query(`select 1 from pg_database where datname = 'herald'`);

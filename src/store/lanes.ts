@@ -250,6 +250,8 @@ export async function claimFromLanes(
         opts.heldPayloads ?? [],
       ],
     });
+    // The id is int8: a number on Herald's pool, a string on a connection without its parser (pool.ts).
+    for (const r of rows) r.id = Number(r.id);
     return rows;
   });
 }

@@ -11,8 +11,21 @@ export interface PoolOptions {
   applicationName?: string;
 }
 
-// bigint (int8) columns hold row ids and counts well below 2^53: return them as numbers.
-pg.types.setTypeParser(20, (v) => Number(v));
+const INT8_OID = 20;
+const parseInt8 = (v: string): number => Number(v);
+
+/**
+ * The type parsers of every connection Herald opens itself: bigint (int8) as a number (Herald's int8
+ * values are row ids and counts, far below 2^53), everything else as pg parses it. Set per connection,
+ * never with `pg.types.setTypeParser`: that would change how the application Herald is imported into
+ * parses its own bigint columns. Queries that can also run on a caller's client (`publish` inside the
+ * caller's transaction, where int8 arrives as a string) do not rely on it: they cast counts to `int`
+ * or convert ids with `Number()` where they read them.
+ */
+export const HERALD_TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
 
 /** Opens a pool; an idle client's error (e.g. the server restarted) is logged, not fatal. */
 export function createPool(opts: PoolOptions, onError: (e: Error) => void = () => undefined): pg.Pool {
@@ -21,6 +34,7 @@ export function createPool(opts: PoolOptions, onError: (e: Error) => void = () =
     max: opts.max ?? 20,
     application_name: opts.applicationName ?? 'herald',
     connectionTimeoutMillis: 10_000,
+    types: HERALD_TYPES,
   });
   pool.on('error', onError);
   return pool;

@@ -11,6 +11,7 @@ import { Link, matchPath, navigate, useLocation } from './lib/router';
 import { clearToken, readToken } from './lib/session';
 import type { WhoAmI } from './lib/types';
 import { useAsync } from './lib/use-async';
+import { Alerts } from './pages/Alerts';
 import { ApiKeys } from './pages/ApiKeys';
 import { Applications } from './pages/Applications';
 import { Deliveries } from './pages/Deliveries';
@@ -96,6 +97,7 @@ function Shell({ ctx, children }: { ctx: AppContextValue; children: ReactNode })
   const items: { to: string; label: string; show: boolean }[] = [
     { to: '/', label: 'Applications', show: isOperator },
     { to: who.appId ? ctx.appBase(who.appId) : '/', label: 'Webhooks', show: !!who.appId },
+    { to: '/alerts', label: 'Alerts', show: true },
     { to: '/event-types', label: 'Event types', show: isOperator },
     { to: '/api-keys', label: 'API keys', show: isOperator },
     { to: '/health', label: 'Health', show: isOperator },
@@ -149,6 +151,8 @@ function Routes({ ctx }: { ctx: AppContextValue }) {
   if ((m = matchPath('/apps/:app/webhooks/new', pathname))) return can('create') ? <WebhookCreate appId={m.app!} /> : <NotFound home={home} notAllowed />;
   if ((m = matchPath('/apps/:app/webhooks/:ep', pathname))) return <Deliveries key={m.ep} appId={m.app!} endpointId={m.ep!} />;
   if ((m = matchPath('/apps/:app/webhooks/:ep/edit', pathname))) return <WebhookEdit key={m.ep} appId={m.app!} endpointId={m.ep!} />;
+  if ((m = matchPath('/apps/:app/alerts', pathname))) return <Alerts key={m.app} appId={m.app!} />;
+  if (pathname === '/alerts') return <Alerts appId={who.appId ?? undefined} />;
   if (pathname === '/event-types') return isOperator ? <EventTypes /> : <NotFound home={home} notAllowed />;
   if (pathname === '/api-keys') return isOperator ? <ApiKeys /> : <NotFound home={home} notAllowed />;
   if (pathname === '/health') return isOperator ? <Health /> : <NotFound home={home} notAllowed />;

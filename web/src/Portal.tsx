@@ -13,6 +13,7 @@ import { matchPath, useLocation } from './lib/router';
 import { clearToken, readToken } from './lib/session';
 import type { WhoAmI } from './lib/types';
 import { useAsync } from './lib/use-async';
+import { Alerts } from './pages/Alerts';
 import { Deliveries } from './pages/Deliveries';
 import { NotFound } from './pages/NotFound';
 import { WebhookCreate } from './pages/WebhookCreate';
@@ -95,6 +96,7 @@ function PortalRoutes({ appId }: { appId: string }) {
   const { pathname } = useLocation();
   let m: Record<string, string> | null;
   if (pathname === PORTAL_BASE || pathname === `${PORTAL_BASE}/`) return <WebhookList appId={appId} />;
+  if (matchPath(`${PORTAL_BASE}/alerts`, pathname)) return <Alerts appId={appId} />;
   if (matchPath(`${PORTAL_BASE}/webhooks/new`, pathname)) return <WebhookCreate appId={appId} />;
   if ((m = matchPath(`${PORTAL_BASE}/webhooks/:ep`, pathname))) return <Deliveries key={m.ep} appId={appId} endpointId={m.ep!} />;
   if ((m = matchPath(`${PORTAL_BASE}/webhooks/:ep/edit`, pathname))) return <WebhookEdit key={m.ep} appId={appId} endpointId={m.ep!} />;

@@ -36,12 +36,13 @@ function serverDefaults(app: ApplicationOut): Partial<EffectivePolicy> | undefin
 export function ApplicationSettingsDialog({ app, onClose, onSaved }: { app: ApplicationOut; onClose: () => void; onSaved: () => void }) {
   const { client, toast } = useApp();
   const [name, setName] = useState(app.name);
+  const [alertEmail, setAlertEmail] = useState(app.alertEmail ?? '');
   const [policy, setPolicy] = useState(() => draftOf(app));
   const sig = useSignatureForm(app, undefined, { canInherit: false });
   const { busy, errors, onSubmit } = useFormSubmit();
   const valid = name.trim() !== '' && policyValid(policy) && sig.valid && !busy;
   const submit = onSubmit(valid, async () => {
-    await client.patch(`/api/v1/app/${seg(app.id)}`, { name: name.trim(), ...policyBody(policy, false), ...sig.body() });
+    await client.patch(`/api/v1/app/${seg(app.id)}`, { name: name.trim(), alertEmail: alertEmail.trim() || null, ...policyBody(policy, false), ...sig.body() });
     toast(`Settings of “${name.trim()}” saved`);
     onSaved();
   });
@@ -50,6 +51,14 @@ export function ApplicationSettingsDialog({ app, onClose, onSaved }: { app: Appl
       <form className="form" onSubmit={submit} noValidate>
         <Field id="app-settings-name" label="Name" error={errors.name ?? (name.trim() ? null : 'Give the application a name.')}>
           <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" />
+        </Field>
+        <Field
+          id="app-settings-alert-email"
+          label="Alert email"
+          hint="Your customer's contact: emailed when one of this application's webhooks fails for good, is disabled or recovers. Leave empty for none."
+          error={errors.alertEmail ?? null}
+        >
+          <input type="email" value={alertEmail} onChange={(e) => setAlertEmail(e.target.value)} autoComplete="off" />
         </Field>
         <PolicyFields
           idPrefix="app-policy"

@@ -42,6 +42,8 @@ export interface ApplicationOut {
   uid?: string | null;
   /** Display name. */
   name: string;
+  /** Who hears about this application's broken integrations (the platform's customer), or null. */
+  alertEmail?: string | null;
   /** Creation time (ISO 8601). */
   createdAt: string;
   /** Last change (ISO 8601). */
@@ -331,4 +333,46 @@ export interface EndpointMessageOut extends MessageOut {
   lastError?: string | null;
   /** When the latest attempt ran. */
   lastAttemptAt?: string | null;
+}
+
+/** One operational event (`GET /api/v1/operational-event`): something that happened to an integration. */
+export interface OperationalEventOut {
+  /** Row id (the list's iterator). */
+  id: string;
+  /** What happened. */
+  type:
+    | 'endpoint.created'
+    | 'endpoint.updated'
+    | 'endpoint.deleted'
+    | 'endpoint.disabled'
+    | 'endpoint.enabled'
+    | 'message.attempt.exhausted'
+    | 'message.attempt.failing'
+    | 'message.attempt.recovered';
+  /** Application concerned. */
+  appId: string | null;
+  /** Endpoint concerned. */
+  endpointId: string | null;
+  /** Message concerned. */
+  msgId: string | null;
+  /** The event as its operational webhook carries it: ids, lastAttempt, lastError, reason, trigger. */
+  data: Record<string, unknown>;
+  /** Whether a person is emailed about it. */
+  notify: boolean;
+  /** Whether that email went out. */
+  emailed: boolean;
+  /** When it happened. */
+  createdAt: string;
+}
+
+/** The alert email settings (`GET/PUT /api/v1/alert-settings`, operators). */
+export interface AlertSettingsOut {
+  /** Operators emailed about every application. */
+  emails: string[];
+  /** At most one email per endpoint per this many seconds. */
+  windowSeconds: number;
+  /** Whether alert emails are sent. */
+  enabled: boolean;
+  /** Whether the server has an SMTP server (HERALD_SMTP_URL). */
+  smtpConfigured: boolean;
 }

@@ -65,7 +65,14 @@ export function WebhookList({ appId }: WebhookListProps) {
             'Endpoints that receive events, signed so you can verify they came from us.'
           )
         }
-        actions={list.data?.data.length ? addButton : null}
+        actions={
+          <>
+            <Link className="button" to={`${base}/alerts`}>
+              Alerts
+            </Link>
+            {list.data?.data.length ? addButton : null}
+          </>
+        }
       />
       <AsyncView state={list} loading="Loading webhooks…" isEmpty={(page) => !page.data.length} empty="No webhooks configured yet." emptyAction={addButton}>
         {(page) => (
