@@ -20,7 +20,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { locateBinaries, type PostgresBinaries } from './embedded/binaries.js';
+import { locateBinaries } from './embedded/binaries.js';
 import { clearLeftoverPostmaster, ensureCluster, readPostmasterPid, SUPERUSER } from './embedded/cluster.js';
 import { EmbeddedPostgresError } from './embedded/errors.js';
 import { acquireDataDirLock, type DataDirLock } from './embedded/lock-file.js';
