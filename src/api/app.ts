@@ -19,6 +19,7 @@ import attemptRoutes from './routes/attempts.js';
 import backgroundTaskRoutes from './routes/background-tasks.js';
 import endpointReplayRoutes from './routes/endpoint-replays.js';
 import expungeRoutes from './routes/expunge.js';
+import statsRoutes from './routes/stats.js';
 import authRoutes from './routes/auth.js';
 import operationalWebhookRoutes from './routes/operational-webhooks.js';
 import metricsRoutes from './routes/metrics.js';
@@ -58,6 +59,7 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
       await endpointReplayRoutes(api, deps);
       await backgroundTaskRoutes(api, deps);
       await expungeRoutes(api, deps);
+      await statsRoutes(api, deps);
       await authRoutes(api, deps);
       await operationalWebhookRoutes(api, deps);
     },

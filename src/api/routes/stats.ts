@@ -1,0 +1,149 @@
+/**
+ * Attempt statistics of an application (Svix v1): totals per event type, a time series by period,
+ * and an endpoint's attempt count. Read permission on the application.
+ */
+import { HeraldError } from '../../core/errors.js';
+import { attemptCountsByEventType, attemptSeries, countEndpointAttempts } from '../../store/app-stats.js';
+import { requireApp } from '../auth.js';
+import type { Api, ApiDeps } from '../context.js';
+import { AttemptExportQuery } from '../schemas/attempts.js';
+import { errorResponses } from '../schemas/common.js';
+import { EndpointParams } from '../schemas/endpoints.js';
+import { AppParams } from '../schemas/applications.js';
+import { foldArrayQuery } from '../schemas/messages.js';
+import {
+  AppAttemptStatsOut,
+  AppAttemptStatsQuery,
+  AttemptStatisticsQuery,
+  AttemptStatisticsResponse,
+  CountOut,
+  PERIOD_MS,
+} from '../schemas/stats.js';
+import { findEndpoint } from './attempts.js';
+
+/** Longest window of the per-event-type totals. */
+const MAX_WINDOW_MS = 31 * 86_400_000;
+/** Tolerated difference between the caller's clock and ours (a window computed a moment earlier). */
+const CLOCK_SLACK_MS = 60_000;
+/** Most data points of one series. */
+const MAX_POINTS = 1_000;
+/** Default length of a series, by period: a week of days, a day of hours, an hour of five minutes. */
+const DEFAULT_POINTS = { OneDay: 7, OneHour: 24, FiveMinutes: 12 } as const;
+/** Ceiling of an attempt count (Svix counts up to a ceiling too). */
+const COUNT_CEILING = 10_000;
+
+function fieldError(field: string, message: string): HeraldError {
+  return new HeraldError('validation', message, { fields: [{ path: field, message, location: 'query' }] });
+}
+
+export default async function statsRoutes(app: Api, deps: ApiDeps): Promise<void> {
+  const { herald } = deps;
+  const db = herald.pool;
+
+  app.get(
+    '/app/:app_id/stats/attempts',
+    {
+      preValidation: foldArrayQuery,
+      schema: {
+        operationId: 'v1.application.stats.attempts',
+        tags: ['Statistics'],
+        summary: "An application's attempts per event type",
+        description: 'Successful and failed attempts, and deliveries not attempted, in [since, until) (at most 31 days), per event type and in total.',
+        params: AppParams,
+        querystring: AppAttemptStatsQuery,
+        response: { 200: AppAttemptStatsOut, ...errorResponses(404, 422) },
+      },
+    },
+    async (req) => {
+      const application = await requireApp(req, deps, req.params.app_id, 'read');
+      const { since, until } = req.query;
+      if (until <= since) throw fieldError('until', 'until must be after since');
+      if (until.getTime() - since.getTime() > MAX_WINDOW_MS + CLOCK_SLACK_MS) throw fieldError('since', 'the window from since to until is at most 31 days');
+      const rows = await attemptCountsByEventType(db, application.id, since, until, req.query.event_types?.length ? req.query.event_types : null);
+      const sum = (k: 'success' | 'failure' | 'canceled') => rows.reduce((n, r) => n + r[k], 0);
+      return {
+        by_event_type: Object.fromEntries(rows.map((r) => [r.eventType, { success: r.success, failure: r.failure, canceled: r.canceled }])),
+        total_success: sum('success'),
+        total_failure: sum('failure'),
+        total_canceled: sum('canceled'),
+        since,
+        until,
+      };
+    },
+  );
+
+  app.get(
+    '/stats/app/:app_id/attempt',
+    {
+      preValidation: foldArrayQuery,
+      schema: {
+        operationId: 'v1.stats.app-attempts',
+        tags: ['Statistics'],
+        summary: "An application's attempts over time",
+        description: 'Successful and failed attempts, and deliveries not attempted, per period from startDate to endDate, oldest first.',
+        params: AppParams,
+        querystring: AttemptStatisticsQuery,
+        response: { 200: AttemptStatisticsResponse, ...errorResponses(404, 422) },
+      },
+    },
+    async (req) => {
+      const application = await requireApp(req, deps, req.params.app_id, 'read');
+      const period = req.query.period ?? 'OneDay';
+      const step = PERIOD_MS[period];
+      const endDate = req.query.endDate ?? herald.clock.now();
+      const startDate = req.query.startDate ?? new Date(endDate.getTime() - DEFAULT_POINTS[period] * step);
+      if (endDate <= startDate) throw fieldError('endDate', 'endDate must be after startDate');
+      if ((endDate.getTime() - startDate.getTime()) / step > MAX_POINTS) {
+        throw fieldError('startDate', `at most ${MAX_POINTS} periods of ${period}: choose a later startDate or a longer period`);
+      }
+      const buckets = await attemptSeries(db, application.id, startDate, endDate, step, req.query.event_types?.length ? req.query.event_types : null);
+      return {
+        startDate,
+        endDate,
+        period,
+        data: {
+          successCount: buckets.map((b) => b.success),
+          failureCount: buckets.map((b) => b.failure),
+          canceledCount: buckets.map((b) => b.canceled),
+        },
+      };
+    },
+  );
+
+  app.get(
+    '/app/:app_id/attempt/endpoint/:endpoint_id/count',
+    {
+      preValidation: foldArrayQuery,
+      schema: {
+        operationId: 'v1.message-attempt.count-by-endpoint',
+        tags: ['Message Attempt'],
+        summary: "Count an endpoint's attempts",
+        description: 'The number of attempts the attempt list would show with these filters, counted up to 10,000.',
+        params: EndpointParams,
+        querystring: AttemptExportQuery,
+        response: { 200: CountOut, ...errorResponses(404, 422) },
+      },
+    },
+    async (req) => {
+      const application = await requireApp(req, deps, req.params.app_id, 'read');
+      const ep = await findEndpoint(db, application, req.params.endpoint_id);
+      const q = req.query;
+      return countEndpointAttempts(
+        db,
+        application.id,
+        ep.id,
+        {
+          // Attempts are only ever finished (success or fail): other statuses match nothing, as in the list.
+          succeeded: q.status == null ? null : q.status === 0 ? true : q.status === 2 ? false : 'none',
+          statusClass: q.status_code_class ?? null,
+          eventTypes: q.event_types ?? null,
+          channel: q.channel ?? null,
+          tag: q.tag ?? null,
+          before: q.before ?? null,
+          after: q.after ?? null,
+        },
+        COUNT_CEILING,
+      );
+    },
+  );
+}

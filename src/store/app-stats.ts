@@ -1,0 +1,135 @@
+/**
+ * Attempt statistics of an application (Svix's stats routes): totals per event type, a time series
+ * by period, and the count behind an endpoint's attempt list. Attempts are counted from the delivery
+ * log; "canceled" are deliveries skipped without an attempt (the endpoint was disabled, or the
+ * content expunged), counted at their publish time.
+ */
+import { messageWindowParams, messageWindowSql, type MessageWindowFilter } from './paging.js';
+import type { Queryable } from './pool.js';
+
+/** Counts of one event type (Svix AppAttemptEventTypeStats). */
+export interface EventTypeAttemptCounts {
+  /** Event type. */
+  eventType: string;
+  /** Successful attempts. */
+  success: number;
+  /** Failed attempts. */
+  failure: number;
+  /** Deliveries skipped without an attempt. */
+  canceled: number;
+}
+
+/** Attempts (and skipped deliveries) of an application in [since, until), per event type. */
+export async function attemptCountsByEventType(
+  db: Queryable,
+  appId: string,
+  since: Date,
+  until: Date,
+  eventTypes: string[] | null,
+): Promise<EventTypeAttemptCounts[]> {
+  const { rows } = await db.query<EventTypeAttemptCounts>(
+    `with tried as (
+       select m.event_type, count(*) filter (where a.succeeded) as s, count(*) filter (where not a.succeeded) as f
+       from attempt a join message m on m.id = a.msg_id
+       where a.app_id = $1 and a.created_at >= $2 and a.created_at < $3 and ($4::text[] is null or m.event_type = any($4))
+       group by m.event_type
+     ), canceled as (
+       select m.event_type, count(*) as n
+       from delivery d join message m on m.id = d.msg_id
+       where d.app_id = $1 and d.state = 'skipped' and d.created_at >= $2 and d.created_at < $3
+         and ($4::text[] is null or m.event_type = any($4))
+       group by m.event_type
+     )
+     select event_type as "eventType", coalesce(t.s, 0)::int as success, coalesce(t.f, 0)::int as failure, coalesce(c.n, 0)::int as canceled
+     from tried t full join canceled c using (event_type)
+     order by event_type`,
+    [appId, since, until, eventTypes],
+  );
+  return rows;
+}
+
+/** One bucket of {@link attemptSeries}. */
+export interface AttemptBucket {
+  /** Start of the bucket. */
+  start: Date;
+  /** Successful attempts. */
+  success: number;
+  /** Failed attempts. */
+  failure: number;
+  /** Deliveries skipped without an attempt. */
+  canceled: number;
+}
+
+/**
+ * Attempts of an application in [start, end) in buckets of `bucketMs` from `start`, every bucket
+ * present (zeros included), oldest first.
+ */
+export async function attemptSeries(
+  db: Queryable,
+  appId: string,
+  start: Date,
+  end: Date,
+  bucketMs: number,
+  eventTypes: string[] | null,
+): Promise<AttemptBucket[]> {
+  const { rows } = await db.query<AttemptBucket>(
+    `with buckets as (
+       select b as start from generate_series($2::timestamptz, $3::timestamptz - interval '1 microsecond', $4 * interval '1 millisecond') b
+     ), tried as (
+       select date_bin($4 * interval '1 millisecond', a.created_at, $2::timestamptz) as start,
+         count(*) filter (where a.succeeded) as s, count(*) filter (where not a.succeeded) as f
+       from attempt a join message m on m.id = a.msg_id
+       where a.app_id = $1 and a.created_at >= $2 and a.created_at < $3 and ($5::text[] is null or m.event_type = any($5))
+       group by 1
+     ), canceled as (
+       select date_bin($4 * interval '1 millisecond', d.created_at, $2::timestamptz) as start, count(*) as n
+       from delivery d join message m on m.id = d.msg_id
+       where d.app_id = $1 and d.state = 'skipped' and d.created_at >= $2 and d.created_at < $3
+         and ($5::text[] is null or m.event_type = any($5))
+       group by 1
+     )
+     select b.start, coalesce(t.s, 0)::int as success, coalesce(t.f, 0)::int as failure, coalesce(c.n, 0)::int as canceled
+     from buckets b left join tried t using (start) left join canceled c using (start)
+     order by b.start`,
+    [appId, start, end, bucketMs, eventTypes],
+  );
+  return rows;
+}
+
+/** Filters of an attempt count (those of the endpoint's attempt list). */
+export interface AttemptCountFilter extends MessageWindowFilter {
+  /** Only successful (true) or failed (false) attempts; 'none' matches nothing. */
+  succeeded: boolean | 'none' | null;
+  /** Only attempts whose HTTP status is in this class (0 = no response). */
+  statusClass: number | null;
+  /** Only messages with this tag. */
+  tag: string | null;
+}
+
+/**
+ * Attempts to an endpoint matching the filters, counting at most `ceiling` (Svix's CountOut: past it
+ * the count is given as the ceiling and `approximated`).
+ */
+export async function countEndpointAttempts(
+  db: Queryable,
+  appId: string,
+  endpointId: string,
+  f: AttemptCountFilter,
+  ceiling: number,
+): Promise<{ count: number; approximated: boolean }> {
+  if (f.succeeded === 'none') return { count: 0, approximated: false };
+  const { rows } = await db.query<{ n: number }>(
+    `select count(*)::int as n from (
+       select 1 from attempt a join message m on m.id = a.msg_id
+       where a.app_id = $1 and a.endpoint_id = $2 and ${messageWindowSql('a.created_at', 3)}
+         and ($7::bool is null or a.succeeded = $7)
+         and ($8::int is null or (case when $8 = 0 then a.response_status is null
+                                       else a.response_status >= $8 and a.response_status < $8 + 100 end))
+         and ($9::text is null or $9 = any(m.tags))
+       limit $10
+     ) capped`,
+    [appId, endpointId, ...messageWindowParams(f), f.succeeded, f.statusClass, f.tag, ceiling + 1],
+  );
+  const n = rows[0]!.n;
+  return { count: Math.min(n, ceiling), approximated: n > ceiling };
+}
