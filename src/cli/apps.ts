@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../config.js';
 import type { SignatureProfile } from '../core/signature-profile.js';
-import { clientFrom, seg, withApiFlags, type ApiFlags } from './api-client.js';
+import { ok, type Schemas } from '../api-client/index.js';
+import { clientFrom, idempotencyHeader, withApiFlags, type ApiFlags } from './api-client.js';
 import {
   checkContractFlags,
   deliveryHeadersBody,
@@ -26,48 +27,10 @@ import { intArg, readJsonArg } from './input.js';
 import { note, printCreated, printJson, printList, withListFlags, type Column, type ListFlags } from './output.js';
 
 /** The delivery policy in force after inheritance, as the API answers it. */
-export interface EffectivePolicyOut {
-  /** Requests in flight at most. */
-  maxInFlight: number;
-  /** Per-attempt deadline, ms. */
-  timeoutMs: number;
-  /** Seconds before each retry after the first attempt. */
-  retrySchedule: number[];
-  /** Requests per second at most, or null. */
-  throttleRate: number | null;
-}
+export type EffectivePolicyOut = Schemas['EffectivePolicyOut'];
 
-/** The fields of Svix `ApplicationOut` (plus Herald's policy) the CLI shows. */
-export interface ApplicationOut {
-  /** app_… */
-  id: string;
-  /** The caller's own id, if set. */
-  uid?: string | null;
-  /** Display name. */
-  name: string;
-  /** Free-form string map. */
-  metadata?: Record<string, string>;
-  /** Default in-flight cap of its endpoints; null = the server default. */
-  maxInFlight?: number | null;
-  /** Default per-attempt timeout of its endpoints, ms; null = the server default. */
-  timeoutMs?: number | null;
-  /** Default retry delays of its endpoints, seconds; null = the server default. */
-  retrySchedule?: number[] | null;
-  /** Default requests per second per endpoint. */
-  throttleRate?: number | null;
-  /** What its endpoints get when they override nothing. */
-  effectivePolicy?: EffectivePolicyOut;
-  /** Signature profile of its endpoints; null = standard. */
-  signature?: SignatureProfile | null;
-  /** Delivery headers of its endpoints; null = none. */
-  deliveryHeaders?: DeliveryHeadersOut | null;
-  /** Payload envelope template; null = none. */
-  envelope?: Record<string, unknown> | null;
-  /** Creation time (ISO 8601). */
-  createdAt: string;
-  /** Last change (ISO 8601). */
-  updatedAt?: string;
-}
+/** An application as the API answers it. */
+export type ApplicationOut = Schemas['ApplicationOut'];
 
 const COLUMNS: Column<ApplicationOut>[] = [
   { header: 'id', value: (a) => a.id },
@@ -183,7 +146,8 @@ export function registerApps(program: Command): void {
 
   withListFlags(withApiFlags(apps.command('list').description('list applications'))).action(
     run(async (flags: ListFlags & ApiFlags) => {
-      await printList(clientFrom(flags), '/api/v1/app', flags, COLUMNS, { noun: 'applications' });
+      const { api } = clientFrom(flags);
+      await printList((query) => ok(api.GET('/api/v1/app', { params: { query } })), flags, COLUMNS, { noun: 'applications' });
     }),
   );
 
@@ -223,14 +187,14 @@ export function registerApps(program: Command): void {
         deliveryHeaders: deliveryHeadersBody(flags),
         envelope: await envelopeBody(flags),
       };
-      const app = await clientFrom(flags).request<ApplicationOut>('POST', '/api/v1/app', { body, idempotencyKey: flags.idempotencyKey });
+      const app = await ok(clientFrom(flags).api.POST('/api/v1/app', { body, headers: idempotencyHeader(flags.idempotencyKey) }));
       printCreated(app as unknown as Record<string, unknown>, flags, `created application ${app.id} "${app.name}"`);
     }),
   );
 
   withApiFlags(apps.command('get').description('show an application and the delivery policy its endpoints inherit').argument('<app>', 'application id or uid').option('--json', 'print it as JSON')).action(
     run(async (app: string, flags: ApiFlags & { json?: boolean }) => {
-      const a = await clientFrom(flags).request<ApplicationOut>('GET', `/api/v1/app/${seg(app)}`);
+      const a = await ok(clientFrom(flags).api.GET('/api/v1/app/{app_id}', { params: { path: { app_id: app } } }));
       if (flags.json) return printJson(a);
       const lines: [string, string][] = [['id', a.id], ['uid', a.uid ?? '-'], ['name', a.name]];
       if (a.effectivePolicy) lines.push(...policyLines(a, a.effectivePolicy));
@@ -261,9 +225,10 @@ export function registerApps(program: Command): void {
     ).option('--json', 'print the application as JSON'),
   ).action(
     run(async (app: string, flags: AppFlags) => {
-      const client = clientFrom(flags);
+      const { api } = clientFrom(flags);
       checkContractFlags(flags);
-      const current = needsCurrent(flags) ? await client.request<ApplicationOut>('GET', `/api/v1/app/${seg(app)}`) : undefined;
+      const path = { app_id: app };
+      const current = needsCurrent(flags) ? await ok(api.GET('/api/v1/app/{app_id}', { params: { path } })) : undefined;
       const body = {
         name: flags.name,
         uid: flags.uid,
@@ -274,7 +239,7 @@ export function registerApps(program: Command): void {
         envelope: await envelopeBody(flags),
       };
       if (Object.values(body).every((v) => v === undefined)) throw new UsageError('nothing to change: give at least one setting (see --help)');
-      const a = await client.request<ApplicationOut>('PATCH', `/api/v1/app/${seg(app)}`, { body });
+      const a = await ok(api.PATCH('/api/v1/app/{app_id}', { params: { path }, body }));
       if (flags.json) printJson(a);
       else note(`updated application ${a.id} "${a.name}"`);
     }),
@@ -284,7 +249,7 @@ export function registerApps(program: Command): void {
     apps.command('delete').description('delete an application with its endpoints, messages and delivery log').argument('<app>', 'application id or uid'),
   ).action(
     run(async (app: string, flags: ApiFlags) => {
-      await clientFrom(flags).request('DELETE', `/api/v1/app/${seg(app)}`);
+      await ok(clientFrom(flags).api.DELETE('/api/v1/app/{app_id}', { params: { path: { app_id: app } } }));
       note(`deleted application ${app}`);
     }),
   );

@@ -6,8 +6,9 @@
  */
 import type { Command } from 'commander';
 import { generateProfileSecret, type SignatureProfile } from '../core/signature-profile.js';
-import { clientFrom, seg, withApiFlags, type ApiClient, type ApiFlags } from './api-client.js';
-import { metadataArg, policyBody, policyLines, printDetails, withPolicyFlags, type ApplicationOut, type EffectivePolicyOut, type PolicyFlags } from './apps.js';
+import { ok, type Schemas } from '../api-client/index.js';
+import { clientFrom, idempotencyHeader, withApiFlags, type ApiClient, type ApiFlags } from './api-client.js';
+import { metadataArg, policyBody, policyLines, printDetails, withPolicyFlags, type PolicyFlags } from './apps.js';
 import {
   checkContractFlags,
   deliveryHeadersBody,
@@ -23,53 +24,8 @@ import { run, UsageError } from './exit-codes.js';
 import { commaList } from './input.js';
 import { note, printCreated, printJson, printList, withListFlags, type Column, type ListFlags } from './output.js';
 
-/** The fields of Svix `EndpointOut` the CLI shows. */
-export interface EndpointOut {
-  /** ep_… */
-  id: string;
-  /** The caller's own id, if set. */
-  uid?: string | null;
-  /** Where deliveries are POSTed. */
-  url: string;
-  /** Free text. */
-  description: string;
-  /** True when deliveries are paused (by hand or after repeated failures). */
-  disabled?: boolean;
-  /** Event types it receives; null or absent = all. */
-  filterTypes?: string[] | null;
-  /** Who disabled it: a person (paused) or Herald (auto). */
-  disabledBy?: 'user' | 'auto' | null;
-  /** Why Herald disabled it. */
-  disabledReason?: string | null;
-  /** Own in-flight cap; null = inherited. */
-  maxInFlight?: number | null;
-  /** Own per-attempt timeout, ms; null = inherited. */
-  timeoutMs?: number | null;
-  /** Own retry delays, seconds; null = inherited. */
-  retrySchedule?: number[] | null;
-  /** Own requests per second; null = inherited. */
-  throttleRate?: number | null;
-  /** parallel or strict. */
-  ordering?: 'parallel' | 'strict';
-  /** Disabled by a person: deliveries are held. */
-  paused?: boolean;
-  /** Deliveries held while paused. */
-  held?: number;
-  /** Circuit breaker. */
-  breaker?: { state: 'closed' | 'open' | 'half-open'; consecutiveFailures: number; openUntil: string | null };
-  /** The policy in force after inheritance. */
-  effectivePolicy?: EffectivePolicyOut;
-  /** Own signature profile; null = inherited. */
-  signature?: SignatureProfile | null;
-  /** Own delivery headers; null = inherited. */
-  deliveryHeaders?: DeliveryHeadersOut | null;
-  /** The profile deliveries are signed with. */
-  effectiveSignature?: SignatureProfile;
-  /** The delivery headers sent. */
-  effectiveDeliveryHeaders?: DeliveryHeadersOut;
-  /** Creation time (ISO 8601). */
-  createdAt: string;
-}
+/** An endpoint as the API answers it (Svix `EndpointOut` and Herald's extras). */
+export type EndpointOut = Schemas['EndpointOut'];
 
 const COLUMNS: Column<EndpointOut>[] = [
   { header: 'id', value: (e) => e.id },
@@ -168,7 +124,7 @@ function printEndpoint(ep: EndpointOut, client: ApiClient): void {
  */
 async function generatedSecret(client: ApiClient, app: string, current: EndpointOut, signature: SignatureProfile | null | undefined): Promise<string> {
   let profile = signature ?? current.effectiveSignature ?? { scheme: 'standard' as const };
-  if (signature === null) profile = (await client.request<ApplicationOut>('GET', `/api/v1/app/${seg(app)}`)).signature ?? { scheme: 'standard' };
+  if (signature === null) profile = (await ok(client.api.GET('/api/v1/app/{app_id}', { params: { path: { app_id: app } } }))).signature ?? { scheme: 'standard' };
   return generateProfileSecret(profile).secret;
 }
 
@@ -192,7 +148,8 @@ export function registerEndpoints(program: Command): void {
 
   withListFlags(withApiFlags(endpoints.command('list').description("list an application's endpoints").argument('<app>', 'application id or uid'))).action(
     run(async (app: string, flags: ListFlags & ApiFlags) => {
-      await printList(clientFrom(flags), `/api/v1/app/${seg(app)}/endpoint`, flags, COLUMNS, { noun: 'endpoints' });
+      const { api } = clientFrom(flags);
+      await printList((query) => ok(api.GET('/api/v1/app/{app_id}/endpoint', { params: { path: { app_id: app }, query } })), flags, COLUMNS, { noun: 'endpoints' });
     }),
   );
 
@@ -240,7 +197,7 @@ export function registerEndpoints(program: Command): void {
         deliveryHeaders: deliveryHeadersBody(flags),
       };
       const client = clientFrom(flags);
-      const ep = await client.request<EndpointOut>('POST', `/api/v1/app/${seg(app)}/endpoint`, { body, idempotencyKey: flags.idempotencyKey });
+      const ep = await ok(client.api.POST('/api/v1/app/{app_id}/endpoint', { params: { path: { app_id: app } }, body, headers: idempotencyHeader(flags.idempotencyKey) }));
       printCreated(ep as unknown as Record<string, unknown>, flags, `created endpoint ${ep.id} → ${ep.url}`);
       if (ep.effectiveSignature?.scheme === 'ed25519') note(`receivers verify with the public key at ${publicKeysUrl(client, ep.id)}`);
     }),
@@ -256,7 +213,7 @@ export function registerEndpoints(program: Command): void {
   ).action(
     run(async (app: string, endpoint: string, flags: ApiFlags & { json?: boolean }) => {
       const client = clientFrom(flags);
-      const ep = await client.request<EndpointOut>('GET', `/api/v1/app/${seg(app)}/endpoint/${seg(endpoint)}`);
+      const ep = await ok(client.api.GET('/api/v1/app/{app_id}/endpoint/{endpoint_id}', { params: { path: { app_id: app, endpoint_id: endpoint } } }));
       if (flags.json) printJson(ep);
       else printEndpoint(ep, client);
     }),
@@ -295,8 +252,9 @@ export function registerEndpoints(program: Command): void {
       if (flags.pause && flags.resume) throw new UsageError('--pause and --resume contradict each other; give one');
       checkContractFlags(flags);
       const client = clientFrom(flags);
-      const path = `/api/v1/app/${seg(app)}/endpoint/${seg(endpoint)}`;
-      const current = needsCurrent(flags) || flags.secret === 'generate' ? await client.request<EndpointOut>('GET', path) : undefined;
+      const path = { app_id: app, endpoint_id: endpoint };
+      const current =
+        needsCurrent(flags) || flags.secret === 'generate' ? await ok(client.api.GET('/api/v1/app/{app_id}/endpoint/{endpoint_id}', { params: { path } })) : undefined;
       const signature = signatureBody(flags, current?.signature ?? current?.effectiveSignature);
       const secret = flags.secret === 'generate' ? await generatedSecret(client, app, current!, signature) : flags.secret;
       const body = {
@@ -308,7 +266,7 @@ export function registerEndpoints(program: Command): void {
         secret,
       };
       if (Object.values(body).every((v) => v === undefined)) throw new UsageError('nothing to change: give at least one setting (see --help)');
-      const ep = await client.request<EndpointOut>('PATCH', path, { body });
+      const ep = await ok(client.api.PATCH('/api/v1/app/{app_id}/endpoint/{endpoint_id}', { params: { path }, body }));
       const generated = flags.secret === 'generate' ? secret : undefined;
       if (flags.json) printJson(generated ? { ...ep, secret: generated } : ep);
       else {
@@ -327,7 +285,7 @@ export function registerEndpoints(program: Command): void {
       .argument('<endpoint>', 'endpoint id or uid'),
   ).action(
     run(async (app: string, endpoint: string, flags: ApiFlags) => {
-      await clientFrom(flags).request('DELETE', `/api/v1/app/${seg(app)}/endpoint/${seg(endpoint)}`);
+      await ok(clientFrom(flags).api.DELETE('/api/v1/app/{app_id}/endpoint/{endpoint_id}', { params: { path: { app_id: app, endpoint_id: endpoint } } }));
       note(`deleted endpoint ${endpoint}`);
     }),
   );
@@ -341,7 +299,8 @@ export function registerEndpoints(program: Command): void {
       .option('--json', 'print { key } as JSON'),
   ).action(
     run(async (app: string, endpoint: string, flags: ApiFlags & { json?: boolean }) => {
-      const out = await clientFrom(flags).request<{ key: string }>('GET', `/api/v1/app/${seg(app)}/endpoint/${seg(endpoint)}/secret`);
+      const path = { app_id: app, endpoint_id: endpoint };
+      const out = await ok(clientFrom(flags).api.GET('/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret', { params: { path } }));
       if (flags.json) printJson(out);
       else process.stdout.write(`${out.key}\n`);
     }),

@@ -1,26 +1,14 @@
 /** `herald event-types list|create|update|delete`: the event type catalogue over the API (Svix `/api/v1/event-type`). */
 import type { Command } from 'commander';
-import { clientFrom, seg, withApiFlags, type ApiFlags } from './api-client.js';
+import { ok, type Schemas } from '../api-client/index.js';
+import { clientFrom, idempotencyHeader, withApiFlags, type ApiFlags } from './api-client.js';
 import { envelopeBody, withEnvelopeFlags, type EnvelopeFlags } from './contract-flags.js';
 import { run, UsageError } from './exit-codes.js';
 import { readJsonArg } from './input.js';
 import { note, printCreated, printJson, printList, withListFlags, type Column, type ListFlags } from './output.js';
 
-/** The fields of Svix `EventTypeOut` the CLI shows. */
-export interface EventTypeOut {
-  /** Name, e.g. `order.paid`; also its id in paths. */
-  name: string;
-  /** Free text. */
-  description: string;
-  /** Archived types are hidden from lists and cannot be subscribed to anew. */
-  archived?: boolean;
-  /** Still valid but marked as going away. */
-  deprecated?: boolean;
-  /** Envelope template of this type's messages; null = the application's. */
-  envelope?: Record<string, unknown> | null;
-  /** Creation time (ISO 8601). */
-  createdAt: string;
-}
+/** An event type as the API answers it (Svix `EventTypeOut`). */
+export type EventTypeOut = Schemas['EventTypeOut'];
 
 const COLUMNS: Column<EventTypeOut>[] = [
   { header: 'name', value: (t) => t.name },
@@ -38,10 +26,9 @@ export function registerEventTypes(program: Command): void {
     withApiFlags(types.command('list').description('list event types').option('--include-archived', 'list archived types too')),
   ).action(
     run(async (flags: ListFlags & ApiFlags & { includeArchived?: boolean }) => {
-      await printList(clientFrom(flags), '/api/v1/event-type', flags, COLUMNS, {
-        noun: 'event types',
-        query: { include_archived: flags.includeArchived ? true : undefined },
-      });
+      const { api } = clientFrom(flags);
+      const filter = { include_archived: flags.includeArchived ? true : undefined };
+      await printList((page) => ok(api.GET('/api/v1/event-type', { params: { query: { ...filter, ...page } } })), flags, COLUMNS, { noun: 'event types' });
     }),
   );
 
@@ -62,7 +49,7 @@ export function registerEventTypes(program: Command): void {
     run(async (name: string, flags: ApiFlags & EnvelopeFlags & { description: string; schema?: string; idempotencyKey?: string; json?: boolean }) => {
       const schemas = flags.schema === undefined ? undefined : { '1': await readJsonArg(flags.schema, '--schema') };
       const body = { name, description: flags.description, schemas, envelope: await envelopeBody(flags) };
-      const t = await clientFrom(flags).request<EventTypeOut>('POST', '/api/v1/event-type', { body, idempotencyKey: flags.idempotencyKey });
+      const t = await ok(clientFrom(flags).api.POST('/api/v1/event-type', { body, headers: idempotencyHeader(flags.idempotencyKey) }));
       printCreated(t as unknown as Record<string, unknown>, flags, `created event type ${t.name}`, 'name');
     }),
   );
@@ -83,7 +70,7 @@ export function registerEventTypes(program: Command): void {
       const schemas = flags.schema === undefined ? undefined : { '1': await readJsonArg(flags.schema, '--schema') };
       const body = { description: flags.description, schemas, envelope: await envelopeBody(flags) };
       if (Object.values(body).every((v) => v === undefined)) throw new UsageError('nothing to change: give at least one setting (see --help)');
-      const t = await clientFrom(flags).request<EventTypeOut>('PATCH', `/api/v1/event-type/${seg(name)}`, { body });
+      const t = await ok(clientFrom(flags).api.PATCH('/api/v1/event-type/{event_type_name}', { params: { path: { event_type_name: name } }, body }));
       if (flags.json) printJson(t);
       else note(`updated event type ${t.name}`);
     }),
@@ -97,7 +84,8 @@ export function registerEventTypes(program: Command): void {
       .option('--expunge', 'delete it instead of archiving'),
   ).action(
     run(async (name: string, flags: ApiFlags & { expunge?: boolean }) => {
-      await clientFrom(flags).request('DELETE', `/api/v1/event-type/${seg(name)}`, { query: { expunge: flags.expunge ? true : undefined } });
+      const params = { path: { event_type_name: name }, query: { expunge: flags.expunge ? true : undefined } };
+      await ok(clientFrom(flags).api.DELETE('/api/v1/event-type/{event_type_name}', { params }));
       note(`${flags.expunge ? 'deleted' : 'archived'} event type ${name}`);
     }),
   );

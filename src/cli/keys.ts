@@ -3,7 +3,8 @@
  * is printed once, by `create`; lists show only its public prefix.
  */
 import type { Command } from 'commander';
-import { clientFrom, seg, withApiFlags, type ApiFlags } from './api-client.js';
+import { ok, type Schemas } from '../api-client/index.js';
+import { clientFrom, idempotencyHeader, withApiFlags, type ApiFlags } from './api-client.js';
 import { run, UsageError } from './exit-codes.js';
 import { commaList } from './input.js';
 import { note, printJson, printList, withListFlags, type Column, type ListFlags } from './output.js';
@@ -12,28 +13,10 @@ import { note, printJson, printList, withListFlags, type Column, type ListFlags 
 export const PERMISSIONS = ['read', 'create', 'update', 'delete'] as const;
 
 /** An API key as the API lists it (never with the key itself). */
-export interface ApiKeyOut {
-  /** key_…; what `revoke` takes. */
-  id: string;
-  /** Label chosen at creation. */
-  name: string;
-  /** Public lookup part of the key, to tell keys apart; not a secret. */
-  prefix?: string;
-  /** Subset of read, create, update, delete. */
-  permissions: string[];
-  /** The one application it is scoped to; null = every application. */
-  appId?: string | null;
-  /** Creation time (ISO 8601). */
-  createdAt: string;
-  /** Last authenticated request (ISO 8601), if any. */
-  lastUsedAt?: string | null;
-}
+export type ApiKeyOut = Schemas['ApiKeyOut'];
 
-/** The answer to create: the key itself, once. */
-export interface ApiKeyCreated extends ApiKeyOut {
-  /** The full bearer token. Shown only here. */
-  key: string;
-}
+/** One of PERMISSIONS. */
+type Permission = Schemas['Permission'];
 
 const COLUMNS: Column<ApiKeyOut>[] = [
   { header: 'id', value: (k) => k.id },
@@ -46,13 +29,13 @@ const COLUMNS: Column<ApiKeyOut>[] = [
 ];
 
 /** Parses `--permissions read,create` (or `all`). */
-function permissionsArg(value: string): string[] {
+function permissionsArg(value: string): Permission[] {
   const list = value.trim() === 'all' ? [...PERMISSIONS] : (commaList(value) ?? []);
   const bad = list.filter((p) => !(PERMISSIONS as readonly string[]).includes(p));
   if (list.length === 0 || bad.length) {
     throw new UsageError(`--permissions takes a comma list of ${PERMISSIONS.join(', ')} (or "all")${bad.length ? `; unknown: ${bad.join(', ')}` : ''}`);
   }
-  return [...new Set(list)];
+  return [...new Set(list as Permission[])];
 }
 
 export function registerKeys(program: Command): void {
@@ -74,7 +57,7 @@ export function registerKeys(program: Command): void {
   ).action(
     run(async (flags: ApiFlags & { name: string; permissions: string; app?: string; idempotencyKey?: string; json?: boolean }) => {
       const body = { name: flags.name, permissions: permissionsArg(flags.permissions), appId: flags.app };
-      const k = await clientFrom(flags).request<ApiKeyCreated>('POST', '/api/v1/api-key', { body, idempotencyKey: flags.idempotencyKey });
+      const k = await ok(clientFrom(flags).api.POST('/api/v1/api-key', { body, headers: idempotencyHeader(flags.idempotencyKey) }));
       if (flags.json) printJson(k);
       else process.stdout.write(`${k.key}\n`);
       note(
@@ -85,13 +68,14 @@ export function registerKeys(program: Command): void {
 
   withListFlags(withApiFlags(keys.command('list').description('list API keys (without the keys themselves)'))).action(
     run(async (flags: ListFlags & ApiFlags) => {
-      await printList(clientFrom(flags), '/api/v1/api-key', flags, COLUMNS, { noun: 'API keys' });
+      const { api } = clientFrom(flags);
+      await printList((query) => ok(api.GET('/api/v1/api-key', { params: { query } })), flags, COLUMNS, { noun: 'API keys' });
     }),
   );
 
   withApiFlags(keys.command('revoke').description('revoke an API key; it stops working at once').argument('<id>', 'key id (key_…)')).action(
     run(async (id: string, flags: ApiFlags) => {
-      await clientFrom(flags).request('DELETE', `/api/v1/api-key/${seg(id)}`);
+      await ok(clientFrom(flags).api.DELETE('/api/v1/api-key/{key_id}', { params: { path: { key_id: id } } }));
       note(`revoked API key ${id}`);
     }),
   );

@@ -3,7 +3,7 @@
  * notes (empty list, "more pages") go to stderr so `--json | jq` and `| wc -l` see only data.
  */
 import type { Command } from 'commander';
-import type { ApiClient, ListOptions, ListPage } from './api-client.js';
+import { listPages, type ListOptions, type ListPage } from './api-client.js';
 import { UsageError } from './exit-codes.js';
 
 /** One column of a table. */
@@ -66,36 +66,35 @@ export function withListFlags(cmd: Command): Command {
 }
 
 /** Parses the list flags into client options; a bad `--limit` is a usage error. */
-export function listOptions(flags: ListFlags, query?: ListOptions['query']): ListOptions {
+export function listOptions(flags: ListFlags): ListOptions {
   const limit = Number(flags.limit ?? '50');
   if (!/^\d+$/.test(String(flags.limit ?? '50')) || limit < 1 || limit > 250) {
     throw new UsageError(`--limit must be a whole number from 1 to 250 (got "${flags.limit}")`);
   }
-  return { limit, iterator: flags.iterator, all: flags.all, query };
+  return { limit, iterator: flags.iterator, all: flags.all };
 }
 
 /**
- * Fetches a list and prints it: the API's envelope with `--json`, else a table, a note when it is empty,
- * and the cursor when more pages exist.
+ * Fetches a list (`page` asks the API for the page at a cursor) and prints it: the API's envelope with
+ * `--json`, else a table, a note when it is empty, and the cursor when more pages exist.
  */
 export async function printList<T>(
-  client: ApiClient,
-  path: string,
+  page: (query: { limit: number; iterator?: string }) => Promise<ListPage<T>>,
   flags: ListFlags,
   columns: Column<T>[],
-  opts: { noun: string; query?: ListOptions['query'] },
+  opts: { noun: string },
 ): Promise<void> {
-  const page: ListPage<T> = await client.list<T>(path, listOptions(flags, opts.query));
+  const result = await listPages(listOptions(flags), page);
   if (flags.json) {
-    printJson(page);
+    printJson(result);
     return;
   }
-  if (page.data.length === 0) {
+  if (result.data.length === 0) {
     note(`no ${opts.noun}`);
     return;
   }
-  process.stdout.write(renderTable(page.data, columns));
-  if (!page.done && page.iterator) note(`more ${opts.noun}: add --iterator ${page.iterator}, or --all`);
+  process.stdout.write(renderTable(result.data, columns));
+  if (!result.done && result.iterator) note(`more ${opts.noun}: add --iterator ${result.iterator}, or --all`);
 }
 
 /**

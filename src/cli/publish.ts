@@ -1,21 +1,10 @@
 /** `herald publish <app> <eventType> <json|@file>`: sends a message (Svix `POST /api/v1/app/{app}/msg`). */
 import type { Command } from 'commander';
-import { clientFrom, seg, withApiFlags, type ApiFlags } from './api-client.js';
+import { ok } from '../api-client/index.js';
+import { clientFrom, idempotencyHeader, withApiFlags, type ApiFlags } from './api-client.js';
 import { run, UsageError } from './exit-codes.js';
 import { commaList, readJsonArg } from './input.js';
 import { note, printJson } from './output.js';
-
-/** The fields of Svix `MessageOut` the CLI shows. */
-export interface MessageOut {
-  /** msg_…; also the webhook-id of its deliveries. */
-  id: string;
-  /** Event type. */
-  eventType: string;
-  /** The caller's idempotency key, if given. */
-  eventId?: string | null;
-  /** Publish time (ISO 8601). */
-  timestamp: string;
-}
 
 /** Options of `publish`. */
 interface PublishFlags extends ApiFlags {
@@ -53,12 +42,9 @@ Examples:
       if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
         throw new UsageError('payload must be a JSON object ({...}); wrap other values, e.g. {"items": [...]}');
       }
-      const body = { eventType, payload, eventId: flags.eventId, channels: commaList(flags.channels) };
-      const msg = await clientFrom(flags).request<MessageOut>('POST', `/api/v1/app/${seg(app)}/msg`, {
-        body,
-        idempotencyKey: flags.idempotencyKey,
-        query: { with_content: flags.json ? undefined : false },
-      });
+      const body = { eventType, payload: payload as Record<string, unknown>, eventId: flags.eventId, channels: commaList(flags.channels) };
+      const params = { path: { app_id: app }, query: { with_content: flags.json ? undefined : false } };
+      const msg = await ok(clientFrom(flags).api.POST('/api/v1/app/{app_id}/msg', { params, body, headers: idempotencyHeader(flags.idempotencyKey) }));
       if (flags.json) printJson(msg);
       else process.stdout.write(`${msg.id}\n`);
       note(`published ${msg.id} (${msg.eventType})${msg.eventId ? ` event id ${msg.eventId}` : ''}`);

@@ -9,37 +9,18 @@
  * traffic to the same endpoint meanwhile skews it. What is certain is the final state on the server.
  */
 import type { Command } from 'commander';
-import { ApiError, clientFrom, seg, withApiFlags, type ApiClient, type ApiFlags } from './api-client.js';
+import { ok, type Schemas } from '../api-client/index.js';
+import { ApiError, clientFrom, withApiFlags, type ApiClient, type ApiFlags } from './api-client.js';
 import { CommandFailed, run, UsageError } from './exit-codes.js';
 import { parseTimeArg } from './input.js';
 import { note, printJson } from './output.js';
 import { parseDuration } from '../config.js';
 
 /** Svix `EndpointStats`: delivery counts of an endpoint. */
-export interface EndpointStats {
-  /** Delivered. */
-  success: number;
-  /** Failed for good (all attempts used). */
-  fail: number;
-  /** Waiting for an attempt (first or retry). */
-  pending: number;
-  /** Being sent right now. */
-  sending: number;
-  /** Not sent (endpoint disabled); Svix's name. */
-  canceled?: number;
-}
+type EndpointStats = Schemas['EndpointStats'];
 
-/** What the recover route answers: Svix `RecoverOut`, plus Herald's count when it sends one. */
-export interface RecoverOut {
-  /** Background task id (Svix shape). */
-  id?: string;
-  /** Task status (Svix shape). */
-  status?: string;
-  /** Number of deliveries queued again (Herald). */
-  queued?: number;
-  /** Same, under another name some servers use. */
-  count?: number;
-}
+/** Path parameters of the endpoint being recovered. */
+type EndpointPath = { app_id: string; endpoint_id: string };
 
 /** How often `--wait` polls the stats. */
 const POLL_MS = 500;
@@ -66,9 +47,9 @@ export function progressLine(done: number, total: number, delivered: number): st
 }
 
 /** The endpoint's stats, or why they cannot be read (no read permission, window over 28 days). */
-async function stats(client: ApiClient, path: string, window: { since: string; until?: string }): Promise<EndpointStats | string> {
+async function stats(client: ApiClient, path: EndpointPath, window: { since: string; until?: string }): Promise<EndpointStats | string> {
   try {
-    return await client.request<EndpointStats>('GET', `${path}/stats`, { query: window });
+    return await ok(client.api.GET('/api/v1/app/{app_id}/endpoint/{endpoint_id}/stats', { params: { path, query: window } }));
   } catch (e) {
     if (e instanceof ApiError && e.status !== 0) return e.message.split('\n')[0]!;
     throw e;
@@ -78,7 +59,7 @@ async function stats(client: ApiClient, path: string, window: { since: string; u
 /** Polls until the recovered deliveries are no longer pending; returns the estimate at the end. */
 async function waitForRecovery(
   client: ApiClient,
-  path: string,
+  path: EndpointPath,
   window: { since: string; until?: string },
   before: EndpointStats,
   total: number,
@@ -134,13 +115,14 @@ Examples:
       const wait = flags.wait ?? process.stderr.isTTY === true;
 
       const client = clientFrom(flags);
-      const path = `/api/v1/app/${seg(app)}/endpoint/${seg(endpoint)}`;
+      const path = { app_id: app, endpoint_id: endpoint };
       const window = { since: since.toISOString(), until: until?.toISOString() };
       // Count only deliveries created before now: later ones are not recovered, so new traffic stays out of the estimate.
       const statsWindow = { since: window.since, until: (until ?? now).toISOString() };
       const before = wait ? await stats(client, path, statsWindow) : undefined;
-      const out = await client.request<RecoverOut>('POST', `${path}/recover`, { body: window });
-      const queued = out.queued ?? out.count;
+      const out = await ok(client.api.POST('/api/v1/app/{app_id}/endpoint/{endpoint_id}/recover', { params: { path }, body: window }));
+      // Herald says how many it found; a server that does not leaves the count out.
+      const queued: number | undefined = (out as { count?: number }).count;
       const result: Record<string, unknown> = { ...window, queued: queued ?? null, task: out };
 
       if (queued === 0) {

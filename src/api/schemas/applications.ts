@@ -5,7 +5,7 @@ import { resolvePolicy } from '../../core/delivery-policy.js';
 import type { SignatureProfile } from '../../core/signature-profile.js';
 import { resolvedDeliveryHeaders } from '../../engine/applications.js';
 import type { ApplicationInput, ApplicationRow } from '../../store/applications.js';
-import { IdOrUid, iso, Metadata, RateLimit, text, Timestamp, uid } from './common.js';
+import { IdOrUid, iso, Metadata, queryFlag, RateLimit, text, Timestamp, uid } from './common.js';
 import { CONTRACT_DOCS, DeliveryHeadersIn, DeliveryHeadersOut, Envelope, SignatureProfileIn, SignatureProfileOut, toDeliveryHeadersOut, toProfileOut } from './contract.js';
 import { EffectivePolicyOut, MaxInFlight, rateOf, RetrySchedule, TimeoutMs, toEffectivePolicyOut, type PolicyView } from './policy.js';
 
@@ -59,7 +59,7 @@ export const AppParams = z.object({ app_id: IdOrUid.describe("The application's 
 
 /** Query of POST /app. */
 export const CreateAppQuery = z.object({
-  get_if_exists: z.stringbool().default(false).describe('Return the existing application with this uid instead of a 409.'),
+  get_if_exists: queryFlag(false).describe('Return the existing application with this uid instead of a 409.'),
 });
 
 /** Maps a row to ApplicationOut; `view` gives the operator's defaults and bounds. */

@@ -55,9 +55,12 @@ export const Metadata = z
 /** A requests-per-second limit (Svix's uint16, at least 1). */
 export const RateLimit = z.number().int().min(1).max(65_535);
 
-/** A boolean query parameter as clients send it ("true"/"false"; also 1/0, yes/no). */
+/**
+ * A boolean query parameter as clients send it ("true"/"false"; also 1/0, yes/no). Documented as a
+ * boolean, as Svix does, so generated clients take `true`/`false` (a query string carries them as text).
+ */
 export function queryFlag(defaultValue: boolean) {
-  return z.stringbool().default(defaultValue);
+  return z.stringbool().meta({ type: 'boolean' }).default(defaultValue);
 }
 
 /** An ISO 8601 timestamp in a response. */

@@ -1,7 +1,7 @@
 /** Request and response schemas of the event type catalogue (Svix EventTypeIn/Update/Patch/Out). */
 import { z } from 'zod';
 import type { EventTypeInput, EventTypeRow } from '../../store/event-types.js';
-import { containsNul, EventTypeName, iso, JsonObject, text, Timestamp } from './common.js';
+import { containsNul, EventTypeName, iso, JsonObject, queryFlag, text, Timestamp } from './common.js';
 import { CONTRACT_DOCS, Envelope } from './contract.js';
 import { ListQuery } from '../pagination.js';
 
@@ -62,13 +62,13 @@ export const EventTypeParams = z.object({ event_type_name: EventTypeName });
 
 /** Query of the list. */
 export const EventTypeListQuery = ListQuery.extend({
-  include_archived: z.stringbool().default(false).describe('Include archived types.'),
-  with_content: z.stringbool().default(false).describe('Include the JSON schemas.'),
+  include_archived: queryFlag(false).describe('Include archived types.'),
+  with_content: queryFlag(false).describe('Include the JSON schemas.'),
 });
 
 /** Query of delete. */
 export const DeleteEventTypeQuery = z.object({
-  expunge: z.stringbool().default(false).describe('Delete for good instead of archiving.'),
+  expunge: queryFlag(false).describe('Delete for good instead of archiving.'),
 });
 
 /** Body fields → store input (featureFlag folds into featureFlags). */
