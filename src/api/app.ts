@@ -22,6 +22,7 @@ import expungeRoutes from './routes/expunge.js';
 import statsRoutes from './routes/stats.js';
 import authRoutes from './routes/auth.js';
 import operationalWebhookRoutes from './routes/operational-webhooks.js';
+import alertSettingsRoutes from './routes/alert-settings.js';
 import metricsRoutes from './routes/metrics.js';
 import { registerWeb } from './static.js';
 
@@ -62,6 +63,7 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
       await statsRoutes(api, deps);
       await authRoutes(api, deps);
       await operationalWebhookRoutes(api, deps);
+      await alertSettingsRoutes(api, deps);
     },
     { prefix: '/api/v1' },
   );

@@ -13,6 +13,7 @@ import { newId } from '../core/ids.js';
 import type { SecretBox } from '../core/secret-box.js';
 import { profileProblems, signingKeyOf, STANDARD_PROFILE, type SignatureProfile } from '../core/signature-profile.js';
 import { insertApplication, updateApplication, type ApplicationInput, type ApplicationRow } from '../store/applications.js';
+import { isEmailAddress } from '../alerts/addresses.js';
 import { listEndpointContracts, listInheritingSecrets } from '../store/endpoints.js';
 import type { Queryable } from '../store/pool.js';
 
@@ -210,6 +211,7 @@ export function validateApplicationInput(input: ApplicationInput, bounds?: Polic
   }
   fields.push(...policyProblems(input, bounds), ...contractProblems(input, { signature: null, deliveryHeaders: null }));
   if (input.envelope != null) fields.push(...envelopeFieldProblems(input.envelope));
+  if (input.alertEmail != null && !isEmailAddress(input.alertEmail)) fields.push({ path: 'alertEmail', message: 'must be one email address, e.g. dev@customer.example; null = none' });
   throwIfAny(fields);
 }
 

@@ -29,6 +29,8 @@ export interface ApplicationRow {
   deliveryHeaders: DeliveryHeaders | null;
   /** JSON template wrapping published payloads (an event type may set its own), or null (payload as published). */
   envelope: Record<string, unknown> | null;
+  /** Address that hears about this application's broken endpoints by email (the platform's customer), or null. */
+  alertEmail: string | null;
   /** When created. */
   createdAt: Date;
   /** Last change. */
@@ -36,7 +38,7 @@ export interface ApplicationRow {
 }
 
 const COLUMNS = `id, uid, name, metadata, rate_limit as "rateLimit", max_in_flight as "maxInFlight", timeout_ms as "timeoutMs",
-  retry_delays as "retryDelays", signature, delivery_headers as "deliveryHeaders", envelope,
+  retry_delays as "retryDelays", signature, delivery_headers as "deliveryHeaders", envelope, alert_email as "alertEmail",
   created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** Fields a caller may set. */
@@ -61,6 +63,8 @@ export interface ApplicationInput {
   deliveryHeaders?: DeliveryHeaders | null;
   /** Payload envelope template (validated by the caller); null = none. */
   envelope?: Record<string, unknown> | null;
+  /** Contact address for alert emails (validated by the caller); null = none. */
+  alertEmail?: string | null;
 }
 
 /** A jsonb parameter: serialised here, so an array-valued template is not sent as a PostgreSQL array. */
@@ -68,7 +72,7 @@ const jsonb = (v: unknown) => (v == null ? null : JSON.stringify(v));
 
 /**
  * The policy and contract columns of an input, in the order the queries below bind them ($n..$n+5):
- * max_in_flight, timeout_ms, retry_delays, signature, delivery_headers, envelope.
+ * max_in_flight, timeout_ms, retry_delays, signature, delivery_headers, envelope, alert_email.
  */
 const settingArgs = (input: ApplicationInput) => [
   input.maxInFlight ?? null,
@@ -77,13 +81,14 @@ const settingArgs = (input: ApplicationInput) => [
   jsonb(input.signature),
   jsonb(input.deliveryHeaders),
   jsonb(input.envelope),
+  input.alertEmail ?? null,
 ];
 
 export async function insertApplication(db: Queryable, id: string, input: ApplicationInput, now: Date): Promise<ApplicationRow> {
   const { rows } = await db.query<ApplicationRow>(
     `insert into application (id, uid, name, metadata, rate_limit, max_in_flight, timeout_ms, retry_delays,
-       signature, delivery_headers, envelope, created_at, updated_at)
-     values ($1, $2, $3, $4, $5, $7, $8, $9, $10, $11, $12, $6, $6) returning ${COLUMNS}`,
+       signature, delivery_headers, envelope, alert_email, created_at, updated_at)
+     values ($1, $2, $3, $4, $5, $7, $8, $9, $10, $11, $12, $13, $6, $6) returning ${COLUMNS}`,
     [id, input.uid ?? null, input.name, input.metadata ?? {}, input.rateLimit ?? null, now, ...settingArgs(input)],
   );
   return rows[0]!;
@@ -101,7 +106,7 @@ export async function getApplication(db: Queryable, idOrUid: string): Promise<Ap
 export async function updateApplication(db: Queryable, appId: string, input: ApplicationInput, now: Date): Promise<ApplicationRow | null> {
   const { rows } = await db.query<ApplicationRow>(
     `update application set name = $2, uid = $3, metadata = $4, rate_limit = $5, updated_at = $6,
-       max_in_flight = $7, timeout_ms = $8, retry_delays = $9, signature = $10, delivery_headers = $11, envelope = $12
+       max_in_flight = $7, timeout_ms = $8, retry_delays = $9, signature = $10, delivery_headers = $11, envelope = $12, alert_email = $13
      where id = $1 returning ${COLUMNS}`,
     [appId, input.name, input.uid ?? null, input.metadata ?? {}, input.rateLimit ?? null, now, ...settingArgs(input)],
   );

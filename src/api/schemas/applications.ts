@@ -5,6 +5,7 @@ import { resolvePolicy } from '../../core/delivery-policy.js';
 import type { SignatureProfile } from '../../core/signature-profile.js';
 import { resolvedDeliveryHeaders } from '../../engine/applications.js';
 import type { ApplicationInput, ApplicationRow } from '../../store/applications.js';
+import { isEmailAddress, MAX_ADDRESS_LENGTH } from '../../alerts/addresses.js';
 import { IdOrUid, iso, Metadata, queryFlag, RateLimit, text, Timestamp, uid } from './common.js';
 import { CONTRACT_DOCS, DeliveryHeadersIn, DeliveryHeadersOut, Envelope, SignatureProfileIn, SignatureProfileOut, toDeliveryHeadersOut, toProfileOut } from './contract.js';
 import { EffectivePolicyOut, MaxInFlight, rateOf, RetrySchedule, TimeoutMs, toEffectivePolicyOut, type PolicyView } from './policy.js';
@@ -12,6 +13,12 @@ import { EffectivePolicyOut, MaxInFlight, rateOf, RetrySchedule, TimeoutMs, toEf
 /** Display name: required, 1-256 characters. */
 const Name = text(256).min(1, 'name is required').describe('Application name for human consumption.');
 const AppUid = uid('app_').describe('Optional unique identifier for the application (your own id for this tenant).');
+/** The application's contact for alert emails. */
+const AlertEmail = z
+  .string()
+  .max(MAX_ADDRESS_LENGTH, { message: `at most ${MAX_ADDRESS_LENGTH} characters`, abort: true })
+  .refine(isEmailAddress, 'must be one email address, e.g. dev@customer.example')
+  .describe("Herald: the address that hears by email about this application's broken endpoints (your customer's contact): messages failing or failed for good, an endpoint disabled automatically, a recovery. Emailed on its own, never with the operators. null = none.");
 
 /** Fields create, update and patch share; absent or null policy fields = the operator default. */
 const Shared = {
@@ -27,6 +34,7 @@ const Shared = {
   signature: SignatureProfileIn.nullish().describe(CONTRACT_DOCS.appSignature),
   deliveryHeaders: DeliveryHeadersIn.nullish().describe(CONTRACT_DOCS.appDeliveryHeaders),
   envelope: Envelope.nullish().describe(`${CONTRACT_DOCS.envelope} ${CONTRACT_DOCS.appEnvelope}`),
+  alertEmail: AlertEmail.nullish(),
 };
 
 /** Body of create (POST) and update (PUT). */
@@ -50,6 +58,7 @@ export const ApplicationOut = z.object({
   signature: SignatureProfileOut.nullable().describe(CONTRACT_DOCS.appSignature),
   deliveryHeaders: DeliveryHeadersOut.nullable().describe(CONTRACT_DOCS.appDeliveryHeaders),
   envelope: z.record(z.string(), z.unknown()).nullable().describe(`${CONTRACT_DOCS.envelope} ${CONTRACT_DOCS.appEnvelope}`),
+  alertEmail: z.string().nullable().describe("Herald: the address that hears by email about this application's broken endpoints; null = none."),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 }).meta({ id: 'ApplicationOut' });
@@ -78,6 +87,7 @@ export function toApplicationOut(row: ApplicationRow, view: PolicyView): z.outpu
     signature: row.signature ? toProfileOut(row.signature) : null,
     deliveryHeaders: row.deliveryHeaders ? toDeliveryHeadersOut(resolvedDeliveryHeaders(row.deliveryHeaders)) : null,
     envelope: row.envelope,
+    alertEmail: row.alertEmail,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };
@@ -96,6 +106,7 @@ export function applicationInputOf(body: z.output<typeof ApplicationIn>): Applic
     signature: (body.signature ?? null) as SignatureProfile | null,
     deliveryHeaders: (body.deliveryHeaders ?? null) as DeliveryHeaders | null,
     envelope: body.envelope ?? null,
+    alertEmail: body.alertEmail ?? null,
   };
 }
 
@@ -113,5 +124,6 @@ export function patchedApplication(row: ApplicationRow, body: z.output<typeof Ap
     signature: keep(body.signature as SignatureProfile | null | undefined, row.signature),
     deliveryHeaders: keep(body.deliveryHeaders as DeliveryHeaders | null | undefined, row.deliveryHeaders),
     envelope: keep(body.envelope, row.envelope),
+    alertEmail: keep(body.alertEmail, row.alertEmail),
   };
 }
