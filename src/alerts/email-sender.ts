@@ -21,6 +21,7 @@
 import type pg from 'pg';
 import type { Config } from '../config.js';
 import type { Clock } from '../core/clock.js';
+import { OPERATIONAL_APP_ID } from '../core/operational.js';
 import type { Logger } from '../logger.js';
 import { createPool } from '../store/pool.js';
 import {
@@ -30,7 +31,6 @@ import {
   loadAlertSubject,
   markAlertsEmailed,
   markUnreachableAlerts,
-  OPERATIONAL_APP_ID,
   recordAlertFailure,
   type AlertDetail,
   type DueAlertGroup,

@@ -5,13 +5,11 @@
  * for the application's contact. Setting the column means "handled": emailed, or nobody to tell.
  */
 import type { Audience } from '../alerts/email-compose.js';
+import { OPERATIONAL_APP_ID } from '../core/operational.js';
 import type { Queryable } from './pool.js';
 
 /** The column that says an event was handled for an audience (fixed names, never user input). */
 const HANDLED: Record<Audience, string> = { operators: 'emailed_at', contact: 'contact_emailed_at' };
-
-/** Herald's own application (operational webhooks): it has no contact. */
-export const OPERATIONAL_APP_ID = 'app_herald0operational0webhooks';
 
 /** An endpoint with events waiting for one audience, due for an email. */
 export interface DueAlertGroup {
