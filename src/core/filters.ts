@@ -13,6 +13,17 @@ export const MATCH_ALL = '*';
 const WILDCARD_SUFFIX = '.*';
 
 /**
+ * True when an endpoint with these channels should receive a message published on `messageChannels`
+ * (Svix's rule): an endpoint without channels receives every message; one with channels receives
+ * only messages sharing at least one of them, so never a message published without channels.
+ * CHANNEL_MATCH_SQL in src/store/messages.ts is the same rule in SQL (a test keeps them in agreement).
+ */
+export function matchesChannels(endpointChannels: readonly string[] | null | undefined, messageChannels: readonly string[] | null | undefined): boolean {
+  if (!endpointChannels || endpointChannels.length === 0) return true;
+  return (messageChannels ?? []).some((c) => endpointChannels.includes(c));
+}
+
+/**
  * True when an endpoint with these filters should receive `eventType`. `null`, `undefined` and `[]` all
  * mean "every type": Svix treats an empty filterTypes as no filter, and an endpoint that could never
  * receive anything is better expressed by disabling it. Matching is case-sensitive, like the names.

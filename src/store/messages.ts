@@ -72,8 +72,18 @@ export const FILTER_MATCH_SQL = (e: string, t: string) => `(
     where f = ${t} or f = '*' or (right(f, 2) = '.*' and starts_with(${t}, left(f, -1)))))`;
 
 /**
+ * SQL that decides whether endpoint `e` receives a message published on the channels `c` (a text[]
+ * expression, null for none); mirrors `matchesChannels` in src/core/filters.ts.
+ */
+export const CHANNEL_MATCH_SQL = (e: string, c: string) =>
+  `(${e}.channels is null or cardinality(${e}.channels) = 0 or ${e}.channels && coalesce(${c}, '{}'::text[]))`;
+
+/** Whether endpoint `e` subscribed to a message of type `t` on channels `c`: its event types and its channels. */
+export const SUBSCRIBED_SQL = (e: string, t: string, c: string) => `(${FILTER_MATCH_SQL(e, t)} and ${CHANNEL_MATCH_SQL(e, c)})`;
+
+/**
  * Inserts messages (of one or several applications) and, in the same statement, one pending delivery
- * per enabled endpoint of the message's application whose filter matches; then notifies waiting
+ * per endpoint of the message's application subscribed to its event type and channels; then notifies waiting
  * workers (delivered at commit). A message whose eventId already exists is not inserted and the stored
  * one is returned instead. Two round trips at most for any batch: this is the publish hot path.
  *
@@ -93,7 +103,7 @@ export async function insertMessages(db: Queryable, batch: NewMessage[]): Promis
        select id, app_id, event_type, event_id, payload, payload_hash, created_at, string_to_array(channels, ','), string_to_array(tags, ',')
        from input
        on conflict (app_id, event_id) where event_id is not null do nothing
-       returning id, app_id, event_type, created_at
+       returning id, app_id, event_type, channels, created_at
      ), fan as (
        -- A paused endpoint (disabled by a person) gets its deliveries held: pending, not claimed until
        -- it is enabled. One disabled automatically gets them as skipped, so recover can bring them back.
@@ -101,7 +111,7 @@ export async function insertMessages(db: Queryable, batch: NewMessage[]): Promis
        select ins.app_id, ins.id, e.id, case when e.disabled and e.disabled_by = 'auto' then 'skipped' else 'pending' end,
          ins.created_at, ins.created_at,
          case when e.disabled and e.disabled_by = 'auto' then '${SKIPPED_DISABLED}' end
-       from ins join endpoint e on e.app_id = ins.app_id and ${FILTER_MATCH_SQL('e', 'ins.event_type')}
+       from ins join endpoint e on e.app_id = ins.app_id and ${SUBSCRIBED_SQL('e', 'ins.event_type', 'ins.channels')}
        -- Delivery ids in publish order (message ids are ordered): strict-order lanes and paused lanes
        -- send by (due time, id), and a batch shares one due time.
        order by ins.id, e.id

@@ -3,7 +3,7 @@
  * replay (background tasks: each batch continues from the cursor the previous one returned). A message
  * whose content was expunged is never sent again.
  */
-import { FILTER_MATCH_SQL } from './messages.js';
+import { SUBSCRIBED_SQL } from './messages.js';
 import type { Queryable } from './pool.js';
 
 /**
@@ -145,7 +145,7 @@ export async function recoverBatch(db: Queryable, appId: string, endpointId: str
 
 /**
  * One batch of replay-missing: the next `limit` messages of the application published in
- * [since, until) whose event type the endpoint subscribes to (the publish rule), in (created_at, id)
+ * [since, until) whose event type and channels the endpoint subscribes to (the publish rule), in (created_at, id)
  * order. A message never delivered to the endpoint gets a delivery (an ordinary one, with retries,
  * its first attempt manual); one whose delivery failed or was skipped gets one manual attempt. Messages
  * delivered, pending or being sent are left alone, as are expunged ones.
@@ -156,7 +156,7 @@ export async function replayMissingBatch(db: Queryable, appId: string, endpointI
        select m.id, m.created_at from message m join endpoint e on e.app_id = m.app_id and e.id = $2
        where m.app_id = $1 and m.created_at >= $3 and m.created_at < $4
          and ($5::timestamptz is null or (m.created_at, m.id) > ($5, $6::text))
-         and m.expunged_at is null and ${FILTER_MATCH_SQL('e', 'm.event_type')}
+         and m.expunged_at is null and ${SUBSCRIBED_SQL('e', 'm.event_type', 'm.channels')}
        order by m.created_at, m.id limit $8
      ), known as (
        select b.id as msg_id, b.created_at, d.id as delivery_id, d.state

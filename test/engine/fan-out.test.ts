@@ -2,8 +2,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { publish, publishMany } from '../../src/engine/publish.js';
 import { rotateEndpointSecret } from '../../src/engine/endpoints.js';
-import { matchesEventType } from '../../src/core/filters.js';
-import { FILTER_MATCH_SQL } from '../../src/store/messages.js';
+import { matchesChannels, matchesEventType } from '../../src/core/filters.js';
+import { CHANNEL_MATCH_SQL, FILTER_MATCH_SQL } from '../../src/store/messages.js';
 import type { Receiver } from '../support/receiver.js';
 import { useHeraldWithReceiver, type TestHerald } from '../support/herald.js';
 
@@ -91,6 +91,39 @@ describe('fan-out and signing', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0].row).not.toContain(base64Part);
     expect(rows[0].row).not.toContain(Buffer.from(base64Part, 'base64').toString('hex'));
+  });
+
+  it('routes by channel: an endpoint with channels gets only messages sharing one, one without gets all', async () => {
+    const app = await t.makeApp('channels');
+    await t.makeEndpoint(app.id, { url: `${rx.url}/eu`, channels: ['eu'] });
+    await t.makeEndpoint(app.id, { url: `${rx.url}/eu-us`, channels: ['eu', 'us'] });
+    await t.makeEndpoint(app.id, { url: `${rx.url}/any` });
+    const send = async (channels: string[] | undefined) => {
+      rx.requests.length = 0;
+      const msg = await publish(t.herald.pool, app.id, { eventType: 'order.paid', payload: { channels }, channels }, { now: t.clock.now() });
+      await t.herald.createWorker().drain();
+      return { deliveries: msg.deliveries, paths: rx.requests.map((r) => r.path).sort() };
+    };
+    expect(await send(['us'])).toEqual({ deliveries: 2, paths: ['/any', '/eu-us'] });
+    expect(await send(['eu'])).toEqual({ deliveries: 3, paths: ['/any', '/eu', '/eu-us'] });
+    expect(await send(['apac'])).toEqual({ deliveries: 1, paths: ['/any'] });
+    expect(await send(undefined)).toEqual({ deliveries: 1, paths: ['/any'] });
+    // publishMany follows the same rule
+    const many = await publishMany(t.herald.pool, app.id, [{ eventType: 'order.paid', payload: {}, channels: ['us'] }, { eventType: 'order.paid', payload: {} }], { now: t.clock.now() });
+    expect(many.map((m) => ('deliveries' in m ? m.deliveries : null))).toEqual([2, 1]);
+  });
+
+  it('matches channels in SQL exactly as the pure rule does', async () => {
+    const sets = [null, [], ['eu'], ['eu', 'us'], ['apac']];
+    for (const e of sets) {
+      for (const m of sets) {
+        const { rows } = await t.herald.pool.query<{ m: boolean }>(
+          `select ${CHANNEL_MATCH_SQL('e', '$2::text[]')} as m from (select $1::text[] as channels) e`,
+          [e, m],
+        );
+        expect([e, m, rows[0]!.m]).toEqual([e, m, matchesChannels(e, m)]);
+      }
+    }
   });
 
   it('matches filters in SQL exactly as the pure filter does', async () => {
