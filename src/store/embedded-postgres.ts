@@ -20,7 +20,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { locateBinaries } from './embedded/binaries.js';
+import { locateBinaries, type PostgresBinaries } from './embedded/binaries.js';
 import { clearLeftoverPostmaster, ensureCluster, readPostmasterPid, SUPERUSER } from './embedded/cluster.js';
 import { EmbeddedPostgresError } from './embedded/errors.js';
 import { acquireDataDirLock, type DataDirLock } from './embedded/lock-file.js';
@@ -80,22 +80,23 @@ interface Postmaster {
  * when PostgreSQL itself failed. The caller must call stop(); no signal handlers are installed here.
  */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  // First, so a missing optional package is reported before anything is written to the data directory.
+  const bins = await locateBinaries();
   const dataDir = resolve(opts.dataDir);
   await mkdir(dataDir, { recursive: true });
   const lock = await acquireDataDirLock(dataDir);
   try {
-    return await startLocked(dataDir, opts, lock);
+    return await startLocked(dataDir, bins, opts, lock);
   } catch (e) {
     await lock.release();
     throw e;
   }
 }
 
-async function startLocked(dataDir: string, opts: EmbeddedPostgresOptions, lock: DataDirLock): Promise<EmbeddedPostgres> {
+async function startLocked(dataDir: string, bins: PostgresBinaries, opts: EmbeddedPostgresOptions, lock: DataDirLock): Promise<EmbeddedPostgres> {
   const { log } = opts;
   const pgDir = join(dataDir, 'pg');
   const logPath = join(dataDir, 'pg.log');
-  const bins = await locateBinaries();
   const runAs = await resolveRunAs(pgDir, log);
   if (runAs) await ensureDataDirReachable(dataDir, runAs, log);
   const major = await checkBinaries(bins.postgres, runAs);

