@@ -18,9 +18,10 @@ const parseInt8 = (v: string): number => Number(v);
  * The type parsers of every connection Herald opens itself: bigint (int8) as a number (Herald's int8
  * values are row ids and counts, far below 2^53), everything else as pg parses it. Set per connection,
  * never with `pg.types.setTypeParser`: that would change how the application Herald is imported into
- * parses its own bigint columns. Queries that can also run on a caller's client (`publish` inside the
- * caller's transaction, where int8 arrives as a string) do not rely on it: they cast counts to `int`
- * or convert ids with `Number()` where they read them.
+ * parses its own bigint columns. Herald's queries do not rely on it either, because the library's
+ * calls also run on the caller's connections (`publish` inside the caller's transaction), where int8
+ * arrives as a string: counts are cast to `int` in SQL, and int8 ids go through `Number()` where they
+ * are read.
  */
 export const HERALD_TYPES: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
