@@ -20,6 +20,7 @@ import backgroundTaskRoutes from './routes/background-tasks.js';
 import endpointReplayRoutes from './routes/endpoint-replays.js';
 import expungeRoutes from './routes/expunge.js';
 import statsRoutes from './routes/stats.js';
+import eventTypeImportRoutes from './routes/event-type-import.js';
 import authRoutes from './routes/auth.js';
 import operationalWebhookRoutes from './routes/operational-webhooks.js';
 import alertSettingsRoutes from './routes/alert-settings.js';
@@ -61,6 +62,7 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
       await backgroundTaskRoutes(api, deps);
       await expungeRoutes(api, deps);
       await statsRoutes(api, deps);
+      await eventTypeImportRoutes(api, deps);
       await authRoutes(api, deps);
       await operationalWebhookRoutes(api, deps);
       await alertSettingsRoutes(api, deps);
