@@ -87,7 +87,7 @@ describe('composeAlertEmail', () => {
   it('tells a customer where to look without the operators\' dashboard, and an operator without a public URL', () => {
     const contact = composeAlertEmail(input({ audience: 'contact', link: null, counts: { exhausted: 2, failing: 0, recovered: 0 } }));
     expect(contact.text).toContain('Open your webhook settings where you manage this endpoint');
-    expect(contact.text).toContain('"Recover failed messages" in your webhook settings');
+    expect(contact.text).toContain('"Recover failed" in your webhook settings');
     expect(contact.text).not.toContain('HERALD_');
     const ops = composeAlertEmail(input({ link: null, counts: { exhausted: 2, failing: 0, recovered: 0 } }));
     expect(ops.text).toContain('In the Herald dashboard, open Applications > Acme > Orders');

@@ -163,10 +163,10 @@ function factsOf(i: AlertEmailInput): string[] {
 }
 
 function adviceOf(i: AlertEmailInput, s: Severity): string {
-  const page = i.audience === 'operators' ? "the endpoint's page" : 'your webhook settings';
+  const page = i.audience === 'operators' ? "on the endpoint's page" : 'in your webhook settings';
   return {
-    disabled: `Fix the receiver (the last error below says what failed), then enable the endpoint again in ${page} and recover the failed messages there.`,
-    exhausted: `Fix the receiver (the last error below says what failed), then resend the failed messages: "Recover failed messages" in ${page}.`,
+    disabled: `Fix the receiver (the last error above says what failed), then enable the endpoint again ${page} and resend the failed messages there ("Recover failed").`,
+    exhausted: `Fix the receiver (the last error above says what failed), then resend the failed messages: "Recover failed" ${page}.`,
     failing: 'Herald keeps retrying on its schedule. Fix the receiver before the retries run out, or these messages fail permanently.',
     recovered: 'Nothing to do: deliveries to this endpoint succeed again.',
   }[s];

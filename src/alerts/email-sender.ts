@@ -145,9 +145,14 @@ export class AlertEmailSender {
     this.timer.unref();
   }
 
-  /** One pass: under the lock, mark what nobody will hear about, then send the emails that are due. */
+  /**
+   * One pass: under the lock, mark what nobody will hear about, then send the emails that are due.
+   * Without an SMTP server it does nothing: events stay unmarked (the operational event list shows
+   * them as not emailed), and once HERALD_SMTP_URL is set the last STALE_AFTER_MS of them are sent.
+   */
   async pass(): Promise<PassResult> {
     const result: PassResult = { ran: false, sent: 0, failed: 0, skipped: 0 };
+    if (this.transport === null) return result;
     const client = await this.db.connect();
     let broken = false;
     try {
@@ -173,7 +178,7 @@ export class AlertEmailSender {
   private async locked(db: pg.PoolClient, result: PassResult): Promise<void> {
     const now = this.opts.clock.now();
     const settings = await loadAlertSettings(db, this.opts.config);
-    const on = settings.enabled && this.transport !== null;
+    const on = settings.enabled;
     const staleBefore = new Date(now.getTime() - STALE_AFTER_MS);
     result.skipped += await markUnreachableAlerts(db, 'operators', { everything: !on || settings.emails.length === 0, staleBefore, now, limit: MARK_BATCH });
     result.skipped += await markUnreachableAlerts(db, 'contact', { everything: !on, staleBefore, now, limit: MARK_BATCH });

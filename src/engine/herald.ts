@@ -64,7 +64,7 @@ export interface Herald {
   /**
    * Builds the alert email sender (not started; `start()` it where a delivery worker runs). Any number
    * of processes may run one: they take turns, and each email is sent once (src/alerts/email-sender.ts).
-   * Without HERALD_SMTP_URL it sends nothing and marks alerts as handled.
+   * Without HERALD_SMTP_URL it does nothing.
    */
   createAlertSender(overrides?: Pick<AlertSenderOptions, 'tickMs' | 'transport'>): AlertEmailSender;
   /** Closes workers and alert senders created here, the metrics' monitors, the pool, and the embedded database. */

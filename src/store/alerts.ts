@@ -23,7 +23,7 @@ export interface DueAlertGroup {
 
 /**
  * Marks, without sending, events of `audience` that nobody will be told about: all of them when
- * `everything` (email off, or no recipients), events older than `staleBefore` (an SMTP server down
+ * `everything` (alerts turned off in the settings, or no recipients), events older than `staleBefore` (an SMTP server down
  * for days: old news is not mailed late), events without an endpoint, and for the contact audience
  * events of applications without a contact address (and of Herald's own application). At most
  * `limit` rows per call; returns how many were marked.

@@ -273,6 +273,26 @@ describe('alert emails', () => {
     expect(ops.parsed.text).not.toContain('/apps/');
   });
 
+  it('does not mail old news: events older than three days are marked without an email', async () => {
+    const { t, smtp, app, ep } = await setup();
+    const old = new Date(t.clock.now().getTime() - 3 * 86_400_000 - 60_000);
+    await insertEvents(t.herald.pool, [exhausted(app.id, ep.id, await message(t, app.id), old)]);
+    const sender = t.herald.createAlertSender();
+    expect(await sender.pass()).toMatchObject({ sent: 0, skipped: 2 });
+    expect(await waitingEvents(t.herald.pool, 'operators')).toBe(0);
+    expect(smtp.mails).toHaveLength(0);
+  });
+
+  it('does nothing without an SMTP server: events wait, unmarked, until one is set', async () => {
+    t = await startTestHerald({ HERALD_ALERT_EMAILS: OPERATORS.join(',') });
+    const app = await t.makeApp('Acme');
+    const ep = await t.makeEndpoint(app.id, { url: 'https://api.acme.example/hooks' });
+    await insertEvents(t.herald.pool, [exhausted(app.id, ep.id, await message(t, app.id), t.clock.now())]);
+    const sender = t.herald.createAlertSender();
+    expect(await sender.pass()).toEqual({ ran: false, sent: 0, failed: 0, skipped: 0 });
+    expect(await waitingEvents(t.herald.pool, 'operators')).toBe(1);
+  });
+
   it('tells nobody about events that are not for people, and not the contact about operational webhook endpoints', async () => {
     const { t, smtp, app, ep } = await setup();
     await insertEvents(t.herald.pool, [
