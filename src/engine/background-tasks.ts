@@ -1,6 +1,6 @@
 /**
- * Background tasks: an endpoint's recover, replay-missing and bulk replay answer 202 with a task at
- * once (Svix's shape) and run here, a batch at a time, in whichever Herald process holds the task's
+ * Background tasks: an endpoint's recover, replay-missing and bulk replay, and the usage count over
+ * applications, answer 202 with a task at once (Svix's shape) and run here, a batch at a time, in whichever Herald process holds the task's
  * lease. Each batch's changes and the task's new cursor and progress commit in one transaction, so:
  * - a task whose process died (or was stopped) is taken over once its lease expires, by the same
  *   process after a restart or by any other, and resumes after its last committed batch: nothing is
@@ -25,6 +25,7 @@ import {
   type BackgroundTaskType,
 } from '../store/background-tasks.js';
 import { inTransaction, isDataError, type Queryable } from '../store/pool.js';
+import { appUsageBatch, type AppUsage } from '../store/app-stats.js';
 import {
   bulkReplayBatch,
   probeEndpointNow,
@@ -66,11 +67,44 @@ export interface EndpointTaskData {
   [key: string]: unknown;
 }
 
-/** One batch of each task type. */
-const STEPS: Record<BackgroundTaskType, (db: Queryable, t: BackgroundTaskRow, w: BatchWindow) => Promise<BatchResult>> = {
-  'endpoint.recover': (db, t, w) => recoverBatch(db, t.appId, t.endpointId, w),
-  'endpoint.replay': (db, t, w) => replayMissingBatch(db, t.appId, t.endpointId, w),
-  'endpoint.bulk-replay': (db, t, w) => bulkReplayBatch(db, t.appId, t.endpointId, w, (t.params as unknown as EndpointTaskParams).filter!),
+/** Parameters of the usage count over applications, as stored. */
+export interface UsageTaskParams {
+  /** Start of the window (ISO 8601). */
+  since: string;
+  /** End of the window (ISO 8601). */
+  until: string;
+  /** Only these applications (ids), or every one. */
+  appIds: string[] | null;
+}
+
+/** What one batch did: where the next starts (null: done), and the task's data after it. */
+interface Step {
+  next: Record<string, unknown> | null;
+  data: Record<string, unknown>;
+}
+
+/** An endpoint task's batch: its queued messages are added to `messagesSent`. */
+function endpointStep(batch: (db: Queryable, t: BackgroundTaskRow, w: BatchWindow) => Promise<BatchResult>) {
+  return async (db: Queryable, t: BackgroundTaskRow, cursor: Record<string, unknown> | null, now: Date, limit: number): Promise<Step> => {
+    const p = t.params as unknown as EndpointTaskParams;
+    const window = { since: new Date(p.since), until: new Date(p.until), after: cursor as BatchCursor | null, limit, now };
+    const r = await batch(db, t, window);
+    const data = { messagesSent: 0, ...t.data } as EndpointTaskData;
+    return { next: r.next as Record<string, unknown> | null, data: { ...data, messagesSent: data.messagesSent + r.queued } };
+  };
+}
+
+/** One batch of each task type; `t.data` is the data after the previous batch. */
+const STEPS: Record<BackgroundTaskType, (db: Queryable, t: BackgroundTaskRow, cursor: Record<string, unknown> | null, now: Date, limit: number) => Promise<Step>> = {
+  'endpoint.recover': endpointStep((db, t, w) => recoverBatch(db, t.appId!, t.endpointId!, w)),
+  'endpoint.replay': endpointStep((db, t, w) => replayMissingBatch(db, t.appId!, t.endpointId!, w)),
+  'endpoint.bulk-replay': endpointStep((db, t, w) => bulkReplayBatch(db, t.appId!, t.endpointId!, w, (t.params as unknown as EndpointTaskParams).filter!)),
+  'application.stats': async (db, t, cursor, _now, limit) => {
+    const p = t.params as unknown as UsageTaskParams;
+    const rows = await appUsageBatch(db, { since: new Date(p.since), until: new Date(p.until), afterId: (cursor?.appId as string) ?? null, limit, appIds: p.appIds });
+    const appStats = [...((t.data.appStats as AppUsage[]) ?? []), ...rows];
+    return { next: rows.length < limit ? null : { appId: rows.at(-1)!.appId }, data: { ...t.data, appStats } };
+  },
 };
 
 /** Thrown inside a batch's transaction when another process took the task over: the batch rolls back. */
@@ -129,10 +163,12 @@ export class BackgroundTaskRunner {
     await this.draining;
   }
 
-  /** Creates a running endpoint task and wakes the runner; returns the stored task. */
+  /** Creates a running task and wakes the runner; returns the stored task. */
   async create(
     db: Queryable,
-    t: { appId: string; endpointId: string; task: BackgroundTaskType; params: EndpointTaskParams; data?: Partial<EndpointTaskData> },
+    t:
+      | { appId: string; endpointId: string; task: 'endpoint.recover' | 'endpoint.replay' | 'endpoint.bulk-replay'; params: EndpointTaskParams; data?: Partial<EndpointTaskData> }
+      | { appId: null; endpointId: null; task: 'application.stats'; params: UsageTaskParams; data?: Record<string, unknown> },
   ): Promise<BackgroundTaskRow> {
     const now = this.opts.clock.now();
     const row = await insertBackgroundTask(db, {
@@ -141,7 +177,7 @@ export class BackgroundTaskRunner {
       endpointId: t.endpointId,
       task: t.task,
       params: t.params as unknown as Record<string, unknown>,
-      data: { messagesSent: 0, ...t.data },
+      data: t.task === 'application.stats' ? { appStats: [], ...t.data } : { messagesSent: 0, ...t.data },
       now,
     });
     this.wake();
@@ -181,33 +217,30 @@ export class BackgroundTaskRunner {
   /** Runs one claimed task to its end, or until this runner stops or loses the lease. */
   private async run(task: BackgroundTaskRow): Promise<void> {
     const { pool, clock, log } = this.opts;
-    let data = { messagesSent: 0, ...task.data } as EndpointTaskData;
+    let data = task.data;
     if (task.runs > MAX_RUNS) {
       const error = `stopped after ${MAX_RUNS} starts: the Herald process running it ended each time before it finished`;
       await endBackgroundTask(pool, task.id, this.owner, 'failed', { ...data, error }, clock.now());
       return;
     }
-    const params = task.params as unknown as EndpointTaskParams;
-    let cursor = task.cursor as BatchCursor | null;
+    let cursor = task.cursor;
     try {
-      if (cursor === null) await probeEndpointNow(pool, task.appId, task.endpointId, clock.now());
+      if (cursor === null && task.appId && task.endpointId) await probeEndpointNow(pool, task.appId, task.endpointId, clock.now());
       for (;;) {
         if (this.stopped) {
           await releaseBackgroundTask(pool, task.id, this.owner);
           return;
         }
         const now = clock.now();
-        const window = { since: new Date(params.since), until: new Date(params.until), after: cursor, limit: this.batchSize, now };
-        const next = await inTransaction(pool, async (client) => {
-          const r = await STEPS[task.task](client, task, window);
-          const progress = { ...data, messagesSent: data.messagesSent + r.queued };
-          if (!(await saveTaskProgress(client, task.id, this.owner, { data: progress, cursor: r.next as Record<string, unknown> | null, now, leaseMs: this.leaseMs }))) {
+        const step = await inTransaction(pool, async (client) => {
+          const r = await STEPS[task.task](client, { ...task, data }, cursor, now, this.batchSize);
+          if (!(await saveTaskProgress(client, task.id, this.owner, { data: r.data, cursor: r.next, now, leaseMs: this.leaseMs }))) {
             throw new LeaseLost();
           }
-          return { progress, cursor: r.next };
+          return r;
         });
-        data = next.progress;
-        cursor = next.cursor;
+        data = step.data;
+        cursor = step.next;
         if (cursor === null) {
           await endBackgroundTask(pool, task.id, this.owner, 'finished', data, clock.now());
           return;

@@ -2,8 +2,10 @@
  * Attempt statistics of an application (Svix's stats routes): totals per event type, a time series
  * by period, and the count behind an endpoint's attempt list. Attempts are counted from the delivery
  * log; "canceled" are deliveries skipped without an attempt (the endpoint was disabled, or the
- * content expunged), counted at their publish time.
+ * content expunged), counted at their publish time. Herald's own application (operational webhooks)
+ * is left out of the usage count.
  */
+import { OPERATIONAL_APP_ID } from '../core/operational.js';
 import { messageWindowParams, messageWindowSql, type MessageWindowFilter } from './paging.js';
 import type { Queryable } from './pool.js';
 
@@ -132,4 +134,47 @@ export async function countEndpointAttempts(
   );
   const n = rows[0]!.n;
   return { count: Math.min(n, ceiling), approximated: n > ceiling };
+}
+
+/** Deliveries (Svix "message destinations") of one application in a window. */
+export interface AppUsage {
+  /** Application id. */
+  appId: string;
+  /** Application uid. */
+  appUid: string | null;
+  /** Deliveries created (messages × endpoints) in the window. */
+  messageDestinations: number;
+}
+
+/**
+ * One batch of the usage count: the next `limit` applications after `afterId` (by id; only `appIds`
+ * when given) with their deliveries created in [since, until), zeros included.
+ */
+export async function appUsageBatch(
+  db: Queryable,
+  w: { since: Date; until: Date; afterId: string | null; limit: number; appIds: string[] | null },
+): Promise<AppUsage[]> {
+  const { rows } = await db.query<AppUsage>(
+    `select a.id as "appId", a.uid as "appUid",
+       (select count(*) from delivery d where d.app_id = a.id and d.created_at >= $1 and d.created_at < $2)::int as "messageDestinations"
+     from application a
+     where ($3::text is null or a.id > $3) and ($5::text[] is null or a.id = any($5)) and a.id <> $6
+     order by a.id limit $4`,
+    [w.since, w.until, w.afterId, w.limit, w.appIds, OPERATIONAL_APP_ID],
+  );
+  return rows;
+}
+
+/** The ids of the given application ids or uids that exist, and those that do not. */
+export async function resolveApps(db: Queryable, idsOrUids: string[]): Promise<{ ids: string[]; unresolved: string[] }> {
+  const { rows } = await db.query<{ key: string; id: string | null }>(
+    `select k.key, (select a.id from application a where (a.id = k.key or a.uid = k.key) and a.id <> $2
+                    order by (a.id = k.key) desc limit 1) as id
+     from unnest($1::text[]) k(key)`,
+    [idsOrUids, OPERATIONAL_APP_ID],
+  );
+  return {
+    ids: [...new Set(rows.flatMap((r) => (r.id ? [r.id] : [])))],
+    unresolved: rows.filter((r) => !r.id).map((r) => r.key),
+  };
 }

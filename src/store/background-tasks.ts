@@ -6,7 +6,7 @@ import type { Queryable } from './pool.js';
 import type { PagePosition } from './attempts.js';
 
 /** Svix BackgroundTaskType values Herald runs. */
-export type BackgroundTaskType = 'endpoint.recover' | 'endpoint.replay' | 'endpoint.bulk-replay';
+export type BackgroundTaskType = 'endpoint.recover' | 'endpoint.replay' | 'endpoint.bulk-replay' | 'application.stats';
 /** Svix BackgroundTaskStatus. */
 export type BackgroundTaskStatus = 'running' | 'finished' | 'failed';
 
@@ -14,10 +14,10 @@ export type BackgroundTaskStatus = 'running' | 'finished' | 'failed';
 export interface BackgroundTaskRow {
   /** qtask_… */
   id: string;
-  /** Application the task works on. */
-  appId: string;
-  /** Endpoint the task works on. */
-  endpointId: string;
+  /** Application the task works on (null for one over many). */
+  appId: string | null;
+  /** Endpoint the task works on, or null. */
+  endpointId: string | null;
   /** What it does. */
   task: BackgroundTaskType;
   /** running, finished or failed. */
@@ -46,10 +46,10 @@ const COLUMNS = columns();
 export interface NewBackgroundTask {
   /** qtask_… */
   id: string;
-  /** Application. */
-  appId: string;
-  /** Endpoint. */
-  endpointId: string;
+  /** Application, or null. */
+  appId: string | null;
+  /** Endpoint, or null. */
+  endpointId: string | null;
   /** Type. */
   task: BackgroundTaskType;
   /** Parameters. */

@@ -3,6 +3,7 @@
  * with a real worker and receiver: totals per event type, the time series, an endpoint's count.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Svix } from 'svix';
 import { eventually, startLogFixture, type LogFixture } from './log-fixtures.js';
 
 let f: LogFixture;
@@ -77,5 +78,44 @@ describe('attempt statistics of an application', () => {
     expect(await count('?status_code_class=200')).toEqual({ count: 3, approximated: false });
     expect(await count('?status_code_class=400')).toEqual({ count: 0, approximated: false });
     expect((await f.call('GET', `/api/v1/app/${app.id}/attempt/endpoint/ep_missing/count`)).status).toBe(404);
+  });
+});
+
+describe('deliveries per application (a background task)', () => {
+  it('counts message destinations per application in the window, through HTTP and the svix client', async () => {
+    f.rx.respondWith({ status: 200 });
+    const a = await f.makeApp();
+    const b = await f.makeApp();
+    await f.makeEndpoint(a.id, { path: '/usage-a1' });
+    await f.makeEndpoint(a.id, { path: '/usage-a2' });
+    await f.makeEndpoint(b.id, { path: '/usage-b' });
+    const since = new Date(Date.now() - 1_000);
+    await f.call('POST', `/api/v1/app/${a.id}/msg`, { eventType: 'x', payload: {} });
+    await f.call('POST', `/api/v1/app/${a.id}/msg`, { eventType: 'x', payload: {} });
+    await f.call('POST', `/api/v1/app/${b.id}/msg`, { eventType: 'x', payload: {} });
+    const until = new Date(Date.now() + 1_000);
+
+    const res = await f.call('POST', '/api/v1/stats/usage/app', { since, until, appIds: [a.id, b.id, 'no-such-app'] });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: 'running', task: 'application.stats', unresolvedAppIds: ['no-such-app'] });
+    const task = await eventually(async () => {
+      const t = await f.call('GET', `/api/v1/background-task/${res.body.id}`);
+      return t.body.status === 'finished' ? t.body : undefined;
+    }, 'the usage task');
+    const byApp = Object.fromEntries(task.data.appStats.map((s: any) => [s.appId, s.messageDestinations]));
+    expect(byApp).toEqual({ [a.id]: 4, [b.id]: 1 });
+    expect((await f.call('POST', '/api/v1/stats/usage/app', { since, until, appIds: ['nope'] })).status).toBe(422);
+    const key = await f.call('POST', '/api/v1/api-key', { name: 'scoped', permissions: ['read'], appId: a.id });
+    expect((await f.call('POST', '/api/v1/stats/usage/app', { since, until }, key.body.key)).status).toBe(403);
+
+    const svix = new Svix(f.server.adminToken, { serverUrl: f.server.url });
+    const out = await svix.statistics.aggregateAppStats({ since, until });
+    expect(out.unresolvedAppIds).toEqual([]);
+    const done = await eventually(async () => {
+      const t = await svix.backgroundTask.get(out.id);
+      return t.status === 'finished' ? t : undefined;
+    }, 'the usage task through svix');
+    const all = done.data.appStats as { appId: string; messageDestinations: number }[];
+    expect(all.find((s) => s.appId === a.id)?.messageDestinations).toBe(4);
   });
 });

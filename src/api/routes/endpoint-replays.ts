@@ -6,7 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import { HeraldError } from '../../core/errors.js';
 import type { EndpointTaskData } from '../../engine/background-tasks.js';
-import type { BackgroundTaskRow, BackgroundTaskType } from '../../store/background-tasks.js';
+import type { BackgroundTaskRow } from '../../store/background-tasks.js';
 import type { BulkReplayFilter } from '../../store/replay.js';
 import { requireApp } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
@@ -31,7 +31,7 @@ export async function startEndpointTask(
   req: FastifyRequest,
   params: { app_id: string; endpoint_id: string },
   deps: ApiDeps,
-  task: BackgroundTaskType,
+  task: 'endpoint.recover' | 'endpoint.replay' | 'endpoint.bulk-replay',
   window: { since: Date; until?: Date | null },
   extra: { filter?: BulkReplayFilter; data?: (appId: string, endpointId: string, until: Date) => Promise<Partial<EndpointTaskData>> } = {},
 ): Promise<BackgroundTaskRow> {

@@ -1,10 +1,11 @@
 /**
  * Attempt statistics of an application (Svix v1): totals per event type, a time series by period,
- * and an endpoint's attempt count. Read permission on the application.
+ * and an endpoint's attempt count (read permission on the application); and the operators' count of
+ * deliveries per application, run as a background task.
  */
 import { HeraldError } from '../../core/errors.js';
-import { attemptCountsByEventType, attemptSeries, countEndpointAttempts } from '../../store/app-stats.js';
-import { requireApp } from '../auth.js';
+import { attemptCountsByEventType, attemptSeries, countEndpointAttempts, resolveApps } from '../../store/app-stats.js';
+import { requireApp, requireGlobal } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
 import { AttemptExportQuery } from '../schemas/attempts.js';
 import { errorResponses } from '../schemas/common.js';
@@ -14,6 +15,8 @@ import { foldArrayQuery } from '../schemas/messages.js';
 import {
   AppAttemptStatsOut,
   AppAttemptStatsQuery,
+  AppUsageStatsIn,
+  AppUsageStatsOut,
   AttemptStatisticsQuery,
   AttemptStatisticsResponse,
   CountOut,
@@ -107,6 +110,44 @@ export default async function statsRoutes(app: Api, deps: ApiDeps): Promise<void
           canceledCount: buckets.map((b) => b.canceled),
         },
       };
+    },
+  );
+
+  app.post(
+    '/stats/usage/app',
+    {
+      config: { idempotent: true },
+      schema: {
+        operationId: 'v1.statistics.aggregate-app-stats',
+        tags: ['Statistics'],
+        summary: 'Count deliveries per application',
+        description:
+          'Starts a background task (`application.stats`) counting each application\'s deliveries (`messageDestinations`: messages × ' +
+          'endpoints) created in [since, until); once finished, its `data.appStats` lists `{ appId, appUid, messageDestinations }` per application. ' +
+          'Operators only (a global token with read).',
+        body: AppUsageStatsIn,
+        response: { 202: AppUsageStatsOut, ...errorResponses(422) },
+      },
+    },
+    async (req, reply) => {
+      requireGlobal(req, 'read');
+      const { since, until, appIds } = req.body;
+      if (until <= since) throw new HeraldError('validation', 'until must be after since', { fields: [{ path: 'until', message: 'until must be after since' }] });
+      let resolved: { ids: string[] | null; unresolved: string[] } = { ids: null, unresolved: [] };
+      if (appIds?.length) {
+        resolved = await resolveApps(db, [...new Set(appIds)]);
+        if (resolved.ids!.length === 0) {
+          const message = 'none of these applications exist';
+          throw new HeraldError('validation', message, { fields: [{ path: 'appIds', message }] });
+        }
+      }
+      const task = await herald.backgroundTasks.create(db, {
+        appId: null,
+        endpointId: null,
+        task: 'application.stats',
+        params: { since: since.toISOString(), until: until.toISOString(), appIds: resolved.ids },
+      });
+      return reply.code(202).send({ id: task.id, status: task.status, task: task.task, updatedAt: task.updatedAt, unresolvedAppIds: resolved.unresolved });
     },
   );
 

@@ -17,8 +17,8 @@ export const BackgroundTaskStatus = z
 
 /** Svix `BackgroundTaskType`: the types Herald runs. */
 export const BackgroundTaskType = z
-  .enum(['endpoint.recover', 'endpoint.replay', 'endpoint.bulk-replay'])
-  .describe('What the task does: recover failed messages, replay missing ones, or replay every matching one.')
+  .enum(['endpoint.recover', 'endpoint.replay', 'endpoint.bulk-replay', 'application.stats'])
+  .describe('What the task does: recover failed messages, replay missing ones, replay every matching one, or count usage per application.')
   .meta({ id: 'BackgroundTaskType' });
 
 /** Svix `BackgroundTaskOut`. */
@@ -29,7 +29,10 @@ export const BackgroundTaskOut = z
     task: BackgroundTaskType,
     data: z
       .record(z.string(), z.unknown())
-      .describe('Progress while running, the result once finished: `messagesSent` (messages queued so far), and `error` when it failed.'),
+      .describe(
+        'Progress while running, the result once finished: `messagesSent` (messages queued so far) for endpoint tasks, `appStats` for ' +
+        'application.stats, and `error` when it failed.',
+      ),
     updatedAt: z.date().describe('Last progress or status change.'),
   })
   .meta({ id: 'BackgroundTaskOut' });

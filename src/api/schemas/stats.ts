@@ -1,9 +1,11 @@
 /**
  * Svix's statistics shapes for an application's attempts: `AppAttemptStatsOut` (totals per event
- * type), `AttemptStatisticsResponse` (a time series by period) and `CountOut` (an endpoint's attempt
- * count).
+ * type), `AttemptStatisticsResponse` (a time series by period), `CountOut` (an endpoint's attempt
+ * count), and the usage count over applications (`AppUsageStatsIn`/`AppUsageStatsOut`).
  */
 import { z } from 'zod';
+import { BackgroundTaskStatus, BackgroundTaskType } from './background-tasks.js';
+import { IdOrUid } from './common.js';
 import { DateTime, EventTypesQuery } from './messages.js';
 
 /** Query of v1.application.stats.attempts. */
@@ -75,3 +77,23 @@ export const CountOut = z
     approximated: z.boolean().describe('True when there are more than counted: the count stopped at its ceiling.'),
   })
   .meta({ id: 'CountOut' });
+
+/** Svix `AppUsageStatsIn`. */
+export const AppUsageStatsIn = z
+  .object({
+    since: DateTime.describe('Start of the window.'),
+    until: DateTime.describe('End of the window.'),
+    appIds: z.array(IdOrUid).max(1_000).nullish().describe('Only these applications (ids or uids); every one when absent. None found is a 422.'),
+  })
+  .meta({ id: 'AppUsageStatsIn' });
+
+/** Svix `AppUsageStatsOut`: the task to poll, and the given applications that were not found. */
+export const AppUsageStatsOut = z
+  .object({
+    id: z.string().describe('Task id (qtask_…): poll GET /api/v1/background-task/{id}; once finished, data.appStats lists each application.'),
+    status: BackgroundTaskStatus,
+    task: BackgroundTaskType,
+    updatedAt: z.date().describe('When the task last changed.'),
+    unresolvedAppIds: z.array(z.string()).describe('Application ids or uids given that were not found.'),
+  })
+  .meta({ id: 'AppUsageStatsOut' });
