@@ -46,7 +46,7 @@ const TICK_MS = 2_000;
 /** Emails one pass sends at most. */
 const EMAILS_PER_PASS = 20;
 /** Events one email covers at most; the rest go in the next one. */
-const EVENTS_PER_EMAIL = 10_000;
+const EVENTS_PER_EMAIL = 50_000;
 /** Failed messages an email lists. */
 const RECENT_FAILURES = 5;
 /** Rows marked per statement when nobody is to be told. */
