@@ -135,6 +135,8 @@ export class BackgroundTaskRunner {
   private readonly batchSize: number;
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | null = null;
+  /** Tasks started by {@link startNow}, beside the drain loop. */
+  private readonly started = new Set<Promise<void>>();
   private again = false;
   private stopped = true;
 
@@ -160,10 +162,34 @@ export class BackgroundTaskRunner {
     this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
-    await this.draining;
+    await Promise.all([this.draining, ...this.started]);
   }
 
-  /** Creates a running task and wakes the runner; returns the stored task. */
+  /**
+   * Runs a task just created, in this process, and resolves once its first batch has committed (or it
+   * ended): a small task is finished before the request that started it is answered, and a client
+   * polling the endpoint's stats sees its first deliveries queued. The rest runs on in the background.
+   * Nothing happens when this runner is stopped or another process already took the task.
+   */
+  async startNow(id: string): Promise<void> {
+    if (this.stopped) return;
+    const task = await claimBackgroundTask(this.opts.pool, this.owner, this.opts.clock.now(), this.leaseMs, id);
+    if (!task) return;
+    await new Promise<void>((firstBatch) => {
+      const running = this.run(task, firstBatch)
+        .catch((e: unknown) => this.opts.log.warn({ task: id, error: (e as Error).message }, 'background task interrupted; another run resumes it'))
+        .finally(() => {
+          firstBatch();
+          this.started.delete(running);
+        });
+      this.started.add(running);
+    });
+  }
+
+  /**
+   * Stores a running task (not leased yet); {@link startNow} runs it here, or any runner's next look
+   * for work takes it.
+   */
   async create(
     db: Queryable,
     t:
@@ -180,7 +206,6 @@ export class BackgroundTaskRunner {
       data: t.task === 'application.stats' ? { appStats: [], ...t.data } : { messagesSent: 0, ...t.data },
       now,
     });
-    this.wake();
     return row;
   }
 
@@ -215,7 +240,7 @@ export class BackgroundTaskRunner {
   }
 
   /** Runs one claimed task to its end, or until this runner stops or loses the lease. */
-  private async run(task: BackgroundTaskRow): Promise<void> {
+  private async run(task: BackgroundTaskRow, onFirstBatch?: () => void): Promise<void> {
     const { pool, clock, log } = this.opts;
     let data = task.data;
     if (task.runs > MAX_RUNS) {
@@ -245,6 +270,7 @@ export class BackgroundTaskRunner {
           await endBackgroundTask(pool, task.id, this.owner, 'finished', data, clock.now());
           return;
         }
+        onFirstBatch?.();
       }
     } catch (e) {
       if (e instanceof LeaseLost) return;

@@ -51,7 +51,8 @@ describe('replay-missing', () => {
 
     const res = await f.call('POST', `/api/v1/app/${app.id}/endpoint/${late.id}/replay-missing`, { since });
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ status: 'running', task: 'endpoint.replay' });
+    // The first batch runs before the answer: a replay this small is already finished.
+    expect(res.body).toMatchObject({ status: 'finished', task: 'endpoint.replay' });
     expect(Object.keys(res.body).sort()).toEqual(['id', 'status', 'task', 'updatedAt']);
     expect(await finished(res.body.id)).toMatchObject({ status: 'finished', task: 'endpoint.replay', data: { messagesSent: 2 } });
     await eventually(async () => received('/late').length === 2 || undefined, 'the two replayed messages');

@@ -85,6 +85,23 @@ describe('background tasks', () => {
     }
   });
 
+  it('startNow returns after the first batch, and the task runs on to the end', async () => {
+    const { app, ep } = await endpointWithFailures(5);
+    const r = runner(60_000);
+    r.start();
+    try {
+      const window = { since: new Date(t.clock.now().getTime() - 1_000).toISOString(), until: new Date(t.clock.now().getTime() + 1).toISOString() };
+      const task = await r.create(t.herald.pool, { appId: app.id, endpointId: ep.id, task: 'endpoint.recover', params: window });
+      await r.startNow(task.id);
+      const after = await getBackgroundTask(t.herald.pool, null, task.id);
+      // Batches of two: the first is committed, so progress shows; at least one more is to come.
+      expect(after!.data.messagesSent).toBeGreaterThanOrEqual(2);
+      expect(await ended(task.id)).toMatchObject({ status: 'finished', runs: 1, data: { messagesSent: 5 } });
+    } finally {
+      await r.stop();
+    }
+  });
+
   it('runs each task once when two runners share the database', async () => {
     const eps = await Promise.all([1, 2, 3].map(() => endpointWithFailures(3)));
     const a = runner(60_000);

@@ -1,12 +1,13 @@
 /**
  * An endpoint's long operations (Svix v1): replay-missing and bulk replay, and the task start they
- * share with recover (routes/endpoint-ops.ts). Each answers 202 with a background task at once; the
- * work runs in a Herald process (src/engine/background-tasks.ts) and the client polls the task.
+ * share with recover (routes/endpoint-ops.ts). Each answers 202 with a background task once its first
+ * batch is queued (a small one is then finished); the rest runs in a Herald process
+ * (src/engine/background-tasks.ts) and the client polls the task.
  */
 import type { FastifyRequest } from 'fastify';
 import { HeraldError } from '../../core/errors.js';
 import type { EndpointTaskData } from '../../engine/background-tasks.js';
-import type { BackgroundTaskRow } from '../../store/background-tasks.js';
+import { getBackgroundTask, type BackgroundTaskRow } from '../../store/background-tasks.js';
 import type { BulkReplayFilter } from '../../store/replay.js';
 import { requireApp } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
@@ -48,13 +49,16 @@ export async function startEndpointTask(
     throw new HeraldError('conflict', `endpoint ${ep.id} is disabled; enable it first, or the messages would be skipped again`);
   }
   const data = extra.data ? await extra.data(application.id, ep.id, until) : {};
-  return herald.backgroundTasks.create(herald.pool, {
+  const created = await herald.backgroundTasks.create(herald.pool, {
     appId: application.id,
     endpointId: ep.id,
     task,
     params: { since: since.toISOString(), until: until.toISOString(), ...(extra.filter ? { filter: extra.filter } : {}) },
     data,
   });
+  // The first batch before answering: a small task is already finished, a large one under way.
+  await herald.backgroundTasks.startNow(created.id);
+  return (await getBackgroundTask(herald.pool, application.id, created.id)) ?? created;
 }
 
 /** Svix ReplayOut of a task. */

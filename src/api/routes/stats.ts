@@ -5,6 +5,7 @@
  */
 import { HeraldError } from '../../core/errors.js';
 import { attemptCountsByEventType, attemptSeries, countEndpointAttempts, resolveApps } from '../../store/app-stats.js';
+import { getBackgroundTask } from '../../store/background-tasks.js';
 import { requireApp, requireGlobal } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
 import { AttemptExportQuery } from '../schemas/attempts.js';
@@ -147,7 +148,9 @@ export default async function statsRoutes(app: Api, deps: ApiDeps): Promise<void
         task: 'application.stats',
         params: { since: since.toISOString(), until: until.toISOString(), appIds: resolved.ids },
       });
-      return reply.code(202).send({ id: task.id, status: task.status, task: task.task, updatedAt: task.updatedAt, unresolvedAppIds: resolved.unresolved });
+      await herald.backgroundTasks.startNow(task.id);
+      const now = (await getBackgroundTask(db, null, task.id)) ?? task;
+      return reply.code(202).send({ id: now.id, status: now.status, task: now.task, updatedAt: now.updatedAt, unresolvedAppIds: resolved.unresolved });
     },
   );
 
