@@ -31,6 +31,7 @@ const TAGS = [
   { name: 'Endpoint', description: "A customer's receiving URL, its filters, secret and custom headers." },
   { name: 'Message', description: 'Published events.' },
   { name: 'Message Attempt', description: 'The delivery log.' },
+  { name: 'Background Task', description: 'Long operations (recover, replays, usage counts): poll them until finished.' },
   { name: 'Statistics', description: "Herald: the delivery queue's health, for operators." },
   { name: 'Authentication', description: 'Who am I, customer-portal access, and Herald API keys.' },
   { name: 'Operational Webhook', description: "Herald's own events (endpoints disabled, messages failing, recoveries) for the operator's systems, and the list of them." },
