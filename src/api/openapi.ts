@@ -32,7 +32,7 @@ const TAGS = [
   { name: 'Message', description: 'Published events.' },
   { name: 'Message Attempt', description: 'The delivery log.' },
   { name: 'Background Task', description: 'Long operations (recover, replays, usage counts): poll them until finished.' },
-  { name: 'Statistics', description: "Herald: the delivery queue's health, for operators." },
+  { name: 'Statistics', description: "Attempt statistics per application, deliveries per application, and (Herald) the delivery queue's health for operators." },
   { name: 'Authentication', description: 'Who am I, customer-portal access, and Herald API keys.' },
   { name: 'Operational Webhook', description: "Herald's own events (endpoints disabled, messages failing, recoveries) for the operator's systems, and the list of them." },
 ];
