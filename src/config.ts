@@ -153,6 +153,9 @@ export const ConfigSchema = z.object({
     .default([])
     .describe('Comma-separated CIDRs that endpoints may reach although they are private (e.g. 10.0.0.0/8).'),
   HERALD_MAX_PAYLOAD_BYTES: bytes.default(1_048_576).describe('Largest accepted message payload.'),
+  HERALD_SCHEMA_ENFORCEMENT: booleanString
+    .default(true)
+    .describe("Refuse (422) a published payload that does not match its event type's JSON Schema; false accepts every payload."),
   HERALD_REQUEST_TIMEOUT: duration('15s')
     .default(15_000)
     .describe('Hard deadline of one delivery attempt: connect, TLS, headers and body.'),

@@ -372,7 +372,7 @@ export interface paths {
         put?: never;
         /**
          * Send an example event
-         * @description Publishes a test message of the event type to this endpoint only (whatever it or other endpoints subscribe to): the type's JSON Schema `examples[exampleIndex]` when it has examples, else a small example built from the schema.
+         * @description Publishes a test message of the event type to this endpoint only (whatever it or other endpoints subscribe to): the type's JSON Schema `examples[exampleIndex]` when it has examples, else an example built from the schema (`$ref`, `allOf`, `oneOf`, enums and formats followed), checked against the schema like any publish.
          */
         post: operations["v1.endpoint.send-example"];
         delete?: never;
@@ -721,6 +721,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats/usage/app": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Count deliveries per application
+         * @description Starts a background task (`application.stats`) counting each application's deliveries (`messageDestinations`: messages × endpoints) created in [since, until); once finished, its `data.appStats` lists `{ appId, appUid, messageDestinations }` per application. Operators only (a global token with read).
+         */
+        post: operations["v1.statistics.aggregate-app-stats"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}/count": {
         parameters: {
             query?: never;
@@ -735,6 +755,26 @@ export interface paths {
         get: operations["v1.message-attempt.count-by-endpoint"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/event-type/import/openapi": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import event types from an OpenAPI document
+         * @description Every webhook under `webhooks` (OpenAPI 3.1) or `x-webhooks` becomes an event type of its name: its description from the operation, deprecated from the operation, and as schema "1" the JSON body's schema with local `$ref`s resolved. Missing types are created, changed ones updated (archived ones brought back); `replaceAll` archives the types the document does not name; `dryRun` changes nothing and lists the changes in `to_modify`.
+         */
+        post: operations["v1.event-type.import-openapi"];
         delete?: never;
         options?: never;
         head?: never;
@@ -971,10 +1011,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alert-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the alert email settings
+         * @description Herald extension. The settings in force: the stored ones, else the environment's defaults.
+         */
+        get: operations["v1.alert-settings.get"];
+        /**
+         * Replace the alert email settings
+         * @description Herald extension. Applies to every Herald process within seconds. The SMTP server itself is set with HERALD_SMTP_URL only (it holds a password).
+         */
+        put: operations["v1.alert-settings.update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AlertSettingsIn: {
+            /** @description Operator addresses: one email to all of them about every broken endpoint. [] = no operator emails (application contacts still get theirs). */
+            emails: string[];
+            /** @description Batching window: one endpoint sends each group of recipients at most one email per window, summarising what happened in it. */
+            windowSeconds: number;
+            /** @description false = no alert emails at all; events that happen meanwhile are never emailed. */
+            enabled: boolean;
+        };
+        AlertSettingsOut: {
+            /** @description Operator addresses: one email to all of them about every broken endpoint. [] = no operator emails (application contacts still get theirs). */
+            emails: string[];
+            /** @description Batching window: one endpoint sends each group of recipients at most one email per window, summarising what happened in it. */
+            windowSeconds: number;
+            /** @description false = no alert emails at all; events that happen meanwhile are never emailed. */
+            enabled: boolean;
+            /** @description Read-only: whether HERALD_SMTP_URL is set. Without it no email is sent, whatever these settings say. */
+            smtpConfigured: boolean;
+        };
         ApiKeyCreatedOut: {
             /** @description key_…; what revoke takes. */
             id: string;
@@ -1072,6 +1154,33 @@ export interface components {
         };
         /** @enum {string} */
         AppPortalCapability: "ViewBase" | "ViewEndpointSecret" | "ManageEndpointSecret" | "ManageTransformations" | "CreateAttempts" | "ManageEndpoint";
+        AppUsageStatsIn: {
+            /**
+             * Format: date-time
+             * @description Start of the window.
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description End of the window.
+             */
+            until: string;
+            /** @description Only these applications (ids or uids); every one when absent. None found is a 422. */
+            appIds?: string[] | null;
+        };
+        AppUsageStatsOut: {
+            /** @description Task id (qtask_…): poll GET /api/v1/background-task/{id}; once finished, data.appStats lists each application. */
+            id: string;
+            status: components["schemas"]["BackgroundTaskStatus"];
+            task: components["schemas"]["BackgroundTaskType"];
+            /**
+             * Format: date-time
+             * @description When the task last changed.
+             */
+            updatedAt: string;
+            /** @description Application ids or uids given that were not found. */
+            unresolvedAppIds: string[];
+        };
         ApplicationIn: {
             /** @description Application name for human consumption. */
             name: string;
@@ -1098,6 +1207,7 @@ export interface components {
             envelope?: {
                 [key: string]: unknown;
             } | null;
+            alertEmail?: string | null;
         };
         ApplicationOut: {
             /** @description The application's id (app_…). */
@@ -1128,6 +1238,8 @@ export interface components {
             envelope: {
                 [key: string]: unknown;
             } | null;
+            /** @description Herald: the address that hears by email about this application's broken endpoints; null = none. */
+            alertEmail: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1159,6 +1271,7 @@ export interface components {
             envelope?: {
                 [key: string]: unknown;
             } | null;
+            alertEmail?: string | null;
         };
         ApplicationTokenExpireIn: {
             /** @description Seconds until the tokens stop working (default 0: at once). */
@@ -1193,7 +1306,7 @@ export interface components {
             id: string;
             status: components["schemas"]["BackgroundTaskStatus"];
             task: components["schemas"]["BackgroundTaskType"];
-            /** @description Progress while running, the result once finished: `messagesSent` (messages queued so far), and `error` when it failed. */
+            /** @description Progress while running, the result once finished: `messagesSent` (messages queued so far) for endpoint tasks, `appStats` for application.stats, and `error` when it failed. */
             data: {
                 [key: string]: unknown;
             };
@@ -1209,10 +1322,10 @@ export interface components {
          */
         BackgroundTaskStatus: "running" | "finished" | "failed";
         /**
-         * @description What the task does: recover failed messages, replay missing ones, or replay every matching one.
+         * @description What the task does: recover failed messages, replay missing ones, replay every matching one, or count usage per application.
          * @enum {string}
          */
-        BackgroundTaskType: "endpoint.recover" | "endpoint.replay" | "endpoint.bulk-replay";
+        BackgroundTaskType: "endpoint.recover" | "endpoint.replay" | "endpoint.bulk-replay" | "application.stats";
         /** @description Herald: circuit breaker state. Open and half-open breakers back off without losing messages. */
         BreakerOut: {
             /**
@@ -1637,6 +1750,49 @@ export interface components {
             eventType: string;
             /** @description Which of the schema's `examples` to send (default 0). */
             exampleIndex?: number | null;
+        };
+        EventTypeFromOpenApi: {
+            /** @description The webhook's name, the event type's name. */
+            name: string;
+            /** @description The operation's description (or summary). */
+            description: string;
+            /** @description {"1": the JSON body schema, references resolved}. */
+            schemas: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The operation's deprecated flag. */
+            deprecated: boolean;
+            /** @description x-svix-group-name of the operation. */
+            groupName: string | null;
+            /** @description x-svix-feature-flags of the operation. */
+            featureFlags: string[] | null;
+        };
+        EventTypeImportOpenApiIn: {
+            /** @description The OpenAPI document, as a JSON object. Give this or specRaw, not both. */
+            spec?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The OpenAPI document as text. Herald reads JSON text only: send a YAML document converted to JSON, or parsed, as spec. */
+            specRaw?: string | null;
+            /**
+             * @description Archive every event type the document does not name.
+             * @default false
+             */
+            replaceAll?: boolean;
+            /**
+             * @description Answer with what would change, and change nothing.
+             * @default false
+             */
+            dryRun?: boolean;
+        };
+        EventTypeImportOpenApiOut: {
+            data: components["schemas"]["EventTypeImportOpenApiOutData"];
+        };
+        EventTypeImportOpenApiOutData: {
+            /** @description Event types created, updated or archived (or that would be, in a dry run). */
+            modified: string[];
+            /** @description The document's event types that differ from the catalogue (a dry run only). */
+            to_modify: components["schemas"]["EventTypeFromOpenApi"][] | null;
         };
         EventTypeIn: {
             /** @description The event type's name, e.g. order.paid. */
@@ -4221,6 +4377,8 @@ export interface operations {
             query?: {
                 /** @description Include the payload in the response (default true). */
                 with_content?: boolean;
+                /** @description Herald: false publishes without checking the payload against its event type's JSON Schema (default true; the operator's HERALD_SCHEMA_ENFORCEMENT=false turns the check off for everyone). */
+                validate_schema?: boolean;
             };
             header?: never;
             path: {
@@ -4314,6 +4472,8 @@ export interface operations {
             query?: {
                 /** @description Include the payload in the response (default true). */
                 with_content?: boolean;
+                /** @description Herald: false publishes without checking the payload against its event type's JSON Schema (default true; the operator's HERALD_SCHEMA_ENFORCEMENT=false turns the check off for everyone). */
+                validate_schema?: boolean;
             };
             header?: never;
             path: {
@@ -5832,6 +5992,66 @@ export interface operations {
             };
         };
     };
+    "v1.statistics.aggregate-app-stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppUsageStatsIn"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppUsageStatsOut"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpErrorOut"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpErrorOut"];
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpErrorOut"];
+                };
+            };
+        };
+    };
     "v1.message-attempt.count-by-endpoint": {
         parameters: {
             query?: {
@@ -5889,6 +6109,75 @@ export interface operations {
             };
             /** @description Default Response */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpErrorOut"];
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpErrorOut"];
+                };
+            };
+        };
+    };
+    "v1.event-type.import-openapi": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventTypeImportOpenApiIn"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeImportOpenApiOut"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpErrorOut"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpErrorOut"];
+                };
+            };
+            /** @description Default Response */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6928,6 +7217,113 @@ export interface operations {
             };
             /** @description Default Response */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpErrorOut"];
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpErrorOut"];
+                };
+            };
+        };
+    };
+    "v1.alert-settings.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertSettingsOut"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpErrorOut"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpErrorOut"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpErrorOut"];
+                };
+            };
+        };
+    };
+    "v1.alert-settings.update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertSettingsIn"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertSettingsOut"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpErrorOut"];
+                };
+            };
+            /** @description Default Response */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

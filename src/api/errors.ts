@@ -79,7 +79,7 @@ export function heraldErrorBody(err: HeraldError, opts: ErrorBodyOptions = {}): 
   return {
     code: err.code,
     detail: fields.map((f) => ({
-      loc: [f.location ?? 'body', ...(opts.within ?? []), ...pathSegments(rewrite(f.path))],
+      loc: [f.location ?? 'body', ...(opts.within ?? []), ...(f.segments ?? pathSegments(rewrite(f.path)))],
       msg: f.message,
       type: 'value_error',
     })),

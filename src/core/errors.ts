@@ -50,6 +50,11 @@ export interface FieldError {
   message: string;
   /** Which part of an API request holds it: the body when absent, else the query, the path or a header. */
   location?: 'body' | 'query' | 'path' | 'header';
+  /**
+   * The path as segments, where a key may itself hold dots or brackets (a payload's `"customer.country"`
+   * key, a payload filter's dotted path); the API's `loc` uses them instead of splitting `path`.
+   */
+  segments?: (string | number)[];
 }
 
 /** Options for constructing a HeraldError. */

@@ -1,13 +1,19 @@
 /** Event type catalogue rules: filters must name existing types; an envelope must be a usable template. */
 import { HeraldError } from '../core/errors.js';
 import { MATCH_ALL } from '../core/filters.js';
+import { schemaProblems } from '../core/json-schema.js';
 import { missingEventTypes, type EventTypeInput } from '../store/event-types.js';
 import type { Queryable } from '../store/pool.js';
 import { envelopeFieldProblems, throwIfAny } from './applications.js';
 
-/** Checks what the schema cannot: the envelope's placeholders and its use of {{payload}} (422 naming the path). */
+/**
+ * Checks what the request schema cannot (422 naming the path): the envelope's placeholders and its use
+ * of {{payload}}, and that every JSON Schema is a valid draft 2020-12 schema (it is enforced at publish).
+ */
 export function validateEventTypeInput(input: EventTypeInput): EventTypeInput {
-  if (input.envelope != null) throwIfAny(envelopeFieldProblems(input.envelope));
+  const fields = input.envelope != null ? envelopeFieldProblems(input.envelope) : [];
+  if (input.schemas != null) fields.push(...schemaProblems(input.schemas));
+  throwIfAny(fields);
   return input;
 }
 

@@ -133,6 +133,7 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
     maxMessages: config.HERALD_PUBLISH_GROUP_MAX,
     now: () => clock.now(),
     maxPayloadBytes: config.HERALD_MAX_PAYLOAD_BYTES,
+    enforceSchemas: config.HERALD_SCHEMA_ENFORCEMENT,
     log,
     onGroup: (messages, stored, deliveries) => {
       metrics.observePublishGroup(messages);

@@ -20,6 +20,7 @@ import { HeraldError } from '../core/errors.js';
 import type { Logger } from '../logger.js';
 import { isDataError } from '../store/pool.js';
 import type { PublishTarget } from '../store/messages.js';
+import { forgetSchemaValidators } from './schemas.js';
 import {
   prepareMessages,
   storePrepared,
@@ -43,6 +44,8 @@ export interface PublishGroupOptions {
   now: () => Date;
   /** HERALD_MAX_PAYLOAD_BYTES. */
   maxPayloadBytes: number;
+  /** HERALD_SCHEMA_ENFORCEMENT: check payloads against their event type's JSON Schema (default true). */
+  enforceSchemas?: boolean;
   /** Called once per group: its size, the new messages stored, the deliveries they created (metrics). */
   onGroup?: (messages: number, stored: number, deliveries: number) => void;
   /** Where a failed group is reported. */
@@ -84,9 +87,10 @@ export class PublishGroupCommit {
 
   constructor(private readonly opts: PublishGroupOptions) {}
 
-  /** Forgets the applications and envelopes groups reuse (after one of them changed). */
+  /** Forgets the applications, envelopes and compiled schemas groups reuse (after one of them changed). */
   forgetTargets(): void {
     this.targets.clear();
+    forgetSchemaValidators();
   }
 
   /**
@@ -140,7 +144,7 @@ export class PublishGroupCommit {
       const { prepared, lookedUp } = await prepareMessages(
         pool,
         group.map((w) => ({ app: w.app, input: w.input, index: -1, authorize: w.authorize })),
-        { now: now(), maxPayloadBytes },
+        { now: now(), maxPayloadBytes, enforceSchemas: this.opts.enforceSchemas ?? true },
         ttl > 0 ? this.targets : undefined,
       );
       if (ttl > 0) this.targets.remember(lookedUp, ttl);

@@ -8,8 +8,10 @@ import { HeraldError } from '../core/errors.js';
 import { validateEventTypeName } from '../core/filters.js';
 import { newOrderedId } from '../core/ids.js';
 import { renderEnvelope } from '../core/envelope.js';
+import type { CompiledSchema } from '../core/json-schema.js';
 import { getPublishTargets, insertMessageForEndpoint, insertMessages, type MessageRow, type InsertResult, type NewMessage, type PublishTarget } from '../store/messages.js';
 import type { Queryable } from '../store/pool.js';
+import { schemaMismatch, validatorsFor } from './schemas.js';
 
 /** Default payload limit; HERALD_MAX_PAYLOAD_BYTES changes it. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
@@ -37,6 +39,11 @@ export interface PublishInput {
   channels?: string[] | null;
   /** Up to five free-form tags a message list can filter by (`?tag=`). */
   tags?: string[] | null;
+  /**
+   * false skips the check of the payload against its event type's JSON Schema for this message
+   * (default true; the operator's HERALD_SCHEMA_ENFORCEMENT=false skips it for every message).
+   */
+  validateSchema?: boolean;
 }
 
 /** A stored message. */
@@ -67,6 +74,8 @@ export interface PublishOptions {
   now?: Date;
   /** Payload limit in bytes. */
   maxPayloadBytes?: number;
+  /** Check payloads against their event type's JSON Schema (HERALD_SCHEMA_ENFORCEMENT; default true). */
+  enforceSchemas?: boolean;
 }
 
 /** A validated input. */
@@ -238,6 +247,7 @@ export async function prepareMessages(
     for (const [app, target] of found) targets.set(app, target);
     lookedUp = { targets: found, types };
   }
+  const schemas = await schemasToEnforce(db, items, checked, targets, opts.enforceSchemas);
   const prepared = checked.map((c, i): Prepared => {
     if (!c.ok) return c;
     const item = items[i]!;
@@ -245,6 +255,8 @@ export async function prepareMessages(
     if (!target) return { ok: false, error: new HeraldError('not_found', `application ${item.app} not found`) };
     const refused = item.authorize?.(target);
     if (refused) return { ok: false, error: refused };
+    const mismatch = schemas && item.input.validateSchema !== false ? schemaMismatch(schemas.get(c.m.eventType), c.m.eventType, c.m.payload, item.index) : null;
+    if (mismatch) return { ok: false, error: mismatch };
     try {
       return { ok: true, row: serialise(c.m, target, opts.maxPayloadBytes, opts.now) };
     } catch (e) {
@@ -252,6 +264,27 @@ export async function prepareMessages(
     }
   });
   return { prepared, targets, lookedUp };
+}
+
+/**
+ * The compiled schemas of the event types that the checked messages must match, or null when none
+ * must (enforcement off, or no published type has a schema): no query unless a schema is not compiled yet.
+ */
+async function schemasToEnforce(
+  db: Queryable,
+  items: AddressedInput[],
+  checked: ({ ok: true; m: Checked } | { ok: false })[],
+  targets: Map<string, PublishTarget>,
+  enforce: boolean,
+): Promise<Map<string, CompiledSchema | null> | null> {
+  if (!enforce) return null;
+  const wanted = new Map<string, string>();
+  for (const [i, c] of checked.entries()) {
+    if (!c.ok || items[i]!.input.validateSchema === false) continue;
+    const hash = targets.get(items[i]!.app)?.typeSchemas[c.m.eventType];
+    if (hash !== undefined) wanted.set(c.m.eventType, hash);
+  }
+  return wanted.size === 0 ? null : validatorsFor(db, wanted);
 }
 
 /**
@@ -277,6 +310,7 @@ export async function storePrepared(db: Queryable, prepared: Prepared[]): Promis
 const withDefaults = (opts: PublishOptions): Required<PublishOptions> => ({
   now: opts.now ?? new Date(),
   maxPayloadBytes: opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+  enforceSchemas: opts.enforceSchemas ?? true,
 });
 
 /**

@@ -151,3 +151,12 @@ export async function missingEventTypes(db: Queryable, names: string[]): Promise
   );
   return rows.map((r) => r.name);
 }
+
+/** The schemas of event types, with the md5 that getPublishTargets (./messages.ts) gives for them. */
+export async function getEventTypeSchemas(db: Queryable, names: string[]): Promise<{ name: string; schemas: Record<string, unknown>; hash: string }[]> {
+  const { rows } = await db.query<{ name: string; schemas: Record<string, unknown>; hash: string }>(
+    'select name, schemas, md5(schemas::text) as hash from event_type where name = any($1::text[]) and schemas is not null',
+    [names],
+  );
+  return rows;
+}

@@ -162,21 +162,28 @@ export interface PublishTarget {
   envelope: Record<string, unknown> | null;
   /** Envelope templates of the published event types that have one (they win over the application's). */
   typeEnvelopes: Record<string, Record<string, unknown>>;
+  /**
+   * md5 of the `schemas` of the published event types that have one: the key of their compiled
+   * validators (src/engine/schemas.ts), so a changed schema is never checked with an old validator.
+   */
+  typeSchemas: Record<string, string>;
 }
 
 /**
  * Finds applications by id or uid (never Herald's own: its operational events are published by
  * store/operational-events.ts) and, in the same round trip, the envelopes of the event types being
- * published: the publish path pays one query for every application of a group commit, envelopes
- * included. Keys that match no application are absent from the result.
+ * published and the hashes of their schemas: the publish path pays one query for every application
+ * of a group commit, envelopes and schema checks included. Keys that match no application are absent from the result.
  */
 export async function getPublishTargets(db: Queryable, idsOrUids: string[], eventTypes: string[]): Promise<Map<string, PublishTarget>> {
   const { rows } = await db.query<PublishTarget & { key: string }>(
     `with types as (
-       select coalesce(json_object_agg(name, envelope), '{}'::json) as envelopes from event_type
-       where name = any($2::text[]) and envelope is not null
+       select coalesce(json_object_agg(name, envelope) filter (where envelope is not null), '{}'::json) as envelopes,
+         coalesce(json_object_agg(name, md5(schemas::text)) filter (where schemas is not null), '{}'::json) as schemas
+       from event_type
+       where name = any($2::text[]) and (envelope is not null or schemas is not null)
      )
-     select k.key, a.id, a.uid, a.envelope, types.envelopes as "typeEnvelopes"
+     select k.key, a.id, a.uid, a.envelope, types.envelopes as "typeEnvelopes", types.schemas as "typeSchemas"
      from unnest($1::text[]) k(key)
      cross join lateral (
        select id, uid, envelope from application

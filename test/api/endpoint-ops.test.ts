@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleFor } from '../../src/api/routes/endpoint-ops.js';
+import { compileLatestSchema } from '../../src/core/json-schema.js';
 import { issueToken, type Permission } from '../../src/engine/auth-tokens.js';
 import { insertEventType } from '../../src/store/event-types.js';
 import { startApi } from '../support/api.js';
@@ -168,26 +169,45 @@ describe('send-example', () => {
     expect((await f.call('POST', url, { eventType: 'svix.ping' }, reader)).status).toBe(403);
   });
 
-  it('builds examples from schemas without examples, and falls back to a small object', () => {
+  it('builds examples from schemas without examples that match them, and falls back to a small object', () => {
     const schema = {
       type: 'object',
+      required: ['id', 'at', 'kind', 'customer', 'payment', 'line'],
       properties: {
         id: { type: 'string', format: 'uuid' },
         at: { type: 'string', format: 'date-time' },
+        email: { type: 'string', format: 'email' },
+        site: { type: 'string', format: 'uri' },
         kind: { enum: ['a', 'b'] },
-        tags: { type: 'array', items: { type: 'string' } },
+        code: { type: 'string', pattern: '^[A-Z]{3}-[0-9]{4}$' },
+        tags: { type: 'array', items: { type: 'string' }, minItems: 1 },
+        customer: { $ref: '#/$defs/Customer' },
+        payment: { oneOf: [{ $ref: '#/$defs/Card' }, { $ref: '#/$defs/Transfer' }] },
+        line: { allOf: [{ $ref: '#/$defs/Priced' }, { type: 'object', required: ['sku'], properties: { sku: { type: 'string', minLength: 3 } } }] },
         nested: { type: 'object', properties: { ok: { type: 'boolean' }, n: { type: 'number', minimum: 3 } } },
         given: { type: 'string', example: 'hello' },
+        internal: { type: 'string', readOnly: true },
+      },
+      additionalProperties: false,
+      $defs: {
+        Customer: { type: 'object', required: ['country'], properties: { country: { enum: ['GB', 'FR'] }, name: { type: 'string' } } },
+        Card: { type: 'object', required: ['card'], properties: { card: { type: 'string', pattern: '^[0-9]{4}$' } }, additionalProperties: false },
+        Transfer: { type: 'object', required: ['iban'], properties: { iban: { type: 'string' } }, additionalProperties: false },
+        Priced: { type: 'object', required: ['pence'], properties: { pence: { type: 'integer', minimum: 1 } } },
       },
     };
-    expect(exampleFor('t', { '1': schema }, null)).toEqual({
-      id: '00000000-0000-4000-8000-000000000000',
-      at: '2026-01-01T00:00:00Z',
-      kind: 'a',
-      tags: ['string'],
-      nested: { ok: true, n: 3 },
-      given: 'hello',
-    });
+    const example = exampleFor('t', { '1': schema }, null);
+    expect(compileLatestSchema({ '1': schema })!.validate(example)).toEqual([]);
+    expect(example).toMatchObject({ kind: 'a', customer: { country: 'GB' }, payment: { card: expect.stringMatching(/^[0-9]{4}$/) }, line: { pence: 1 }, given: 'hello' });
+    expect(example).not.toHaveProperty('internal');
+    for (const s of [
+      { type: 'object', required: ['a'], properties: { a: { type: 'integer', exclusiveMinimum: 10, maximum: 20 } } },
+      { type: 'object', properties: { list: { type: 'array', items: { $ref: '#/$defs/N' }, minItems: 2 } }, $defs: { N: { type: 'number', maximum: -1 } } },
+      { type: 'object', properties: { d: { type: 'string', format: 'date' }, ip: { type: 'string', format: 'ipv4' }, len: { type: 'string', minLength: 12 } } },
+      { allOf: [{ type: 'object', properties: { a: { const: 'x' } }, required: ['a'] }, { required: ['b'], properties: { b: { type: ['string', 'null'] } } }] },
+    ]) {
+      expect(compileLatestSchema({ '1': s })!.validate(exampleFor('t', { '1': s }, null))).toEqual([]);
+    }
     expect(exampleFor('t', { '1': { examples: [{ a: 1 }] }, '2': { examples: [{ b: 2 }] } }, null)).toEqual({ b: 2 });
     expect(exampleFor('order.paid', null, null)).toEqual({ test: true, eventType: 'order.paid' });
     expect(exampleFor('order.paid', { '1': { type: 'string' } }, 0)).toEqual({ test: true, eventType: 'order.paid' });

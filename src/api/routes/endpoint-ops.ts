@@ -3,7 +3,10 @@
  * (a dashboard's "Send Test Event"), delivery stats; and Herald's health view for
  * operators. Registered by routes/messages.ts.
  */
+import type { JSONSchema7 } from 'json-schema';
+import { sample } from 'openapi-sampler';
 import { HeraldError } from '../../core/errors.js';
+import { compileLatestSchema, latestSchemaVersion, type CompiledSchema } from '../../core/json-schema.js';
 import { getEventType } from '../../store/event-types.js';
 import { publishToEndpoint } from '../../engine/publish.js';
 import { countRecoverable } from '../../store/replay.js';
@@ -89,7 +92,8 @@ function sendExampleRoute(app: Api, deps: ApiDeps): void {
         summary: 'Send an example event',
         description:
           "Publishes a test message of the event type to this endpoint only (whatever it or other endpoints subscribe to): the type's " +
-          'JSON Schema `examples[exampleIndex]` when it has examples, else a small example built from the schema.',
+          'JSON Schema `examples[exampleIndex]` when it has examples, else an example built from the schema (`$ref`, `allOf`, `oneOf`, ' +
+          'enums and formats followed), checked against the schema like any publish.',
         params: EndpointParams,
         body: EventExampleIn,
         response: { 202: MessageOut, ...errorResponses(404, 409, 413, 422) },
@@ -105,6 +109,7 @@ function sendExampleRoute(app: Api, deps: ApiDeps): void {
       const msg = await publishToEndpoint(db, application.id, ep.id, { eventType, payload }, {
         now: herald.clock.now(),
         maxPayloadBytes: herald.config.HERALD_MAX_PAYLOAD_BYTES,
+        enforceSchemas: herald.config.HERALD_SCHEMA_ENFORCEMENT,
       });
       // Null only if the endpoint was deleted since it was looked up.
       if (!msg) throw endpointNotFound(req.params.endpoint_id);
@@ -204,28 +209,51 @@ async function examplePayload(deps: ApiDeps, eventType: string, index: number | 
   if (eventType === PING_EVENT_TYPE) return { success: true };
   const type = await getEventType(deps.herald.pool, eventType);
   if (!type) throw new HeraldError('not_found', `event type ${eventType} not found; create it first (or send "${PING_EVENT_TYPE}")`);
-  return exampleFor(type.name, type.schemas, index);
+  const payload = exampleFor(type.name, type.schemas, index);
+  if (deps.herald.config.HERALD_SCHEMA_ENFORCEMENT) assertExampleMatches(type.name, type.schemas, payload);
+  return payload;
 }
 
-/** Nesting depth and property count a generated example stops at (schemas can be recursive). */
-const EXAMPLE_MAX_DEPTH = 4;
-const EXAMPLE_MAX_PROPERTIES = 50;
+/**
+ * Refuses an example that does not match its own schema (a given `examples` entry that is wrong, or
+ * a constraint the sampler cannot meet, such as `multipleOf`), saying how to fix the event type rather
+ * than pointing at the publisher's payload. A stored schema that does not compile is not enforced.
+ */
+function assertExampleMatches(eventType: string, schemas: Record<string, unknown> | null, payload: Record<string, unknown>): void {
+  let compiled: CompiledSchema | null;
+  try {
+    compiled = compileLatestSchema(schemas);
+  } catch {
+    return;
+  }
+  const problems = compiled?.validate(payload) ?? [];
+  if (problems.length === 0) return;
+  const why = problems.slice(0, 3).map((p) => `${p.path.replace(/^payload\.?/, '') || '(root)'} ${p.message}`).join('; ');
+  const message = `the example of event type ${eventType} does not match its JSON Schema (version ${compiled!.version}): ${why}; add a matching "examples" entry to the schema`;
+  throw new HeraldError('unprocessable', message, { fields: [{ path: 'eventType', message }] });
+}
+
+/** How deep a generated example goes into nested (or recursive) schemas. */
+const EXAMPLE_MAX_DEPTH = 8;
 
 /**
  * The payload of send-example: `examples[index]` of the newest schema version (Svix reads the
- * JSON Schema `examples` keyword the same way), else a small object built from the schema's
- * properties, else `{ "test": true, "eventType": … }`. An index past the examples is a 422.
+ * JSON Schema `examples` keyword the same way), else an example built from that schema by
+ * openapi-sampler (which follows `$ref` into `$defs`, merges `allOf`, takes the first of
+ * `oneOf`/`anyOf`, the first `enum` value, and samples formats and patterns), else
+ * `{ "test": true, "eventType": … }`. An index past the examples is a 422. The example goes through
+ * the publish rules, schema check included.
  */
 export function exampleFor(eventType: string, schemas: Record<string, unknown> | null, index: number | null): Record<string, unknown> {
-  const versions = Object.keys(schemas ?? {}).sort((a, b) => Number(b) - Number(a));
-  const schema = versions.length ? asObject(schemas![versions[0]!]) : null;
+  const version = latestSchemaVersion(schemas);
+  const schema = version !== null ? asObject(schemas![version]) : null;
   const examples = Array.isArray(schema?.examples) ? (schema.examples as unknown[]) : [];
   if (index !== null && index >= Math.max(examples.length, 1)) {
     throw fieldError('exampleIndex', `event type ${eventType} has ${examples.length} example(s); exampleIndex must be below ${Math.max(examples.length, 1)}`);
   }
   const chosen = asObject(examples[index ?? 0]);
   if (chosen) return chosen;
-  const generated = schema ? asObject(sampleOf(schema, 0)) : null;
+  const generated = schema ? asObject(sampled(schema)) : null;
   return generated && Object.keys(generated).length > 0 ? generated : { test: true, eventType };
 }
 
@@ -233,36 +261,11 @@ function asObject(v: unknown): Record<string, unknown> | null {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 }
 
-/** A value that fits a (simple) JSON Schema: its example/default/const/enum, else one per type. */
-function sampleOf(schema: Record<string, unknown>, depth: number): unknown {
-  if ('example' in schema) return schema.example;
-  if ('default' in schema) return schema.default;
-  if ('const' in schema) return schema.const;
-  if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0];
-  if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[0];
-  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
-  const props = asObject(schema.properties);
-  if (type === 'object' || (type === undefined && props)) {
-    if (depth >= EXAMPLE_MAX_DEPTH || !props) return {};
-    const entries = Object.entries(props).slice(0, EXAMPLE_MAX_PROPERTIES);
-    return Object.fromEntries(entries.map(([k, v]) => [k, sampleOf(asObject(v) ?? {}, depth + 1)]));
+/** A value built from a schema, the schema itself being the document its local `$ref`s point into; null if the sampler fails. */
+function sampled(schema: Record<string, unknown>): unknown {
+  try {
+    return sample(schema as JSONSchema7, { skipReadOnly: true, enablePatterns: true, maxSampleDepth: EXAMPLE_MAX_DEPTH, quiet: true }, schema);
+  } catch {
+    return null;
   }
-  if (type === 'array') {
-    const items = asObject(schema.items);
-    return depth >= EXAMPLE_MAX_DEPTH || !items ? [] : [sampleOf(items, depth + 1)];
-  }
-  if (type === 'integer' || type === 'number') return typeof schema.minimum === 'number' ? schema.minimum : 0;
-  if (type === 'boolean') return true;
-  if (type === 'null') return null;
-  if (type === 'string') return STRING_SAMPLES[String(schema.format)] ?? 'string';
-  return null;
 }
-
-/** Sample strings for common formats, so an example passes the receiver's own format checks. */
-const STRING_SAMPLES: Record<string, string> = {
-  'date-time': '2026-01-01T00:00:00Z',
-  date: '2026-01-01',
-  email: 'user@example.com',
-  uri: 'https://example.com/',
-  uuid: '00000000-0000-4000-8000-000000000000',
-};

@@ -9,6 +9,7 @@ import { requireGlobal, requirePermission } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
 import { containsNul, errorResponses } from '../schemas/common.js';
 import { MAX_SCHEMAS_BYTES } from '../schemas/event-types.js';
+import { schemaProblems } from '../../core/json-schema.js';
 import { EventTypeImportOpenApiIn, EventTypeImportOpenApiOut } from '../schemas/event-type-import.js';
 
 /** Largest document: a whole API description, schemas included. */
@@ -68,6 +69,10 @@ export default async function eventTypeImportRoutes(app: Api, deps: ApiDeps): Pr
           problems.push({ path: 'spec', message: `the schema of webhook ${t.name} is over ${MAX_SCHEMAS_BYTES} bytes once its references are resolved` });
         }
         if (containsNul(t)) problems.push({ path: 'spec', message: `webhook ${t.name} contains NUL characters` });
+        // Schemas are enforced at publish, so an imported one must be valid draft 2020-12 too.
+        for (const p of schemaProblems(t.schemas ?? {})) {
+          problems.push({ path: 'spec', message: `the schema of webhook ${t.name} is not valid JSON Schema: ${p.path.replace(/^schemas\.1\.?/, '') || '(root)'} ${p.message}` });
+        }
       }
       if (problems.length > 0) throw invalid(field, problems);
       const result = await importEventTypes(herald.pool, types, { replaceAll: req.body.replaceAll, dryRun: req.body.dryRun, now: herald.clock.now() });

@@ -24,6 +24,7 @@ import {
   MessageIn,
   MessageOut,
   MsgParams,
+  PublishQuery,
   TimeListQuery,
   toMessageOut,
   WithContentQuery,
@@ -53,7 +54,7 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
           'Stores the message and queues one delivery per enabled endpoint subscribed to its event type. ' +
           'Publishing an eventId again returns the first message and sends nothing.',
         params: AppParams,
-        querystring: WithContentQuery,
+        querystring: PublishQuery,
         body: MessageIn,
         response: { 202: MessageOut, ...errorResponses(404, 409, 413, 422) },
       },
@@ -63,7 +64,14 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
       // before anything is written: one query per group instead of one per request.
       if (req.principal.appId === null) requirePermission(req, 'create');
       const body = req.body;
-      const input = { eventType: body.eventType, payload: body.payload, eventId: body.eventId ?? null, channels: body.channels ?? null, tags: body.tags ?? null };
+      const input = {
+        eventType: body.eventType,
+        payload: body.payload,
+        eventId: body.eventId ?? null,
+        channels: body.channels ?? null,
+        tags: body.tags ?? null,
+        validateSchema: req.query.validate_schema,
+      };
       const publish = () => herald.publish(req.params.app_id, input, (target) => authorizeApp(req, target.id, req.params.app_id, 'create'));
       let msg: PublishedMessage;
       try {
@@ -93,14 +101,14 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
           'with one result per message in order: a message that the single publish would refuse (422, 409, 413) is refused ' +
           'here with the same error, and the others are published.',
         params: AppParams,
-        querystring: WithContentQuery,
+        querystring: PublishQuery,
         body: MessageBatchIn,
         response: { 200: MessageBatchOut, ...errorResponses(404, 422) },
       },
     },
     async (req) => {
       const application = await requireApp(req, deps, req.params.app_id, 'create');
-      return { data: await publishBatch(herald, application.id, req.body.messages, req.query.with_content) };
+      return { data: await publishBatch(herald, application.id, req.body.messages, req.query) };
     },
   );
 
@@ -171,8 +179,9 @@ function refused(e: HeraldError, index: number): BatchResult {
  * then every valid one goes to the engine's publishEach in one statement (channels included: they are
  * columns of the message rows that statement writes).
  */
-async function publishBatch(herald: Herald, appId: string, items: unknown[], withContent: boolean): Promise<BatchResult[]> {
-  const opts = { now: herald.clock.now(), maxPayloadBytes: herald.config.HERALD_MAX_PAYLOAD_BYTES };
+async function publishBatch(herald: Herald, appId: string, items: unknown[], query: z.output<typeof PublishQuery>): Promise<BatchResult[]> {
+  const withContent = query.with_content;
+  const opts = { now: herald.clock.now(), maxPayloadBytes: herald.config.HERALD_MAX_PAYLOAD_BYTES, enforceSchemas: herald.config.HERALD_SCHEMA_ENFORCEMENT };
   const parsed = items.map((item, i) => {
     const r = MessageIn.safeParse(item);
     if (r.success) return { ok: true as const, body: r.data };
@@ -180,7 +189,14 @@ async function publishBatch(herald: Herald, appId: string, items: unknown[], wit
     return { ok: false as const, result: refused(new HeraldError('validation', 'invalid message', { fields }), i) };
   });
   const valid = parsed.flatMap((p) => (p.ok ? [p.body] : []));
-  const inputs = valid.map((b) => ({ eventType: b.eventType, payload: b.payload, eventId: b.eventId ?? null, channels: b.channels ?? null, tags: b.tags ?? null }));
+  const inputs = valid.map((b) => ({
+    eventType: b.eventType,
+    payload: b.payload,
+    eventId: b.eventId ?? null,
+    channels: b.channels ?? null,
+    tags: b.tags ?? null,
+    validateSchema: query.validate_schema,
+  }));
   const outcomes = valid.length === 0 ? [] : await publishEach(herald.pool, appId, inputs, opts);
   const stored = outcomes.flatMap((o) => (o.ok && !o.message.duplicate ? [o.message] : []));
   herald.metrics.countPublished(stored.length, stored.reduce((n, m) => n + m.deliveries, 0));

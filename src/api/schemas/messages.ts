@@ -123,6 +123,17 @@ export const WithContentQuery = z.object({
   with_content: queryFlag(true).describe('Include the payload in the response (default true).'),
 });
 
+/**
+ * Query of the publishes. The schema opt-out is a query parameter rather than a MessageIn field: it
+ * is a decision of the call, not part of the message (nothing stores it), MessageIn keeps Svix's
+ * shape, and one parameter covers a whole batch.
+ */
+export const PublishQuery = WithContentQuery.extend({
+  validate_schema: queryFlag(true).describe(
+    "Herald: false publishes without checking the payload against its event type's JSON Schema (default true; the operator's HERALD_SCHEMA_ENFORCEMENT=false turns the check off for everyone).",
+  ),
+});
+
 /** Svix `MessageOut`. */
 export const MessageOut = z.object({
   id: z.string().describe('msg_…; also the webhook-id header of every delivery of this message.'),
