@@ -1,10 +1,13 @@
 /**
- * Unit tests of the browser app's pure logic (web/src/lib), run in Node: no browser, no server. They
- * live here because the root Vitest config collects only src/ and test/; the modules have no imports,
- * so the root TypeScript program checks them too.
+ * Unit tests of the browser app's logic (web/src/lib), run in Node: no browser (the API client's test
+ * answers it from a local HTTP server). They live here because the root Vitest config collects only
+ * src/ and test/; the modules import only each other and src/api-client, so the root TypeScript
+ * program checks them too.
  */
 import { describe, expect, it } from 'vitest';
-import { ApiError, toQueryString } from '../../web/src/lib/api.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApiError, HeraldClient, ok } from '../../web/src/lib/api.js';
 import {
   attemptResult,
   attemptStatusName,
@@ -79,11 +82,30 @@ describe('format', () => {
 });
 
 describe('api client helpers', () => {
-  it('repeats array query parameters and leaves empty ones out', () => {
-    expect(toQueryString({ limit: 100, status: 2, event_types: ['a.b', 'c.d'], iterator: undefined, x: '' })).toBe(
-      '?limit=100&status=2&event_types=a.b&event_types=c.d',
-    );
-    expect(toQueryString({})).toBe('');
+  it('sends the token, encodes path segments, repeats array query parameters, and throws refusals as ApiError', async () => {
+    const seen: { url: string; authorization: string | undefined }[] = [];
+    const server = createServer((req, res) => {
+      seen.push({ url: req.url ?? '', authorization: req.headers.authorization });
+      const refused = req.url?.includes('refuse');
+      res.writeHead(refused ? 422 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(refused ? { code: 'validation', detail: [{ loc: ['query', 'iterator'], msg: 'bad cursor', type: 'value_error' }] } : { data: [], iterator: null, done: true }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const unauthorized: ApiError[] = [];
+    try {
+      const client = new HeraldClient('hk_test', (e) => unauthorized.push(e), base);
+      const query = { limit: 100, status: 2 as const, event_types: ['a.b', 'c.d'], iterator: undefined };
+      const page = await ok(client.api.GET('/api/v1/app/{app_id}/endpoint/{endpoint_id}/msg', { params: { path: { app_id: 'acme.eu', endpoint_id: 'a/b' }, query } }));
+      expect(page.done).toBe(true);
+      expect(seen[0]).toEqual({ url: '/api/v1/app/acme.eu/endpoint/a%2Fb/msg?limit=100&status=2&event_types=a.b&event_types=c.d', authorization: 'Bearer hk_test' });
+      const e = await ok(client.api.GET('/api/v1/app/{app_id}', { params: { path: { app_id: 'refuse' } } })).catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(ApiError);
+      expect((e as ApiError).fieldErrors()).toEqual({ iterator: 'bad cursor' });
+      expect(unauthorized).toEqual([]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('maps validation errors onto form fields', () => {

@@ -46,6 +46,8 @@ function newestSource(): number {
   };
   walk(join(webDir, 'src'));
   walk(join(webDir, 'public'));
+  // The typed API client the app is built with.
+  walk(join(repoRoot, 'src', 'api-client'));
   for (const f of ['index.html', 'vite.config.ts']) newest = Math.max(newest, statSync(join(webDir, f)).mtimeMs);
   return newest;
 }

@@ -5,7 +5,7 @@
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { ToastHost } from './components/Toasts';
 import { ErrorState, Loading } from './components/States';
-import { HeraldClient } from './lib/api';
+import { HeraldClient, ok } from './lib/api';
 import { AppContext, permissionCheck, type AppContextValue } from './lib/context';
 import { Link, matchPath, navigate, useLocation } from './lib/router';
 import { clearToken, readToken } from './lib/session';
@@ -54,7 +54,7 @@ export function Dashboard() {
 
 function SignedIn({ token, initialWho, onSignOut }: { token: string; initialWho: WhoAmI | null; onSignOut: (why: string | null) => void }) {
   const client = useMemo(() => new HeraldClient(token, () => onSignOut(EXPIRED)), [token]); // eslint-disable-line react-hooks/exhaustive-deps
-  const whoami = useAsync(() => (initialWho ? Promise.resolve(initialWho) : client.get<WhoAmI>('/api/v1/auth/whoami')), [client]);
+  const whoami = useAsync(() => (initialWho ? Promise.resolve(initialWho) : ok(client.api.GET('/api/v1/auth/whoami'))), [client]);
   if (!whoami.data) {
     return <main id="main">{whoami.error ? <ErrorState error={whoami.error} onRetry={whoami.reload} /> : <Loading what="Signing in…" />}</main>;
   }

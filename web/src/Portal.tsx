@@ -7,11 +7,10 @@
 import { useMemo, useState } from 'react';
 import { ToastHost } from './components/Toasts';
 import { ErrorState, Loading } from './components/States';
-import { ApiError, HeraldClient } from './lib/api';
+import { ApiError, HeraldClient, ok } from './lib/api';
 import { AppContext, permissionCheck, type AppContextValue } from './lib/context';
 import { matchPath, useLocation } from './lib/router';
 import { clearToken, readToken } from './lib/session';
-import type { WhoAmI } from './lib/types';
 import { useAsync } from './lib/use-async';
 import { Alerts } from './pages/Alerts';
 import { Deliveries } from './pages/Deliveries';
@@ -47,7 +46,7 @@ export function Portal() {
       }),
     [token],
   );
-  const whoami = useAsync(() => (token ? client.get<WhoAmI>('/api/v1/auth/whoami') : Promise.resolve(null)), [client]);
+  const whoami = useAsync(() => (token ? ok(client.api.GET('/api/v1/auth/whoami')) : Promise.resolve(null)), [client]);
 
   if (!token) {
     return <PortalMessage title="No access">This page opens from a portal link. Ask the platform you use for a link to manage your webhooks.</PortalMessage>;

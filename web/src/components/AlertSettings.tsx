@@ -5,14 +5,13 @@
  * then. Each application's own contact is set in its settings.
  */
 import { useEffect, useState } from 'react';
+import { ok } from '../lib/api';
 import { useApp } from '../lib/context';
 import { useFormSubmit } from '../lib/form';
-import type { AlertSettingsOut } from '../lib/types';
 import { useAsync } from '../lib/use-async';
 import { Field, FormActions, FormError } from './Field';
 import { ErrorState, Loading } from './States';
 
-const PATH = '/api/v1/alert-settings';
 
 /** Splits a list typed with commas, spaces or new lines. */
 export function addressList(text: string): string[] {
@@ -25,7 +24,7 @@ export function addressList(text: string): string[] {
 /** Operator alert settings form. */
 export function AlertSettings() {
   const { client, toast } = useApp();
-  const settings = useAsync(() => client.get<AlertSettingsOut>(PATH), []);
+  const settings = useAsync(() => ok(client.api.GET('/api/v1/alert-settings')), []);
   const [emails, setEmails] = useState('');
   const [minutes, setMinutes] = useState('');
   const [enabled, setEnabled] = useState(true);
@@ -44,7 +43,7 @@ export function AlertSettings() {
   const windowMinutes = Number(minutes);
   const windowProblem = Number.isInteger(windowMinutes) && windowMinutes >= 1 && windowMinutes <= 1440 ? null : 'Between 1 and 1440 minutes.';
   const submit = onSubmit(!windowProblem && !busy, async () => {
-    await client.put(PATH, { emails: addressList(emails), windowSeconds: windowMinutes * 60, enabled });
+    await ok(client.api.PUT('/api/v1/alert-settings', { body: { emails: addressList(emails), windowSeconds: windowMinutes * 60, enabled } }));
     toast('Alert settings saved');
     settings.reload();
   });

@@ -6,7 +6,7 @@
  * signature scheme.
  */
 import { useState } from 'react';
-import { seg } from '../lib/api';
+import { ok } from '../lib/api';
 import { useApp } from '../lib/context';
 import { useFormSubmit } from '../lib/form';
 import { draftOf, policyBody } from '../lib/policy';
@@ -42,7 +42,8 @@ export function ApplicationSettingsDialog({ app, onClose, onSaved }: { app: Appl
   const { busy, errors, onSubmit } = useFormSubmit();
   const valid = name.trim() !== '' && policyValid(policy) && sig.valid && !busy;
   const submit = onSubmit(valid, async () => {
-    await client.patch(`/api/v1/app/${seg(app.id)}`, { name: name.trim(), alertEmail: alertEmail.trim() || null, ...policyBody(policy, false), ...sig.body() });
+    const body = { name: name.trim(), alertEmail: alertEmail.trim() || null, ...policyBody(policy, false), ...sig.body() };
+    await ok(client.api.PATCH('/api/v1/app/{app_id}', { params: { path: { app_id: app.id } }, body }));
     toast(`Settings of “${name.trim()}” saved`);
     onSaved();
   });

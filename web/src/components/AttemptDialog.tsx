@@ -3,10 +3,10 @@
  * code, error, URL; the request body and headers sent; the response headers and body. Bodies are shown
  * as text in <pre> (React escapes them): a receiver's HTML error page is never rendered.
  */
-import { seg } from '../lib/api';
+import { ok } from '../lib/api';
 import { useApp } from '../lib/context';
 import { attemptResult, attemptStatusName, formatDate, formatDuration, formatTime, zoneLabel } from '../lib/format';
-import type { AttemptOut, ListResponse, MessageOut } from '../lib/types';
+import type { AttemptOut } from '../lib/types';
 import { useAsync } from '../lib/use-async';
 import { Badge } from './Badge';
 import { CopyableId, CopyButton } from './CopyButton';
@@ -49,15 +49,18 @@ function HeaderTable({ headers, caption }: { headers: Record<string, string> | n
 /** Modal with everything known about an attempt and the other attempts of its message. */
 export function AttemptDialog({ appId, attempt, onClose }: { appId: string; attempt: AttemptOut; onClose: () => void }) {
   const { client } = useApp();
-  const msgPath = `/api/v1/app/${seg(appId)}/msg/${seg(attempt.msgId)}`;
-  const detail = useAsync(() => client.get<AttemptOut>(`${msgPath}/attempt/${seg(attempt.id)}`), [msgPath, attempt.id]);
+  const msgPath = { app_id: appId, msg_id: attempt.msgId };
+  const detail = useAsync(
+    () => ok(client.api.GET('/api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}', { params: { path: { ...msgPath, attempt_id: attempt.id } } })),
+    [appId, attempt.msgId, attempt.id],
+  );
   // Herald's attempt detail carries the exact body sent; a Svix-only server needs the message.
   const message = useAsync(
-    () => (detail.data && detail.data.requestBody === undefined ? client.get<MessageOut>(msgPath) : Promise.resolve(null)),
-    [msgPath, detail.data],
+    () => (detail.data && detail.data.requestBody === undefined ? ok(client.api.GET('/api/v1/app/{app_id}/msg/{msg_id}', { params: { path: msgPath } })) : Promise.resolve(null)),
+    [appId, attempt.msgId, detail.data],
   );
   const history = useAsync(
-    () => client.get<ListResponse<AttemptOut>>(`/api/v1/app/${seg(appId)}/attempt/msg/${seg(attempt.msgId)}`, { endpoint_id: attempt.endpointId, limit: 50 }),
+    () => ok(client.api.GET('/api/v1/app/{app_id}/attempt/msg/{msg_id}', { params: { path: msgPath, query: { endpoint_id: attempt.endpointId, limit: 50 } } })),
     [appId, attempt.msgId, attempt.endpointId],
   );
   const a = detail.data ?? attempt;

@@ -2,7 +2,7 @@
  * The confirmation before deleting a webhook, naming it, so the user knows which one goes. Deleting
  * cannot be undone and ends its signing secret.
  */
-import { seg } from '../lib/api';
+import { ok } from '../lib/api';
 import { useApp } from '../lib/context';
 import type { EndpointOut } from '../lib/types';
 import { ActionDialog } from './ActionDialog';
@@ -13,7 +13,7 @@ export function DeleteWebhookDialog({ appId, endpoint, onClose, onDeleted }: { a
   const { client, toast } = useApp();
   const name = endpoint.description || endpoint.url;
   const remove = async () => {
-    await client.del(`/api/v1/app/${seg(appId)}/endpoint/${seg(endpoint.id)}`);
+    await ok(client.api.DELETE('/api/v1/app/{app_id}/endpoint/{endpoint_id}', { params: { path: { app_id: appId, endpoint_id: endpoint.id } } }));
     toast('Webhook deleted successfully');
     onDeleted();
   };

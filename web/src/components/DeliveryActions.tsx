@@ -4,10 +4,9 @@
  * history as CSV (for customers who reconcile deliveries in a spreadsheet).
  */
 import { useState } from 'react';
-import { errorMessage, type Query } from '../lib/api';
+import { errorMessage, ok, type EndpointPath } from '../lib/api';
 import { useApp } from '../lib/context';
 import { formatDateTime, zoneLabel } from '../lib/format';
-import type { MessageOut } from '../lib/types';
 import { ActionDialog } from './ActionDialog';
 import { Field } from './Field';
 
@@ -18,11 +17,11 @@ export function toLocalInputValue(d: Date): string {
 }
 
 /** Send test event dialog. */
-export function SendTestDialog({ endpointPath, types, onClose, onQueued }: { endpointPath: string; types: string[]; onClose: () => void; onQueued: () => void }) {
+export function SendTestDialog({ endpointPath, types, onClose, onQueued }: { endpointPath: EndpointPath; types: string[]; onClose: () => void; onQueued: () => void }) {
   const { client, toast } = useApp();
   const [eventType, setEventType] = useState(types[0] ?? '');
   const send = async () => {
-    const msg = await client.post<MessageOut>(`${endpointPath}/send-example`, { eventType });
+    const msg = await ok(client.api.POST('/api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example', { params: { path: endpointPath }, body: { eventType } }));
     toast(`Test event queued: ${eventType}${msg?.id ? ` (${msg.id})` : ''}. It appears below once attempted.`);
     onQueued();
     onClose();
@@ -49,13 +48,13 @@ export function SendTestDialog({ endpointPath, types, onClose, onQueued }: { end
 }
 
 /** Recover failed messages dialog. */
-export function RecoverDialog({ endpointPath, onClose, onQueued }: { endpointPath: string; onClose: () => void; onQueued: () => void }) {
+export function RecoverDialog({ endpointPath, onClose, onQueued }: { endpointPath: EndpointPath; onClose: () => void; onQueued: () => void }) {
   const { client, toast } = useApp();
   const [since, setSince] = useState(() => toLocalInputValue(new Date(Date.now() - 24 * 3_600_000)));
   const when = new Date(since);
   const valid = !Number.isNaN(when.getTime()) && when.getTime() <= Date.now();
   const recover = async () => {
-    const out = await client.post<{ count?: number }>(`${endpointPath}/recover`, { since: when.toISOString() });
+    const out = await ok(client.api.POST('/api/v1/app/{app_id}/endpoint/{endpoint_id}/recover', { params: { path: endpointPath }, body: { since: when.toISOString() } }));
     const what = typeof out?.count === 'number' ? `${out.count} failed message${out.count === 1 ? '' : 's'}` : 'every failed message';
     toast(`Recovery queued: ${what} since ${formatDateTime(when.toISOString())} will be sent again.`);
     onQueued();
@@ -75,15 +74,19 @@ export function RecoverDialog({ endpointPath, onClose, onQueued }: { endpointPat
   );
 }
 
+/** The filters of the CSV export (those of the delivery list). */
+type AttemptFilters = { status?: 0 | 1 | 2 | 3 | 4; event_types?: string[] };
+
 /** Downloads the CSV export with the bearer header (a plain link could not carry it). */
-export function ExportCsvButton({ path, query, fileName }: { path: string; query: Query; fileName: string }) {
+export function ExportCsvButton({ endpointPath, query, fileName }: { endpointPath: EndpointPath; query: AttemptFilters; fileName: string }) {
   const { client, toast } = useApp();
   const [busy, setBusy] = useState(false);
   const download = async () => {
     setBusy(true);
     try {
-      const res = await client.raw('GET', path, undefined, query);
-      const url = URL.createObjectURL(await res.blob());
+      const params = { path: endpointPath, query };
+      const csv = await ok(client.api.GET('/api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}/export.csv', { params, parseAs: 'blob' }));
+      const url = URL.createObjectURL(csv);
       const a = document.createElement('a');
       a.href = url;
       a.download = fileName;

@@ -6,9 +6,8 @@
  * refused by the API and the refusal shows here.
  */
 import { useEffect, useState } from 'react';
-import { ApiError, errorMessage } from '../lib/api';
+import { ApiError, errorMessage, ok, pathKey, type EndpointPath } from '../lib/api';
 import { useApp } from '../lib/context';
-import type { EndpointHeadersOut } from '../lib/types';
 import { headerNameProblem, headersPatch } from '../lib/headers';
 import { useAsync } from '../lib/use-async';
 import { ErrorState, Loading } from './States';
@@ -23,9 +22,9 @@ interface Row {
 
 
 /** Editor card for an endpoint's custom headers. */
-export function HeadersEditor({ endpointPath }: { endpointPath: string }) {
+export function HeadersEditor({ endpointPath }: { endpointPath: EndpointPath }) {
   const { client, toast } = useApp();
-  const loaded = useAsync(() => client.get<EndpointHeadersOut>(`${endpointPath}/headers`), [endpointPath]);
+  const loaded = useAsync(() => ok(client.api.GET('/api/v1/app/{app_id}/endpoint/{endpoint_id}/headers', { params: { path: endpointPath } })), [pathKey(endpointPath)]);
   const [rows, setRows] = useState<Row[]>([]);
   const [nextKey, setNextKey] = useState(1);
   const [error, setError] = useState<string | null>(null);
@@ -50,7 +49,7 @@ export function HeadersEditor({ endpointPath }: { endpointPath: string }) {
     setError(null);
     try {
       const loadedNames = [...Object.keys(loaded.data?.headers ?? {}), ...(loaded.data?.sensitive ?? [])];
-      await client.patch(`${endpointPath}/headers`, headersPatch(loadedNames, rows));
+      await ok(client.api.PATCH('/api/v1/app/{app_id}/endpoint/{endpoint_id}/headers', { params: { path: endpointPath }, body: headersPatch(loadedNames, rows) }));
       toast('Custom headers saved');
       loaded.reload();
     } catch (e) {

@@ -3,10 +3,9 @@
  * exist only once made, so these come from the endpoint's message list (`…/endpoint/{ep}/msg`).
  * Shown as a compact panel above the history, or as the whole list under the "Pending" filter.
  */
-import { seg } from '../lib/api';
+import { ok } from '../lib/api';
 import { useApp } from '../lib/context';
 import { attemptStatusName, formatDateTime, statusTone } from '../lib/format';
-import type { EndpointMessageOut, ListResponse } from '../lib/types';
 import { useAsync } from '../lib/use-async';
 import { Badge } from './Badge';
 import { CopyableId } from './CopyButton';
@@ -15,18 +14,18 @@ import { Empty, ErrorState, Loading } from './States';
 /** Pending and sending messages of an endpoint, newest first, polled; while `paused`, pending ones are held. */
 export function PendingDeliveries({ appId, endpointId, eventType, full, paused = false }: { appId: string; endpointId: string; eventType: string; full: boolean; paused?: boolean }) {
   const { client } = useApp();
-  const path = `/api/v1/app/${seg(appId)}/endpoint/${seg(endpointId)}/msg`;
+  const path = { app_id: appId, endpoint_id: endpointId };
   const limit = full ? 100 : 10;
   const list = useAsync(
     async () => {
       const query = { limit, with_content: false, event_types: eventType ? [eventType] : undefined };
       const [pending, sending] = await Promise.all([
-        client.get<ListResponse<EndpointMessageOut>>(path, { ...query, status: 1 }),
-        client.get<ListResponse<EndpointMessageOut>>(path, { ...query, status: 3 }),
+        ok(client.api.GET('/api/v1/app/{app_id}/endpoint/{endpoint_id}/msg', { params: { path, query: { ...query, status: 1 } } })),
+        ok(client.api.GET('/api/v1/app/{app_id}/endpoint/{endpoint_id}/msg', { params: { path, query: { ...query, status: 3 } } })),
       ]);
       return [...sending.data, ...pending.data].sort((a, b) => (a.id < b.id ? 1 : -1)).slice(0, limit);
     },
-    [path, eventType, limit],
+    [appId, endpointId, eventType, limit],
     { pollMs: 2_000 },
   );
   const rows = list.data ?? [];

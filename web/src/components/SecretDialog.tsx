@@ -3,10 +3,9 @@
  * with a copy button and the warning that it will not be shown again (Herald keeps no way to show it
  * later where reading secrets is off). Closing needs the button, not Esc, so it is not lost by accident.
  */
-import { errorMessage } from '../lib/api';
+import { errorMessage, ok, pathKey, type EndpointPath } from '../lib/api';
 import { useApp } from '../lib/context';
 import { publicKeysUrl } from '../lib/receiver-snippet';
-import type { PublicKeysOut } from '../lib/types';
 import { useAsync } from '../lib/use-async';
 import { CopyButton } from './CopyButton';
 import { Dialog } from './Dialog';
@@ -58,9 +57,9 @@ export function SecretDialog({ title, secret, intro, onDone }: SecretDialogProps
  * Herald keeps the private key (whsk_…) and never shows it: no receiver needs it. The public key is
  * not secret and stays on the edit page.
  */
-export function PublicKeyDialog({ title, intro, endpointPath, endpointId, onDone }: { title: string; intro: string; endpointPath: string; endpointId: string; onDone: () => void }) {
+export function PublicKeyDialog({ title, intro, endpointPath, endpointId, onDone }: { title: string; intro: string; endpointPath: EndpointPath; endpointId: string; onDone: () => void }) {
   const { client } = useApp();
-  const keys = useAsync(() => client.get<PublicKeysOut>(`${endpointPath}/public-key`), [endpointPath]);
+  const keys = useAsync(() => ok(client.api.GET('/api/v1/app/{app_id}/endpoint/{endpoint_id}/public-key', { params: { path: endpointPath } })), [pathKey(endpointPath)]);
   const key = keys.data?.keys[0]?.key;
   return (
     <Dialog

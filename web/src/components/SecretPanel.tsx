@@ -6,7 +6,7 @@
  * shown (Herald makes it; receivers need only the public key, shown after the rotation).
  */
 import { useState } from 'react';
-import { errorMessage } from '../lib/api';
+import { errorMessage, ok, type EndpointPath } from '../lib/api';
 import { useApp } from '../lib/context';
 import { maskedSecret } from '../lib/format';
 import { secretForProfile } from '../lib/secret';
@@ -39,7 +39,7 @@ export function rotationWarning(graceSeconds: number, scheme: SignatureProfile['
 }
 
 /** Secret card. */
-export function SecretPanel({ endpointPath, endpoint, onRotated }: { endpointPath: string; endpoint: EndpointOut; onRotated: () => void }) {
+export function SecretPanel({ endpointPath, endpoint, onRotated }: { endpointPath: EndpointPath; endpoint: EndpointOut; onRotated: () => void }) {
   const { client, can, who, toast } = useApp();
   const [grace, setGrace] = useState(86_400);
   const [confirming, setConfirming] = useState(false);
@@ -58,7 +58,7 @@ export function SecretPanel({ endpointPath, endpoint, onRotated }: { endpointPat
     try {
       // Ed25519: Herald makes the pair, and the public key is what gets shown.
       const key = scheme === 'ed25519' ? null : await secretForProfile(endpoint.effectiveSignature ?? { scheme: 'standard' });
-      await client.post(`${endpointPath}/secret/rotate`, { ...(key ? { key } : {}), gracePeriodSeconds: grace });
+      await ok(client.api.POST('/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret/rotate', { params: { path: endpointPath }, body: { ...(key ? { key } : {}), gracePeriodSeconds: grace } }));
       setConfirming(false);
       if (key) setNewSecret(key);
       else setNewKey(true);
@@ -72,7 +72,7 @@ export function SecretPanel({ endpointPath, endpoint, onRotated }: { endpointPat
 
   const reveal = async () => {
     try {
-      setRevealed((await client.get<{ key: string }>(`${endpointPath}/secret`)).key);
+      setRevealed((await ok(client.api.GET('/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret', { params: { path: endpointPath } }))).key);
     } catch (e) {
       toast(errorMessage(e), 'bad');
     }

@@ -3,12 +3,12 @@
  * headers as Herald sends them, saying when they come from the application; for Ed25519 the public
  * key(s) receivers verify with, each with a Copy button, and the public URL that lists them.
  */
-import { errorMessage } from '../lib/api';
+import { errorMessage, ok, pathKey, type EndpointPath } from '../lib/api';
 import { useApp } from '../lib/context';
 import { formatDateTime } from '../lib/format';
 import { publicKeysUrl } from '../lib/receiver-snippet';
 import { describeDeliveryHeaders, describeProfile, profileLabel } from '../lib/signature';
-import type { EndpointOut, PublicKeysOut } from '../lib/types';
+import type { EndpointOut } from '../lib/types';
 import { useAsync } from '../lib/use-async';
 import { CopyButton } from './CopyButton';
 import { ReceiverSnippet } from './ReceiverSnippet';
@@ -16,7 +16,7 @@ import { ReceiverSnippet } from './ReceiverSnippet';
 /** Props of SignatureSummary. */
 export interface SignatureSummaryProps {
   /** The webhook's API path. */
-  endpointPath: string;
+  endpointPath: EndpointPath;
   /** The webhook. */
   endpoint: EndpointOut;
   /** Show the receiver code here (when the settings form, which has its own, is not shown). */
@@ -56,10 +56,10 @@ export function SignatureSummary({ endpointPath, endpoint, withSnippet }: Signat
   );
 }
 
-function PublicKeys({ endpointPath, endpoint }: { endpointPath: string; endpoint: EndpointOut }) {
+function PublicKeys({ endpointPath, endpoint }: { endpointPath: EndpointPath; endpoint: EndpointOut }) {
   const { client } = useApp();
   // Loaded again whenever the webhook is (after a save or a rotation).
-  const keys = useAsync(() => client.get<PublicKeysOut>(`${endpointPath}/public-key`), [endpointPath, endpoint]);
+  const keys = useAsync(() => ok(client.api.GET('/api/v1/app/{app_id}/endpoint/{endpoint_id}/public-key', { params: { path: endpointPath } })), [pathKey(endpointPath), endpoint]);
   const url = publicKeysUrl(window.location.origin, endpoint.id);
   return (
     <div className="fact-wide" data-testid="public-keys">

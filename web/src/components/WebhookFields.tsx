@@ -2,9 +2,9 @@
  * What the add-webhook and edit-webhook forms share: the event type catalogue they pick from, the
  * application whose settings a webhook inherits, the Active switch, and the request body they send.
  */
-import { seg } from '../lib/api';
+import { ok } from '../lib/api';
+import type { ApplicationOut } from '../lib/types';
 import { useApp } from '../lib/context';
-import type { ApplicationOut, EventTypeOut, ListResponse } from '../lib/types';
 import { useAsync } from '../lib/use-async';
 import { toFilterTypes, type EventSelection } from './EventTypePicker';
 import type { InheritedContract } from './SignatureFields';
@@ -12,7 +12,7 @@ import type { InheritedContract } from './SignatureFields';
 /** Loads the non-archived event type catalogue (one page of 250 is plenty for a picker). */
 export function useCatalogue() {
   const { client } = useApp();
-  return useAsync(async () => (await client.get<ListResponse<EventTypeOut>>('/api/v1/event-type', { limit: 250 })).data.filter((t) => !t.archived), []);
+  return useAsync(async () => (await ok(client.api.GET('/api/v1/event-type', { params: { query: { limit: 250 } } }))).data.filter((t) => !t.archived), []);
 }
 
 /**
@@ -22,7 +22,7 @@ export function useCatalogue() {
  */
 export function useApplication(appId: string): ApplicationOut | undefined {
   const { client } = useApp();
-  return useAsync(() => client.get<ApplicationOut>(`/api/v1/app/${seg(appId)}`), [appId]).data;
+  return useAsync(() => ok(client.api.GET('/api/v1/app/{app_id}', { params: { path: { app_id: appId } } })), [appId]).data;
 }
 
 /** What a webhook of `app` inherits: its profile and delivery headers; undefined while unknown. */

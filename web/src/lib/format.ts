@@ -7,7 +7,7 @@
 export type AttemptStatusName = 'success' | 'pending' | 'failed' | 'sending' | 'canceled';
 
 /** Svix MessageStatus numbers by name (for the `status` filter). */
-export const ATTEMPT_STATUS_CODES: Record<AttemptStatusName, number> = { success: 0, pending: 1, failed: 2, sending: 3, canceled: 4 };
+export const ATTEMPT_STATUS_CODES: Record<AttemptStatusName, 0 | 1 | 2 | 3 | 4> = { success: 0, pending: 1, failed: 2, sending: 3, canceled: 4 };
 
 /** The word for a MessageStatus number. */
 export function attemptStatusName(status: number): AttemptStatusName {

@@ -11,11 +11,11 @@ import { Badge } from '../components/Badge';
 import { DataTable } from '../components/DataTable';
 import { PageHeader } from '../components/PageHeader';
 import { Empty, ErrorState, Loading } from '../components/States';
-import { seg } from '../lib/api';
+import { ok, seg } from '../lib/api';
 import { useApp } from '../lib/context';
 import { formatDateTime } from '../lib/format';
 import { Link } from '../lib/router';
-import type { ListResponse, OperationalEventOut } from '../lib/types';
+import type { OperationalEventOut } from '../lib/types';
 import { useAsync } from '../lib/use-async';
 
 /** Rows per page. */
@@ -60,7 +60,7 @@ export function Alerts({ appId }: { appId?: string }) {
   const types = FILTERS.find((f) => f.value === filter)?.types ?? null;
   const iterator = cursors[cursors.length - 1];
   const events = useAsync(
-    () => client.get<ListResponse<OperationalEventOut>>('/api/v1/operational-event', { limit: PAGE_SIZE, iterator, type: types ?? undefined, appId }),
+    () => ok(client.api.GET('/api/v1/operational-event', { params: { query: { limit: PAGE_SIZE, iterator, type: types ?? undefined, appId } } })),
     [filter, iterator, appId],
     { pollMs: cursors.length === 0 ? 10_000 : undefined },
   );

@@ -11,11 +11,11 @@ import { Field, FormActions } from '../components/Field';
 import { PageHeader } from '../components/PageHeader';
 import { AsyncView } from '../components/States';
 import { useToastAction } from '../lib/actions';
-import { seg } from '../lib/api';
+import { ok } from '../lib/api';
 import { useApp } from '../lib/context';
 import { useFormSubmit } from '../lib/form';
 import { formatDateTime, zoneLabel } from '../lib/format';
-import type { ApiKeyOut, ApplicationOut, ListResponse, Permission } from '../lib/types';
+import type { ApiKeyOut, ApplicationOut, Permission } from '../lib/types';
 import { useAsync } from '../lib/use-async';
 
 const PERMISSIONS: { value: Permission; help: string }[] = [
@@ -29,16 +29,16 @@ const PERMISSIONS: { value: Permission; help: string }[] = [
 export function ApiKeys() {
   const { client, can } = useApp();
   const run = useToastAction();
-  const keys = useAsync(() => client.get<ListResponse<ApiKeyOut> | ApiKeyOut[]>('/api/v1/api-key', { limit: 250 }), []);
-  const apps = useAsync(() => client.get<ListResponse<ApplicationOut>>('/api/v1/app', { limit: 250 }), []);
+  const keys = useAsync(() => ok(client.api.GET('/api/v1/api-key', { params: { query: { limit: 250 } } })), []);
+  const apps = useAsync(() => ok(client.api.GET('/api/v1/app', { params: { query: { limit: 250 } } })), []);
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<ApiKeyOut | null>(null);
   const [revoking, setRevoking] = useState<ApiKeyOut | null>(null);
-  const list = Array.isArray(keys.data) ? keys.data : (keys.data?.data ?? []);
+  const list = keys.data?.data ?? [];
   const appName = (id: string) => apps.data?.data.find((a) => a.id === id)?.name ?? id;
 
   const revoke = async (k: ApiKeyOut) => {
-    if (!(await run(() => client.del(`/api/v1/api-key/${seg(k.id)}`), `Key “${k.name}” revoked`))) return;
+    if (!(await run(() => ok(client.api.DELETE('/api/v1/api-key/{key_id}', { params: { path: { key_id: k.id } } })), `Key “${k.name}” revoked`))) return;
     setRevoking(null);
     keys.reload();
   };
@@ -136,7 +136,7 @@ function CreateKeyDialog({ apps, onClose, onCreated }: { apps: ApplicationOut[];
   const valid = name.trim() !== '' && perms.length > 0 && !busy;
   const submit = onSubmit(valid, async () => {
     const body = { name: name.trim(), permissions: PERMISSIONS.map((p) => p.value).filter((p) => perms.includes(p)), ...(appId ? { appId } : {}) };
-    onCreated(await client.post<ApiKeyOut>('/api/v1/api-key', body));
+    onCreated(await ok(client.api.POST('/api/v1/api-key', { body })));
   });
   return (
     <Dialog title="New API key" onClose={onClose}>

@@ -10,12 +10,12 @@ import { Dialog } from '../components/Dialog';
 import { Field, FormActions } from '../components/Field';
 import { PageHeader } from '../components/PageHeader';
 import { AsyncView, Loading } from '../components/States';
-import { errorMessage, seg } from '../lib/api';
+import { errorMessage, ok, seg } from '../lib/api';
 import { useApp } from '../lib/context';
 import { formFieldErrors, useFormSubmit } from '../lib/form';
 import { formatDateTime, zoneLabel } from '../lib/format';
 import { Link } from '../lib/router';
-import type { ApplicationOut, ListResponse } from '../lib/types';
+import type { ApplicationOut } from '../lib/types';
 import { useAsync } from '../lib/use-async';
 
 /** The iframe snippet a platform pastes into its own site to embed the portal. */
@@ -28,7 +28,7 @@ export function Applications() {
   const { client, can, isOperator, appBase } = useApp();
   const [cursors, setCursors] = useState<string[]>([]);
   const iterator = cursors[cursors.length - 1];
-  const apps = useAsync(() => client.get<ListResponse<ApplicationOut>>('/api/v1/app', { limit: 100, iterator }), [iterator]);
+  const apps = useAsync(() => ok(client.api.GET('/api/v1/app', { params: { query: { limit: 100, iterator } } })), [iterator]);
   const [creating, setCreating] = useState(false);
   const [portalFor, setPortalFor] = useState<ApplicationOut | null>(null);
   const [settingsFor, setSettingsFor] = useState<ApplicationOut | null>(null);
@@ -109,7 +109,7 @@ function CreateApplicationDialog({ onClose, onCreated }: { onClose: () => void; 
     return { name: f.name ?? '', uid: f.uid ?? '', '': f[''] ?? '' };
   });
   const submit = onSubmit(true, async () => {
-    await client.post('/api/v1/app', { name: name.trim(), ...(uid.trim() ? { uid: uid.trim() } : {}) });
+    await ok(client.api.POST('/api/v1/app', { body: { name: name.trim(), ...(uid.trim() ? { uid: uid.trim() } : {}) } }));
     toast(`Application “${name.trim()}” created`);
     onCreated();
   });
@@ -131,7 +131,7 @@ function CreateApplicationDialog({ onClose, onCreated }: { onClose: () => void; 
 
 function PortalLinkDialog({ app, onClose }: { app: ApplicationOut; onClose: () => void }) {
   const { client } = useApp();
-  const link = useAsync(() => client.post<{ url: string; token: string }>(`/api/v1/auth/app-portal-access/${seg(app.id)}`, {}), [app.id]);
+  const link = useAsync(() => ok(client.api.POST('/api/v1/auth/app-portal-access/{app_id}', { params: { path: { app_id: app.id } }, body: {} })), [app.id]);
   return (
     <Dialog title={`Customer portal for ${app.name}`} onClose={onClose} wide>
       {link.loading && !link.data ? (

@@ -14,11 +14,11 @@ import { PageHeader } from '../components/PageHeader';
 import { PendingDeliveries } from '../components/PendingDeliveries';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { useCatalogue } from '../components/WebhookFields';
-import { errorMessage, seg } from '../lib/api';
+import { errorMessage, ok, seg } from '../lib/api';
 import { useApp } from '../lib/context';
 import { ATTEMPT_STATUS_CODES, endpointStatus } from '../lib/format';
 import { Link } from '../lib/router';
-import type { AttemptOut, EndpointOut, ListResponse } from '../lib/types';
+import type { AttemptOut } from '../lib/types';
 import { useAsync } from '../lib/use-async';
 
 /** Rows per page: the last 100 deliveries, what a user checking a recent problem looks through. */
@@ -33,8 +33,8 @@ type StatusFilter = '' | 'success' | 'failed' | 'pending';
 export function Deliveries({ appId, endpointId }: { appId: string; endpointId: string }) {
   const { client, can, appBase, toast } = useApp();
   const base = appBase(appId);
-  const epPath = `/api/v1/app/${seg(appId)}/endpoint/${seg(endpointId)}`;
-  const endpoint = useAsync(() => client.get<EndpointOut>(epPath), [epPath], { pollMs: 10_000 });
+  const epPath = { app_id: appId, endpoint_id: endpointId };
+  const endpoint = useAsync(() => ok(client.api.GET('/api/v1/app/{app_id}/endpoint/{endpoint_id}', { params: { path: epPath } })), [appId, endpointId], { pollMs: 10_000 });
   const catalogue = useCatalogue();
   const [status, setStatus] = useState<StatusFilter>('');
   const [eventType, setEventType] = useState('');
@@ -52,7 +52,7 @@ export function Deliveries({ appId, endpointId }: { appId: string; endpointId: s
     () =>
       status === 'pending'
         ? Promise.resolve(null)
-        : client.get<ListResponse<AttemptOut>>(`/api/v1/app/${seg(appId)}/attempt/endpoint/${seg(endpointId)}`, { limit: PAGE_SIZE, iterator, with_content: false, ...filters }),
+        : ok(client.api.GET('/api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}', { params: { path: epPath, query: { limit: PAGE_SIZE, iterator, with_content: false, ...filters } } })),
     [appId, endpointId, status, eventType, iterator],
     { pollMs: cursors.length === 0 ? POLL_MS : undefined },
   );
@@ -64,7 +64,7 @@ export function Deliveries({ appId, endpointId }: { appId: string; endpointId: s
   const resend = async (a: AttemptOut) => {
     setResending(a.id);
     try {
-      await client.post(`/api/v1/app/${seg(appId)}/msg/${seg(a.msgId)}/endpoint/${seg(endpointId)}/resend`, {});
+      await ok(client.api.POST('/api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend', { params: { path: { ...epPath, msg_id: a.msgId } } }));
       toast(`Webhook resend is in progress: ${a.msgId} is queued for another attempt.`);
       attempts.reload();
     } catch (e) {
@@ -109,7 +109,7 @@ export function Deliveries({ appId, endpointId }: { appId: string; endpointId: s
                 </Link>
               </>
             )}
-            <ExportCsvButton path={`/api/v1/app/${seg(appId)}/attempt/endpoint/${seg(endpointId)}/export.csv`} query={filters} fileName={`deliveries-${ep.id}.csv`} />
+            <ExportCsvButton endpointPath={epPath} query={filters} fileName={`deliveries-${ep.id}.csv`} />
           </>
         }
       />

@@ -10,11 +10,11 @@ import { Field, FormActions } from '../components/Field';
 import { PageHeader } from '../components/PageHeader';
 import { AsyncView } from '../components/States';
 import { useToastAction } from '../lib/actions';
-import { seg } from '../lib/api';
+import { ok } from '../lib/api';
 import { useApp } from '../lib/context';
 import { useFormSubmit } from '../lib/form';
 import { eventTypeNameProblem, groupEventTypes } from '../lib/format';
-import type { EventTypeOut, ListResponse } from '../lib/types';
+import type { EventTypeOut } from '../lib/types';
 import { useAsync } from '../lib/use-async';
 
 /** Parses the schema textarea: '' = no schema; otherwise a JSON object, stored as version "1". */
@@ -34,12 +34,14 @@ export function EventTypes() {
   const { client, can } = useApp();
   const run = useToastAction();
   const [showArchived, setShowArchived] = useState(false);
-  const list = useAsync(() => client.get<ListResponse<EventTypeOut>>('/api/v1/event-type', { limit: 250, include_archived: showArchived, with_content: true }), [showArchived]);
+  const list = useAsync(() => ok(client.api.GET('/api/v1/event-type', { params: { query: { limit: 250, include_archived: showArchived, with_content: true } } })), [showArchived]);
   const [editing, setEditing] = useState<EventTypeOut | 'new' | null>(null);
 
   const setArchived = async (t: EventTypeOut, archived: boolean) => {
-    const path = `/api/v1/event-type/${seg(t.name)}`;
-    const done = await run(() => (archived ? client.del(path) : client.patch(path, { archived: false })), archived ? `${t.name} archived` : `${t.name} restored`);
+    const params = { path: { event_type_name: t.name } };
+    const change = () =>
+      archived ? ok(client.api.DELETE('/api/v1/event-type/{event_type_name}', { params })) : ok(client.api.PATCH('/api/v1/event-type/{event_type_name}', { params, body: { archived: false } }));
+    const done = await run(change, archived ? `${t.name} archived` : `${t.name} restored`);
     if (done) list.reload();
   };
 
@@ -129,8 +131,13 @@ function EventTypeDialog({ existing, onClose, onSaved }: { existing: EventTypeOu
   const submit = onSubmit(valid, async () => {
     if ('error' in parsed) return;
     // Only a changed schema is sent, so editing a description never touches other schema versions.
-    if (existing) await client.patch(`/api/v1/event-type/${seg(existing.name)}`, { description: description.trim(), ...(schema !== initialSchema ? { schemas: parsed.schemas } : {}) });
-    else await client.post('/api/v1/event-type', { name: name.trim(), description: description.trim(), ...(parsed.schemas ? { schemas: parsed.schemas } : {}) });
+    if (existing) {
+      const body = { description: description.trim(), ...(schema !== initialSchema ? { schemas: parsed.schemas } : {}) };
+      await ok(client.api.PATCH('/api/v1/event-type/{event_type_name}', { params: { path: { event_type_name: existing.name } }, body }));
+    } else {
+      const body = { name: name.trim(), description: description.trim(), ...(parsed.schemas ? { schemas: parsed.schemas } : {}) };
+      await ok(client.api.POST('/api/v1/event-type', { body }));
+    }
     toast(existing ? `${existing.name} saved` : `${name.trim()} created`);
     onSaved();
   });

@@ -5,16 +5,15 @@
 import { DataTable } from '../components/DataTable';
 import { PageHeader } from '../components/PageHeader';
 import { Empty, ErrorState, Loading } from '../components/States';
-import { seg } from '../lib/api';
+import { ok, seg } from '../lib/api';
 import { useApp } from '../lib/context';
 import { Link } from '../lib/router';
-import type { HealthOut } from '../lib/types';
 import { useAsync } from '../lib/use-async';
 
 /** Health page. */
 export function Health() {
   const { client, appBase } = useApp();
-  const health = useAsync(() => client.get<HealthOut>('/api/v1/stats/health'), [], { pollMs: 5_000 });
+  const health = useAsync(() => ok(client.api.GET('/api/v1/stats/health')), [], { pollMs: 5_000 });
   const h = health.data;
   return (
     <section>
@@ -53,7 +52,7 @@ export function Health() {
           ) : (
             <DataTable columns={['Endpoint', 'Application', 'Failures in a row', 'Latest error', 'State']}>
               {h.failingEndpoints.map((f) => {
-                const id = f.endpointId ?? f.id ?? '';
+                const id = f.endpointId;
                 return (
                   <tr key={`${f.appId}/${id}`}>
                     <td data-label="Endpoint" className="break">

@@ -3,7 +3,7 @@
  * sessionStorage for this tab only (never a cookie, never a URL).
  */
 import { useState, type FormEvent } from 'react';
-import { ApiError, errorMessage, HeraldClient } from '../lib/api';
+import { ApiError, errorMessage, HeraldClient, ok } from '../lib/api';
 import { saveToken } from '../lib/session';
 import type { WhoAmI } from '../lib/types';
 
@@ -19,7 +19,7 @@ export function SignIn({ notice, onSignedIn }: { notice?: string | null; onSigne
     setBusy(true);
     setError(null);
     try {
-      const who = await new HeraldClient(t).get<WhoAmI>('/api/v1/auth/whoami');
+      const who = await ok(new HeraldClient(t).api.GET('/api/v1/auth/whoami'));
       saveToken('dashboard', t);
       onSignedIn(t, who);
     } catch (err) {

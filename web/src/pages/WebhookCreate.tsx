@@ -16,7 +16,7 @@ import { PublicKeyDialog, SecretDialog } from '../components/SecretDialog';
 import { SignatureFields, useSignatureForm } from '../components/SignatureFields';
 import { ErrorState, Loading } from '../components/States';
 import { ActiveSwitch, inheritedContract, useApplication, useCatalogue, webhookBody } from '../components/WebhookFields';
-import { seg } from '../lib/api';
+import { ok } from '../lib/api';
 import { useApp } from '../lib/context';
 import { useFormSubmit } from '../lib/form';
 import { urlProblem } from '../lib/format';
@@ -57,7 +57,7 @@ export function WebhookCreate({ appId }: { appId: string }) {
       ...sig.body(),
       ...(importSecret.trim() ? { secret: importSecret.trim() } : {}),
     };
-    const endpoint = await client.post<EndpointOut & { secret?: string }>(`/api/v1/app/${seg(appId)}/endpoint`, body);
+    const endpoint = await ok(client.api.POST('/api/v1/app/{app_id}/endpoint', { params: { path: { app_id: appId } }, body }));
     if (importSecret.trim()) {
       toast('Webhook created with your existing secret');
       navigate(base);
@@ -66,7 +66,7 @@ export function WebhookCreate({ appId }: { appId: string }) {
     // Herald answers with the new secret (its `secret` extra); older servers need a second request.
     // An Ed25519 webhook shows its public key instead: the private key stays with Herald.
     const ed25519 = endpoint.effectiveSignature?.scheme === 'ed25519';
-    const secret = ed25519 ? null : (endpoint.secret ?? (await client.get<{ key: string }>(`/api/v1/app/${seg(appId)}/endpoint/${seg(endpoint.id)}/secret`)).key);
+    const secret = ed25519 ? null : (endpoint.secret ?? (await ok(client.api.GET('/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret', { params: { path: { app_id: appId, endpoint_id: endpoint.id } } }))).key);
     setCreated({ endpoint, secret });
   });
 
@@ -127,7 +127,7 @@ function CreatedDialog({ appId, endpoint, secret, onDone }: { appId: string; end
       <PublicKeyDialog
         title="Webhook created"
         intro={`“${name}” is ready. Its deliveries are signed with Ed25519: receivers verify them with this public key and hold no secret.`}
-        endpointPath={`/api/v1/app/${seg(appId)}/endpoint/${seg(endpoint.id)}`}
+        endpointPath={{ app_id: appId, endpoint_id: endpoint.id }}
         endpointId={endpoint.id}
         onDone={onDone}
       />

@@ -20,7 +20,7 @@ import { SignatureFields, useSignatureForm, type InheritedContract } from '../co
 import { SignatureSummary } from '../components/SignatureSummary';
 import { ErrorState, Loading } from '../components/States';
 import { ActiveSwitch, inheritedContract, useApplication, useCatalogue, webhookBody } from '../components/WebhookFields';
-import { seg } from '../lib/api';
+import { ok, seg } from '../lib/api';
 import { useApp } from '../lib/context';
 import { useFormSubmit } from '../lib/form';
 import { endpointStatus, urlProblem } from '../lib/format';
@@ -35,8 +35,8 @@ import { useAsync } from '../lib/use-async';
 export function WebhookEdit({ appId, endpointId }: { appId: string; endpointId: string }) {
   const { client, appBase, can } = useApp();
   const base = appBase(appId);
-  const path = `/api/v1/app/${seg(appId)}/endpoint/${seg(endpointId)}`;
-  const endpoint = useAsync(() => client.get<EndpointOut>(path), [path]);
+  const path = { app_id: appId, endpoint_id: endpointId };
+  const endpoint = useAsync(() => ok(client.api.GET('/api/v1/app/{app_id}/endpoint/{endpoint_id}', { params: { path } })), [appId, endpointId]);
   const catalogue = useCatalogue();
   const [deleting, setDeleting] = useState(false);
 
@@ -88,7 +88,7 @@ function SettingsForm({ appId, endpoint, catalogue, onSaved }: { appId: string; 
   const sig = useSignatureForm(endpoint, inheritedOf(app, endpoint));
   const { busy, errors, onSubmit } = useFormSubmit();
   const [shown, setShown] = useState<{ secret: string } | { publicKey: true } | null>(null);
-  const endpointPath = `/api/v1/app/${seg(appId)}/endpoint/${seg(endpoint.id)}`;
+  const endpointPath = { app_id: appId, endpoint_id: endpoint.id };
 
   // A pause from the list (or auto-disable) while this page is open shows here too.
   useEffect(() => setActive(!endpoint.disabled), [endpoint.disabled]);
@@ -105,12 +105,8 @@ function SettingsForm({ appId, endpoint, catalogue, onSaved }: { appId: string; 
   const valid = !urlError && name.trim() !== '' && selectionValid(events) && policyValid(policy) && sig.valid && !busy;
   const submit = onSubmit(valid, async () => {
     const secret = newSecret && profile ? await secretForProfile(profile) : null;
-    await client.patch(endpointPath, {
-      ...webhookBody({ name, url, events, active }),
-      ...policyBody(policy, true),
-      ...sig.body(),
-      ...(secret ? { secret } : {}),
-    });
+    const body = { ...webhookBody({ name, url, events, active }), ...policyBody(policy, true), ...sig.body(), ...(secret ? { secret } : {}) };
+    await ok(client.api.PATCH('/api/v1/app/{app_id}/endpoint/{endpoint_id}', { params: { path: endpointPath }, body }));
     toast('Webhook saved');
     if (secret) setShown(profile?.scheme === 'ed25519' ? { publicKey: true } : { secret });
     else onSaved();

@@ -10,11 +10,11 @@ import { DeleteWebhookDialog } from '../components/DeleteWebhookDialog';
 import { PageHeader } from '../components/PageHeader';
 import { AsyncView } from '../components/States';
 import { useToastAction } from '../lib/actions';
-import { seg } from '../lib/api';
+import { ok, seg } from '../lib/api';
 import { useApp } from '../lib/context';
 import { endpointStatus, formatDateTime, maskedSecret, zoneLabel } from '../lib/format';
 import { Link } from '../lib/router';
-import type { ApplicationOut, EndpointOut, ListResponse } from '../lib/types';
+import type { EndpointOut } from '../lib/types';
 import { useAsync } from '../lib/use-async';
 
 /** Props: the application whose webhooks are listed. */
@@ -31,17 +31,17 @@ export function WebhookList({ appId }: WebhookListProps) {
   const [deleting, setDeleting] = useState<EndpointOut | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const list = useAsync(
-    () => client.get<ListResponse<EndpointOut>>(`/api/v1/app/${seg(appId)}/endpoint`, { limit: 250 }),
+    () => ok(client.api.GET('/api/v1/app/{app_id}/endpoint', { params: { path: { app_id: appId }, query: { limit: 250 } } })),
     [appId],
   );
   const app = useAsync(
-    () => (mode === 'dashboard' ? client.get<ApplicationOut>(`/api/v1/app/${seg(appId)}`) : Promise.resolve(null)),
+    () => (mode === 'dashboard' ? ok(client.api.GET('/api/v1/app/{app_id}', { params: { path: { app_id: appId } } })) : Promise.resolve(null)),
     [appId, mode],
   );
 
   const togglePause = async (ep: EndpointOut) => {
     setBusy(ep.id);
-    if (await run(() => client.patch(`/api/v1/app/${seg(appId)}/endpoint/${seg(ep.id)}`, { disabled: !ep.disabled }), ep.disabled ? 'Webhook resumed' : 'Webhook paused')) list.reload();
+    if (await run(() => ok(client.api.PATCH('/api/v1/app/{app_id}/endpoint/{endpoint_id}', { params: { path: { app_id: appId, endpoint_id: ep.id } }, body: { disabled: !ep.disabled } })), ep.disabled ? 'Webhook resumed' : 'Webhook paused')) list.reload();
     setBusy(null);
   };
 
