@@ -33,11 +33,11 @@ export interface WebOptions {
 
 /**
  * First path segments of the browser app's routes (web/src/Dashboard.tsx and Portal.tsx): `/` itself,
- * `/apps/…`, `/event-types`, `/api-keys`, `/health` and the portal under `/portal`. Deeper paths below
+ * `/apps/…`, `/alerts`, `/event-types`, `/api-keys`, `/health` and the portal under `/portal`. Deeper paths below
  * them are the app's too, dots included (application uids may contain them); it shows its own "not
  * found" page for those it does not know.
  */
-export const APP_ROUTE_SEGMENTS: readonly string[] = ['apps', 'event-types', 'api-keys', 'health', 'portal'];
+export const APP_ROUTE_SEGMENTS: readonly string[] = ['apps', 'alerts', 'event-types', 'api-keys', 'health', 'portal'];
 
 /** Whether a request path (no query string) is a route of the browser app. */
 export function isAppRoute(path: string): boolean {

@@ -47,7 +47,7 @@ export function AlertSettings() {
     toast('Alert settings saved');
     settings.reload();
   });
-  const emailError = Object.entries(errors).find(([k]) => k === 'emails' || k.startsWith('emails'))?.[1] ?? null;
+  const emailError = errors.emails ?? null;
 
   return (
     <details className="card alert-settings" open={!s.smtpConfigured ? true : undefined}>

@@ -14,7 +14,7 @@ const RENAMED: Record<string, string> = { filterTypes: 'eventTypes', description
 const NESTED = ['signature', 'deliveryHeaders'];
 /** Fields forms show errors beside. */
 const KNOWN_FIELDS = [
-  'url', 'name', 'uid', 'alertEmail', 'eventTypes', 'headers', 'maxInFlight', 'timeout', 'retrySchedule', 'throttleRate', 'ordering', 'secret',
+  'url', 'name', 'uid', 'alertEmail', 'emails', 'windowSeconds', 'eventTypes', 'headers', 'maxInFlight', 'timeout', 'retrySchedule', 'throttleRate', 'ordering', 'secret',
   'signature', 'signature.scheme', 'signature.header', 'signature.timestampHeader', 'signature.content', 'signature.encoding', 'signature.key',
   'deliveryHeaders', 'deliveryHeaders.eventType', 'deliveryHeaders.deliveryId', 'deliveryHeaders.userAgent',
 ];
