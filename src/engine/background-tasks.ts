@@ -1,5 +1,5 @@
 /**
- * Background tasks: an endpoint's recover, replay-missing and bulk replay, and the usage count over
+ * Background tasks: an endpoint's recover, replay-missing and bulk replay, and the usage counts over
  * applications, answer 202 with a task at once (Svix's shape) and run here, a batch at a time, in whichever Herald process holds the task's
  * lease. Each batch's changes and the task's new cursor and progress commit in one transaction, so:
  * - a task whose process died (or was stopped) is taken over once its lease expires, by the same
@@ -25,7 +25,7 @@ import {
   type BackgroundTaskType,
 } from '../store/background-tasks.js';
 import { inTransaction, isDataError, type Queryable } from '../store/pool.js';
-import { appUsageBatch, type AppUsage } from '../store/app-stats.js';
+import { appEventTypesBatch, appUsageBatch, type AppEventTypes, type AppUsage } from '../store/app-stats.js';
 import {
   bulkReplayBatch,
   probeEndpointNow,
@@ -104,6 +104,11 @@ const STEPS: Record<BackgroundTaskType, (db: Queryable, t: BackgroundTaskRow, cu
     const rows = await appUsageBatch(db, { since: new Date(p.since), until: new Date(p.until), afterId: (cursor?.appId as string) ?? null, limit, appIds: p.appIds });
     const appStats = [...((t.data.appStats as AppUsage[]) ?? []), ...rows];
     return { next: rows.length < limit ? null : { appId: rows.at(-1)!.appId }, data: { ...t.data, appStats } };
+  },
+  'event-type.aggregate': async (db, t, cursor, _now, limit) => {
+    const rows = await appEventTypesBatch(db, { afterId: (cursor?.appId as string) ?? null, limit });
+    const eventTypes = [...((t.data.event_types as AppEventTypes[]) ?? []), ...rows];
+    return { next: rows.length < limit ? null : { appId: rows.at(-1)!.appId }, data: { ...t.data, event_types: eventTypes } };
   },
 };
 
@@ -194,7 +199,8 @@ export class BackgroundTaskRunner {
     db: Queryable,
     t:
       | { appId: string; endpointId: string; task: 'endpoint.recover' | 'endpoint.replay' | 'endpoint.bulk-replay'; params: EndpointTaskParams; data?: Partial<EndpointTaskData> }
-      | { appId: null; endpointId: null; task: 'application.stats'; params: UsageTaskParams; data?: Record<string, unknown> },
+      | { appId: null; endpointId: null; task: 'application.stats'; params: UsageTaskParams; data?: Record<string, unknown> }
+      | { appId: null; endpointId: null; task: 'event-type.aggregate'; params: Record<string, never>; data?: Record<string, unknown> },
   ): Promise<BackgroundTaskRow> {
     const now = this.opts.clock.now();
     const row = await insertBackgroundTask(db, {
@@ -203,7 +209,7 @@ export class BackgroundTaskRunner {
       endpointId: t.endpointId,
       task: t.task,
       params: t.params as unknown as Record<string, unknown>,
-      data: t.task === 'application.stats' ? { appStats: [], ...t.data } : { messagesSent: 0, ...t.data },
+      data: t.task === 'application.stats' ? { appStats: [], ...t.data } : t.task === 'event-type.aggregate' ? { event_types: [], ...t.data } : { messagesSent: 0, ...t.data },
       now,
     });
     return row;

@@ -178,3 +178,29 @@ export async function resolveApps(db: Queryable, idsOrUids: string[]): Promise<{
     unresolved: rows.filter((r) => !r.id).map((r) => r.key),
   };
 }
+
+/** The event types one application's endpoints subscribe to (Svix AggregateEventTypes). */
+export interface AppEventTypes {
+  /** Application id. */
+  appId: string;
+  /** Event types named in its endpoints' filters (Herald's wildcards left out), sorted. */
+  explicitlySubscribedEventTypes: string[];
+  /** Whether one of its endpoints receives every event type (no filter, or `*`). */
+  hasCatchAllEndpoint: boolean;
+}
+
+/** One batch of the event type aggregate: the next `limit` applications after `afterId`, by id. */
+export async function appEventTypesBatch(db: Queryable, w: { afterId: string | null; limit: number }): Promise<AppEventTypes[]> {
+  const { rows } = await db.query<AppEventTypes>(
+    `select a.id as "appId",
+       coalesce((select array_agg(distinct f order by f) from endpoint e cross join unnest(e.filter_types) f
+                 where e.app_id = a.id and f <> '*' and right(f, 2) <> '.*'), '{}') as "explicitlySubscribedEventTypes",
+       exists (select 1 from endpoint e where e.app_id = a.id
+               and (e.filter_types is null or cardinality(e.filter_types) = 0 or '*' = any(e.filter_types))) as "hasCatchAllEndpoint"
+     from application a
+     where ($1::text is null or a.id > $1) and a.id <> $3
+     order by a.id limit $2`,
+    [w.afterId, w.limit, OPERATIONAL_APP_ID],
+  );
+  return rows;
+}

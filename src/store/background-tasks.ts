@@ -6,7 +6,7 @@ import type { Queryable } from './pool.js';
 import type { PagePosition } from './attempts.js';
 
 /** Svix BackgroundTaskType values Herald runs. */
-export type BackgroundTaskType = 'endpoint.recover' | 'endpoint.replay' | 'endpoint.bulk-replay' | 'application.stats';
+export type BackgroundTaskType = 'endpoint.recover' | 'endpoint.replay' | 'endpoint.bulk-replay' | 'application.stats' | 'event-type.aggregate';
 /** Svix BackgroundTaskStatus. */
 export type BackgroundTaskStatus = 'running' | 'finished' | 'failed';
 

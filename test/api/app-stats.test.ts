@@ -120,3 +120,28 @@ describe('deliveries per application (a background task)', () => {
     expect(all.find((s) => s.appId === a.id)?.messageDestinations).toBe(4);
   });
 });
+
+describe('event types per application (a background task)', () => {
+  it("lists the event types each application's endpoints name, and whether one takes everything", async () => {
+    await f.call('POST', '/api/v1/event-type', { name: 'agg.one', description: '' });
+    await f.call('POST', '/api/v1/event-type', { name: 'agg.two', description: '' });
+    const named = await f.makeApp();
+    await f.makeEndpoint(named.id, { filterTypes: ['agg.two', 'agg.one'] });
+    await f.makeEndpoint(named.id, { filterTypes: ['agg.one', 'agg.*'] });
+    const catchAll = await f.makeApp();
+    await f.makeEndpoint(catchAll.id, {});
+
+    const svix = new Svix(f.server.adminToken, { serverUrl: f.server.url });
+    const out = await svix.statistics.aggregateEventTypes();
+    expect(out.task).toBe('event-type.aggregate');
+    const done = await eventually(async () => {
+      const t = await svix.backgroundTask.get(out.id);
+      return t.status === 'finished' ? t : undefined;
+    }, 'the event type aggregate');
+    const byApp = new Map((done.data.event_types as any[]).map((e) => [e.appId, e]));
+    expect(byApp.get(named.id)).toEqual({ appId: named.id, explicitlySubscribedEventTypes: ['agg.one', 'agg.two'], hasCatchAllEndpoint: false });
+    expect(byApp.get(catchAll.id)).toEqual({ appId: catchAll.id, explicitlySubscribedEventTypes: [], hasCatchAllEndpoint: true });
+    const key = await f.call('POST', '/api/v1/api-key', { name: 'scoped', permissions: ['read'], appId: named.id });
+    expect((await f.call('PUT', '/api/v1/stats/usage/event-types', undefined, key.body.key)).status).toBe(403);
+  });
+});

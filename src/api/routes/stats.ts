@@ -14,6 +14,7 @@ import { EndpointParams } from '../schemas/endpoints.js';
 import { AppParams } from '../schemas/applications.js';
 import { foldArrayQuery } from '../schemas/messages.js';
 import {
+  AggregateEventTypesOut,
   AppAttemptStatsOut,
   AppAttemptStatsQuery,
   AppUsageStatsIn,
@@ -151,6 +152,29 @@ export default async function statsRoutes(app: Api, deps: ApiDeps): Promise<void
       await herald.backgroundTasks.startNow(task.id);
       const now = (await getBackgroundTask(db, null, task.id)) ?? task;
       return reply.code(202).send({ id: now.id, status: now.status, task: now.task, updatedAt: now.updatedAt, unresolvedAppIds: resolved.unresolved });
+    },
+  );
+
+  app.put(
+    '/stats/usage/event-types',
+    {
+      schema: {
+        operationId: 'v1.statistics.aggregate-event-types',
+        tags: ['Statistics'],
+        summary: 'List the event types each application subscribes to',
+        description:
+          'Starts a background task (`event-type.aggregate`); once finished, its `data.event_types` lists per application the event types ' +
+          "its endpoints' filters name (`explicitlySubscribedEventTypes`; Herald's wildcards left out) and whether one of them receives " +
+          'everything (`hasCatchAllEndpoint`). Operators only (a global token with read).',
+        response: { 202: AggregateEventTypesOut, ...errorResponses() },
+      },
+    },
+    async (req, reply) => {
+      requireGlobal(req, 'read');
+      const task = await herald.backgroundTasks.create(db, { appId: null, endpointId: null, task: 'event-type.aggregate', params: {} });
+      await herald.backgroundTasks.startNow(task.id);
+      const now = (await getBackgroundTask(db, null, task.id)) ?? task;
+      return reply.code(202).send({ id: now.id, status: now.status, task: now.task, updatedAt: now.updatedAt });
     },
   );
 

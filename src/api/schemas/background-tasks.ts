@@ -17,8 +17,8 @@ export const BackgroundTaskStatus = z
 
 /** Svix `BackgroundTaskType`: the types Herald runs. */
 export const BackgroundTaskType = z
-  .enum(['endpoint.recover', 'endpoint.replay', 'endpoint.bulk-replay', 'application.stats'])
-  .describe('What the task does: recover failed messages, replay missing ones, replay every matching one, or count usage per application.')
+  .enum(['endpoint.recover', 'endpoint.replay', 'endpoint.bulk-replay', 'application.stats', 'event-type.aggregate'])
+  .describe('What the task does: recover failed messages, replay missing ones, replay every matching one, count deliveries per application, or list the event types each application subscribes to.')
   .meta({ id: 'BackgroundTaskType' });
 
 /** Svix `BackgroundTaskOut`. */
@@ -31,7 +31,7 @@ export const BackgroundTaskOut = z
       .record(z.string(), z.unknown())
       .describe(
         'Progress while running, the result once finished: `messagesSent` (messages queued so far) for endpoint tasks, `appStats` for ' +
-        'application.stats, and `error` when it failed.',
+        'application.stats, `event_types` for event-type.aggregate, and `error` when it failed.',
       ),
     updatedAt: z.date().describe('Last progress or status change.'),
   })

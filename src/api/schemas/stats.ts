@@ -78,6 +78,16 @@ export const CountOut = z
   })
   .meta({ id: 'CountOut' });
 
+/** Svix `AggregateEventTypesOut`: the task to poll. */
+export const AggregateEventTypesOut = z
+  .object({
+    id: z.string().describe('Task id (qtask_…): once finished, data.event_types lists each application.'),
+    status: BackgroundTaskStatus,
+    task: BackgroundTaskType,
+    updatedAt: z.date().describe('When the task last changed.'),
+  })
+  .meta({ id: 'AggregateEventTypesOut' });
+
 /** Svix `AppUsageStatsIn`. */
 export const AppUsageStatsIn = z
   .object({

@@ -1,5 +1,5 @@
 -- Background tasks (Svix's QueueBackgroundTask): recover, replay-missing and bulk replay of an
--- endpoint, and the usage count over applications, answer 202 at once and run here, in a Herald process that holds the task's lease. A task
+-- endpoint, and the usage counts over applications, answer 202 at once and run here, in a Herald process that holds the task's lease. A task
 -- moves forward a batch at a time, and each batch's changes commit with the task's new cursor, so a
 -- task whose process died is taken over when its lease expires and resumes after its last batch:
 -- nothing is queued twice, nothing is skipped. With several Herald processes exactly one holds a lease.
@@ -7,7 +7,7 @@ create table background_task (
   id           text primary key,                       -- qtask_…
   app_id       text references application(id) on delete cascade, -- tenant the task works on; null for one over many
   endpoint_id  text,                                   -- endpoint the task works on, or null
-  task         text not null check (task in ('endpoint.recover', 'endpoint.replay', 'endpoint.bulk-replay', 'application.stats')), -- Svix BackgroundTaskType
+  task         text not null check (task in ('endpoint.recover', 'endpoint.replay', 'endpoint.bulk-replay', 'application.stats', 'event-type.aggregate')), -- Svix BackgroundTaskType
   status       text not null check (status in ('running', 'finished', 'failed')), -- Svix BackgroundTaskStatus
   params       jsonb not null,                         -- what the request asked for (since, until, filters)
   data         jsonb not null default '{}',            -- progress and result, shown as BackgroundTaskOut.data
