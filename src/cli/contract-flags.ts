@@ -7,17 +7,11 @@
 import type { Command } from 'commander';
 import type { SignatureProfile } from '../core/signature-profile.js';
 import { UsageError } from './exit-codes.js';
+import type { Schemas } from '../api-client/index.js';
 import { parseJsonArg, readArgBytes } from './input.js';
 
 /** Delivery headers as the API answers them (null = not sent, or Herald's own User-Agent). */
-export interface DeliveryHeadersOut {
-  /** Header carrying the event type. */
-  eventType: string | null;
-  /** Header carrying the delivery id. */
-  deliveryId: string | null;
-  /** User-Agent value. */
-  userAgent: string | null;
-}
+export type DeliveryHeadersOut = Schemas['DeliveryHeadersOut'];
 
 /** Signing-contract flags as typed (`none` = not sent; `inherit` = back to the application's, or none). */
 export interface ContractFlags {

@@ -1,38 +1,20 @@
 /**
  * Signature profiles and delivery headers in the webhook forms: the presets, the form's draft, the
  * checks the API makes (mirrored from src/core/signature-profile.ts and delivery-headers.ts, so a
- * problem shows before a request), the request body, and the words for a profile. Pure and without
- * imports, so it is unit-tested in Node (test/e2e/signature-profile.test.ts); the API's 422 still
- * shows beside the field when the two disagree.
+ * problem shows before a request), the request body, and the words for a profile. Pure (it imports
+ * only the generated API types), so it is unit-tested in Node (test/e2e/signature-profile.test.ts);
+ * the API's 422 still shows beside the field when the two disagree.
  */
+import type { Schemas } from '../../../src/api-client/index.js';
+
+/** How deliveries are signed (the API's `signature`), as the generated API types say it. */
+export type SignatureProfile = Schemas['SignatureProfileIn'];
 
 /** An HMAC-SHA256 profile: a digest of the body, or of `{timestamp}.{body}`, in a header the platform names. */
-export interface HmacProfile {
-  scheme: 'hmac-sha256';
-  /** Header carrying the digest, e.g. X-Acme-Signature. */
-  header: string;
-  /** Header carrying the attempt's Unix seconds; null = none. */
-  timestampHeader?: string | null;
-  /** What is signed: the raw body, or `{timestamp}.{raw body}`. */
-  content: 'body' | 'timestamp.body';
-  /** Digest encoding. */
-  encoding: 'hex' | 'base64';
-  /** The key: the secret's UTF-8 bytes, or the bytes it encodes in hex. */
-  key: 'utf8' | 'hex';
-}
-
-/** How deliveries are signed (the API's `signature`). */
-export type SignatureProfile = { scheme: 'standard' } | { scheme: 'ed25519' } | HmacProfile;
+export type HmacProfile = Extract<SignatureProfile, { scheme: 'hmac-sha256' }>;
 
 /** Platform header names and User-Agent (the API's `deliveryHeaders`); null = not sent / Herald's own. */
-export interface DeliveryHeaders {
-  /** Header carrying the event type. */
-  eventType?: string | null;
-  /** Header carrying the delivery id (the same on every retry). */
-  deliveryId?: string | null;
-  /** The User-Agent value. */
-  userAgent?: string | null;
-}
+export type DeliveryHeaders = Schemas['DeliveryHeadersIn'];
 
 /** What the Signature select offers. */
 export type SignatureChoice = 'inherit' | 'standard' | 'ed25519' | 'hmac-hex-body' | 'hmac-hex-timestamp' | 'custom';
