@@ -123,10 +123,13 @@ beforeAll(async () => {
   const [info] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
   packed = info!;
   await mkdir(consumer);
+  // The user's own packages, at the versions Herald is developed with (in npm's cache after npm ci).
+  const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
+  const own = ['pg', '@types/pg', '@types/node'].map((p) => `${p}@${lock.packages[`node_modules/${p}`]!.version}`);
   await writeFile(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   await run(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--omit=optional', join(work, info!.filename), 'pg', '@types/pg', '@types/node@20'],
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--omit=optional', join(work, info!.filename), ...own],
     { cwd: consumer, env: childEnv({}) },
   );
   await writeFile(join(consumer, 'publish.mjs'), CONSUMER);
@@ -143,7 +146,7 @@ beforeAll(async () => {
   await admin.query(`create database ${dbName}`);
   await admin.end();
   dbUrl = withDatabase(inject('pgServerUrl'), dbName);
-}, 240_000);
+}, 300_000);
 
 afterAll(async () => {
   await rx?.close();
