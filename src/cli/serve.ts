@@ -60,6 +60,10 @@ export function registerServe(program: Command): void {
         const alerts = herald.createAlertSender();
         alerts.start();
         stops.push(() => alerts.stop());
+        // Debounced event types: consolidated messages are published where deliveries are sent.
+        const flusher = herald.createDebounceFlusher();
+        flusher.start();
+        stops.push(() => flusher.stop());
       }
       if (role !== 'worker') {
         const server = await startHttpServer(herald);

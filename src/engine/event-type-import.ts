@@ -42,7 +42,7 @@ function same(row: EventTypeRow, t: EventTypeFromOpenApi): boolean {
 async function currentTypes(db: Queryable): Promise<Map<string, EventTypeRow>> {
   const { rows } = await db.query<EventTypeRow>(
     `select name, description, schemas, archived, deprecated, group_name as "groupName", feature_flags as "featureFlags",
-       envelope, created_at as "createdAt", updated_at as "updatedAt"
+       envelope, debounce, created_at as "createdAt", updated_at as "updatedAt"
      from event_type for update`,
   );
   return new Map(rows.map((r) => [r.name, r]));
@@ -61,7 +61,7 @@ export async function importEventTypes(pool: pg.Pool, types: EventTypeFromOpenAp
     if (!opts.dryRun) {
       for (const t of toModify) {
         const row = current.get(t.name);
-        // Settings the document says nothing about (the envelope, flags and group when absent) are kept.
+        // Settings the document says nothing about (the envelope, debounce, flags and group when absent) are kept.
         const input = {
           description: t.description,
           schemas: t.schemas,
@@ -70,6 +70,7 @@ export async function importEventTypes(pool: pg.Pool, types: EventTypeFromOpenAp
           groupName: t.groupName ?? row?.groupName ?? null,
           featureFlags: t.featureFlags ?? row?.featureFlags ?? null,
           envelope: row?.envelope ?? null,
+          debounce: row?.debounce ?? null,
         };
         if (row) await updateEventType(db, t.name, input, opts.now);
         else await insertEventType(db, t.name, input, opts.now);

@@ -1,4 +1,5 @@
 /** Event type catalogue rules: filters must name existing types; an envelope must be a usable template. */
+import { debounceSettingsProblems } from '../core/debounce.js';
 import { HeraldError } from '../core/errors.js';
 import { MATCH_ALL } from '../core/filters.js';
 import { schemaProblems } from '../core/json-schema.js';
@@ -13,6 +14,7 @@ import { envelopeFieldProblems, throwIfAny } from './applications.js';
 export function validateEventTypeInput(input: EventTypeInput): EventTypeInput {
   const fields = input.envelope != null ? envelopeFieldProblems(input.envelope) : [];
   if (input.schemas != null) fields.push(...schemaProblems(input.schemas));
+  if (input.debounce != null) fields.push(...debounceSettingsProblems(input.debounce).map((p) => ({ ...p, path: `debounce.${p.path}` })));
   throwIfAny(fields);
   return input;
 }

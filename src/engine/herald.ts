@@ -20,6 +20,7 @@ import { createPool } from '../store/pool.js';
 import { loadSecretBox } from './secret-keys.js';
 import { PublishGroupCommit } from './publish-group.js';
 import { BackgroundTaskRunner } from './background-tasks.js';
+import { DebounceFlusher, type DebounceFlusherOptions } from './debounce-flusher.js';
 import { AlertEmailSender, type AlertSenderOptions } from '../alerts/email-sender.js';
 import type { PublishedMessage, PublishInput } from './publish.js';
 import type { HeraldError } from '../core/errors.js';
@@ -67,7 +68,12 @@ export interface Herald {
    * Without HERALD_SMTP_URL it does nothing.
    */
   createAlertSender(overrides?: Pick<AlertSenderOptions, 'tickMs' | 'transport'>): AlertEmailSender;
-  /** Closes workers and alert senders created here, the metrics' monitors, the pool, and the embedded database. */
+  /**
+   * Builds the flusher of debounce windows (not started; `start()` it where a delivery worker runs).
+   * Any number of processes may run one: each window is flushed once (docs/debounce.md).
+   */
+  createDebounceFlusher(overrides?: Pick<DebounceFlusherOptions, 'batchSize' | 'maxSleepMs'>): DebounceFlusher;
+  /** Closes workers, alert senders and debounce flushers created here, the metrics' monitors, the pool, and the embedded database. */
   close(): Promise<void>;
 }
 
@@ -127,6 +133,7 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
   const urlPolicy: UrlPolicy = { allowHttp: config.HERALD_ALLOW_HTTP, allowedNetworks };
   const workers: DeliveryWorker[] = [];
   const alertSenders: AlertEmailSender[] = [];
+  const flushers: DebounceFlusher[] = [];
   const clients: HttpClient[] = [];
   const publishGroup = new PublishGroupCommit({
     pool,
@@ -196,6 +203,11 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
       workers.push(worker);
       return worker;
     },
+    createDebounceFlusher(overrides = {}) {
+      const flusher = new DebounceFlusher({ pool, clock, log, onPublished: (messages, deliveries) => metrics.countPublished(messages, deliveries), ...overrides });
+      flushers.push(flusher);
+      return flusher;
+    },
     createAlertSender(overrides = {}) {
       const sender = new AlertEmailSender({ databaseUrl: databaseUrl!, config, clock, log, ...overrides });
       alertSenders.push(sender);
@@ -203,6 +215,7 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
     },
     async close() {
       await Promise.all(alertSenders.splice(0).map((s) => s.stop()));
+      await Promise.all(flushers.splice(0).map((f) => f.stop()));
       await backgroundTasks.stop();
       await publishGroup.close();
       await Promise.all(workers.map((w) => w.stop()));

@@ -9,7 +9,8 @@ import { validateEventTypeName } from '../core/filters.js';
 import { newOrderedId } from '../core/ids.js';
 import { renderEnvelope } from '../core/envelope.js';
 import type { CompiledSchema } from '../core/json-schema.js';
-import { getPublishTargets, insertMessageForEndpoint, insertMessages, type MessageRow, type InsertResult, type NewMessage, type PublishTarget } from '../store/messages.js';
+import { debounceKeysOf, type DebounceSettings } from '../core/debounce.js';
+import { getPublishTargets, insertMessageForEndpoint, insertMessages, type MessageRow, type InsertResult, type DebounceState, type NewDebounce, type NewMessage, type PublishTarget } from '../store/messages.js';
 import type { Queryable } from '../store/pool.js';
 import { schemaMismatch, validatorsFor } from './schemas.js';
 
@@ -66,6 +67,10 @@ export interface PublishedMessage {
   deliveries: number;
   /** True when eventId matched an earlier message, which is returned instead. */
   duplicate: boolean;
+  /** Debounced event type: waiting in its window (then consolidated or unchanged); null otherwise (docs/debounce.md). */
+  debounceState?: DebounceState | null;
+  /** Debounced event type: the consolidated message that carried it, once sent. */
+  consolidatedInto?: string | null;
 }
 
 /** Options of {@link publish}. */
@@ -162,6 +167,26 @@ function serialise(m: Checked, target: PublishTarget, maxBytes: number, now: Dat
   };
 }
 
+/** Where a message of a debounced type is merged; a 422 on `payload` when its keys are missing. */
+function debounceOf(s: DebounceSettings, payload: Record<string, unknown>, index: number): NewDebounce {
+  const keys = debounceKeysOf(s, payload);
+  if (typeof keys === 'string') {
+    throw new HeraldError('validation', keys, { fields: [{ path: index >= 0 ? `[${index}].payload` : 'payload', message: keys }] });
+  }
+  return { ...keys, quietMs: s.quietPeriodSeconds * 1000, maxDelayMs: s.maxDelaySeconds * 1000 };
+}
+
+/**
+ * A consolidated message of a debounced type (src/engine/debounce-flusher.ts), serialised like any
+ * message: the event type's (else the application's) envelope applies. No payload limit: its size is
+ * Herald's doing, not a publisher's, and refusing it would hold its window forever.
+ */
+export function consolidatedMessage(target: PublishTarget, eventType: string, payload: Record<string, unknown>, channels: string[] | null, consolidates: string[], now: Date): NewMessage {
+  const row = serialise({ eventType, payload, eventId: null, channels, tags: null }, target, Number.POSITIVE_INFINITY, now);
+  row.consolidates = consolidates;
+  return row;
+}
+
 function toPublished(row: MessageRow, deliveries: number, duplicate: boolean): PublishedMessage {
   return {
     id: row.id,
@@ -173,6 +198,8 @@ function toPublished(row: MessageRow, deliveries: number, duplicate: boolean): P
     timestamp: row.createdAt,
     deliveries,
     duplicate,
+    debounceState: row.debounceState ?? null,
+    consolidatedInto: row.consolidatedInto ?? null,
   };
 }
 
@@ -198,6 +225,8 @@ export interface AddressedInput {
    * (the API's scope and permission checks, so one query finds the application for both).
    */
   authorize?: (target: PublishTarget) => HeraldError | null;
+  /** A test event for one endpoint: sent at once even when its type is debounced. */
+  sendAtOnce?: boolean;
 }
 
 /** A message ready to store, or why it was refused before anything was written. */
@@ -258,7 +287,11 @@ export async function prepareMessages(
     const mismatch = schemas && item.input.validateSchema !== false ? schemaMismatch(schemas.get(c.m.eventType), c.m.eventType, c.m.payload, item.index) : null;
     if (mismatch) return { ok: false, error: mismatch };
     try {
-      return { ok: true, row: serialise(c.m, target, opts.maxPayloadBytes, opts.now) };
+      const row = serialise(c.m, target, opts.maxPayloadBytes, opts.now);
+      // The one condition a message of a type that is not debounced pays (docs/debounce.md).
+      const debounce = target.typeDebounce?.[c.m.eventType];
+      if (debounce && !item.sendAtOnce) row.debounce = debounceOf(debounce, c.m.payload, item.index);
+      return { ok: true, row };
     } catch (e) {
       return { ok: false, error: asHeraldError(e) };
     }
@@ -330,7 +363,11 @@ export async function publishEach(db: Queryable, app: string, inputs: PublishInp
 
 /** The published message of one insert result; throws `conflict` for an eventId reused with other data. */
 function outcomeOf(r: InsertResult, mine: NewMessage): PublishedMessage {
-  if (r.inserted) return toPublished(mine, r.deliveries, false);
+  if (r.inserted) {
+    const published = toPublished(mine, r.deliveries, false);
+    if (mine.debounce) published.debounceState = 'waiting';
+    return published;
+  }
   if (!r.existing.payloadHash.equals(mine.payloadHash) || r.existing.eventType !== mine.eventType) {
     throw new HeraldError(
       'conflict',
@@ -383,7 +420,7 @@ export async function publishToEndpoint(
   input: PublishInput,
   opts: PublishOptions = {},
 ): Promise<PublishedMessage | null> {
-  const { prepared, targets } = await prepareMessages(db, [{ app, input, index: -1 }], withDefaults(opts));
+  const { prepared, targets } = await prepareMessages(db, [{ app, input, index: -1, sendAtOnce: true }], withDefaults(opts));
   const [one] = prepared;
   if (one!.ok === false && one!.error.code === 'validation') throw one!.error;
   const target = targets.get(app);

@@ -2,6 +2,7 @@
  * The event type catalogue (global, like Svix's per-environment list). Deleting archives by default:
  * archived types stay valid for publishing and filters but are hidden from lists.
  */
+import type { DebounceSettings } from '../core/debounce.js';
 import type { Queryable } from './pool.js';
 import { keyset, type Keyset, type PageRequest } from './paging.js';
 
@@ -23,6 +24,8 @@ export interface EventTypeRow {
   featureFlags: string[] | null;
   /** JSON template wrapping this type's payloads, overriding the application's; null = inherit. */
   envelope: Record<string, unknown> | null;
+  /** Debounce settings (docs/debounce.md); null = every message is sent at once. */
+  debounce: DebounceSettings | null;
   /** When created. */
   createdAt: Date;
   /** Last change. */
@@ -45,10 +48,12 @@ export interface EventTypeInput {
   featureFlags?: string[] | null;
   /** Envelope template (validated by the caller); null = inherit the application's. */
   envelope?: Record<string, unknown> | null;
+  /** Debounce settings (validated by the caller); null = sent at once. */
+  debounce?: DebounceSettings | null;
 }
 
 const COLUMNS = `name, description, schemas, archived, deprecated, group_name as "groupName",
-  feature_flags as "featureFlags", envelope, created_at as "createdAt", updated_at as "updatedAt"`;
+  feature_flags as "featureFlags", envelope, debounce, created_at as "createdAt", updated_at as "updatedAt"`;
 
 function params(name: string, input: EventTypeInput, now: Date): unknown[] {
   return [
@@ -61,6 +66,7 @@ function params(name: string, input: EventTypeInput, now: Date): unknown[] {
     input.featureFlags ?? null,
     now,
     input.envelope == null ? null : JSON.stringify(input.envelope),
+    input.debounce == null ? null : JSON.stringify(input.debounce),
   ];
 }
 
@@ -70,11 +76,11 @@ function params(name: string, input: EventTypeInput, now: Date): unknown[] {
  */
 export async function insertEventType(db: Queryable, name: string, input: EventTypeInput, now: Date): Promise<EventTypeRow | null> {
   const { rows } = await db.query<EventTypeRow>(
-    `insert into event_type as t (name, description, schemas, archived, deprecated, group_name, feature_flags, envelope, created_at, updated_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8)
+    `insert into event_type as t (name, description, schemas, archived, deprecated, group_name, feature_flags, envelope, debounce, created_at, updated_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $9, $10, $8, $8)
      on conflict (name) do update set description = excluded.description, schemas = excluded.schemas,
        archived = excluded.archived, deprecated = excluded.deprecated, group_name = excluded.group_name,
-       feature_flags = excluded.feature_flags, envelope = excluded.envelope, updated_at = excluded.updated_at
+       feature_flags = excluded.feature_flags, envelope = excluded.envelope, debounce = excluded.debounce, updated_at = excluded.updated_at
        where t.archived
      returning ${COLUMNS}`,
     params(name, input, now),
@@ -90,11 +96,11 @@ export async function upsertEventType(
   now: Date,
 ): Promise<{ row: EventTypeRow; created: boolean }> {
   const { rows } = await db.query<EventTypeRow & { created: boolean }>(
-    `insert into event_type as t (name, description, schemas, archived, deprecated, group_name, feature_flags, envelope, created_at, updated_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8)
+    `insert into event_type as t (name, description, schemas, archived, deprecated, group_name, feature_flags, envelope, debounce, created_at, updated_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $9, $10, $8, $8)
      on conflict (name) do update set description = excluded.description, schemas = excluded.schemas,
        archived = excluded.archived, deprecated = excluded.deprecated, group_name = excluded.group_name,
-       feature_flags = excluded.feature_flags, envelope = excluded.envelope, updated_at = excluded.updated_at
+       feature_flags = excluded.feature_flags, envelope = excluded.envelope, debounce = excluded.debounce, updated_at = excluded.updated_at
      returning ${COLUMNS}, (xmax = 0) as created`,
     params(name, input, now),
   );
@@ -111,7 +117,7 @@ export async function getEventType(db: Queryable, name: string): Promise<EventTy
 export async function updateEventType(db: Queryable, name: string, input: EventTypeInput, now: Date): Promise<EventTypeRow | null> {
   const { rows } = await db.query<EventTypeRow>(
     `update event_type set description = $2, schemas = $3, archived = $4, deprecated = $5, group_name = $6,
-       feature_flags = $7, updated_at = $8, envelope = $9
+       feature_flags = $7, updated_at = $8, envelope = $9, debounce = $10
      where name = $1 returning ${COLUMNS}`,
     params(name, input, now),
   );

@@ -2,6 +2,7 @@
  * Messages: the publish path (one statement stores the messages and fans them out to deliveries),
  * and the read side of the API (list, get, a test message for one endpoint).
  */
+import type { DebounceKeys, DebounceSettings } from '../core/debounce.js';
 import { OPERATIONAL_APP_ID } from '../core/operational.js';
 import type { Queryable } from './pool.js';
 import { newestFirst, type PagePosition } from './attempts.js';
@@ -27,7 +28,25 @@ export interface NewMessage {
   payloadHash: Buffer;
   /** Publish time. */
   createdAt: Date;
+  /**
+   * For a message of a debounced event type: its window and entity. It is stored and merged into its
+   * window by the same statement, and not fanned out (docs/debounce.md).
+   */
+  debounce?: NewDebounce | null;
+  /** For a consolidated message: the published messages it consolidates. */
+  consolidates?: string[] | null;
 }
+
+/** Where a published message of a debounced type is merged, with the type's timing. */
+export interface NewDebounce extends DebounceKeys {
+  /** The type's quiet period, in milliseconds. */
+  quietMs: number;
+  /** The type's cap, in milliseconds. */
+  maxDelayMs: number;
+}
+
+/** What became of a published message of a debounced type (null for any other message). */
+export type DebounceState = 'waiting' | 'consolidated' | 'unchanged';
 
 /** A stored message. */
 export interface MessageRow {
@@ -49,6 +68,12 @@ export interface MessageRow {
   channels?: string[] | null;
   /** Tags given at publish (absent where a caller builds a row itself). */
   tags?: string[] | null;
+  /** Debounced type: waiting in its window, consolidated, or unchanged (its window sent nothing). */
+  debounceState?: DebounceState | null;
+  /** Debounced type: the consolidated message that carried it. */
+  consolidatedInto?: string | null;
+  /** Consolidated message: the published messages it consolidates. */
+  consolidates?: string[] | null;
 }
 
 /** What happened to one message of a batch. */
@@ -57,7 +82,8 @@ export type InsertResult =
   | { inserted: false; id: string; existing: MessageRow };
 
 const MESSAGE_COLUMNS = `id, app_id as "appId", event_type as "eventType", event_id as "eventId",
-  payload, payload_hash as "payloadHash", created_at as "createdAt", channels, tags`;
+  payload, payload_hash as "payloadHash", created_at as "createdAt", channels, tags,
+  debounce_state as "debounceState", consolidated_into as "consolidatedInto", consolidates`;
 
 /** Why a delivery to an automatically disabled endpoint was not sent (no quotes: it is inlined in SQL). */
 export const SKIPPED_DISABLED = 'endpoint disabled: not sent; enable the endpoint and recover to deliver it';
@@ -82,6 +108,81 @@ export const CHANNEL_MATCH_SQL = (e: string, c: string) =>
 export const SUBSCRIBED_SQL = (e: string, t: string, c: string) => `(${FILTER_MATCH_SQL(e, t)} and ${CHANNEL_MATCH_SQL(e, c)})`;
 
 /**
+ * The publish statement. With `debounce`, it also carries each message's debounce keys and what a
+ * consolidated message consolidates: a message of a debounced type is stored as `waiting`, gets no
+ * deliveries, and is merged into its window in the same statement (docs/debounce.md), so a stored
+ * message is never outside its window, whatever happens to the process next.
+ */
+function insertSql(debounce: boolean): string {
+  const d = (sql: string) => (debounce ? sql : '');
+  return `with input as (
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::timestamptz[], $8::text[], $9::text[]${d(
+         ', $10::text[], $11::text[], $12::text[], $13::int[], $14::int[], $15::text[]')})
+         as t(id, app_id, event_type, event_id, payload, payload_hash, created_at, channels, tags${d(', group_key, entity_key, state, quiet_ms, max_delay_ms, consolidates')})
+     ), ins as (
+       insert into message (id, app_id, event_type, event_id, payload, payload_hash, created_at, channels, tags${d(', debounce_state, debounce_group, consolidates')})
+       select id, app_id, event_type, event_id, payload, payload_hash, created_at, string_to_array(channels, ','), string_to_array(tags, ',')${d(
+         ", case when group_key is not null then 'waiting' end, group_key, string_to_array(consolidates, ',')")}
+       from input
+       on conflict (app_id, event_id) where event_id is not null do nothing
+       returning id, app_id, event_type, channels, created_at${d(', debounce_state')}
+     ), fan as (
+       -- A paused endpoint (disabled by a person) gets its deliveries held: pending, not claimed until
+       -- it is enabled. One disabled automatically gets them as skipped, so recover can bring them back.
+       insert into delivery (app_id, msg_id, endpoint_id, state, next_attempt_at, created_at, last_error)
+       select ins.app_id, ins.id, e.id, case when e.disabled and e.disabled_by = 'auto' then 'skipped' else 'pending' end,
+         ins.created_at, ins.created_at,
+         case when e.disabled and e.disabled_by = 'auto' then '${SKIPPED_DISABLED}' end
+       from ins join endpoint e on e.app_id = ins.app_id and ${SUBSCRIBED_SQL('e', 'ins.event_type', 'ins.channels')}
+       ${d('where ins.debounce_state is null -- debounced: sent later, within a consolidated message')}
+       -- Delivery ids in publish order (message ids are ordered): strict-order lanes and paused lanes
+       -- send by (due time, id), and a batch shares one due time.
+       order by ins.id, e.id
+       returning msg_id, state
+     )${d(MERGE_SQL)}
+     select ins.id, coalesce(f.n, 0)::int as deliveries
+     from ins left join (select msg_id, count(*) filter (where state <> 'skipped') as n from fan group by msg_id) f on f.msg_id = ins.id
+       cross join (select pg_notify('herald_due', '')) n`;
+}
+
+/**
+ * Merges the debounced messages the statement inserted (not those whose eventId was already used)
+ * into their windows: one row per (application, event type, group), the latest state of each entity
+ * winning (message ids are time-ordered), opened by its first message. Rows are written in key order,
+ * so two statements merging into the same windows wait for each other instead of deadlocking.
+ */
+const MERGE_SQL = `, changes as (
+       select i.app_id, i.event_type, i.group_key, i.entity_key, i.state::jsonb as state, i.id, i.created_at,
+         i.quiet_ms, i.max_delay_ms, ins.channels
+       from ins join input i on i.id = ins.id where ins.debounce_state is not null
+     ), groups as (
+       select app_id, event_type, group_key, min(created_at) as opened_at, max(created_at) as last_change_at,
+         (array_agg(quiet_ms order by id desc))[1] as quiet_ms, (array_agg(max_delay_ms order by id desc))[1] as max_delay_ms,
+         jsonb_object_agg(entity_key, state order by id) as entities, count(*) as messages,
+         (select array_agg(distinct c) from changes c2, unnest(c2.channels) c
+          where (c2.app_id, c2.event_type, c2.group_key) = (g.app_id, g.event_type, g.group_key)) as channels
+       from changes g group by app_id, event_type, group_key
+     ), merged as (
+       insert into debounce_window as w (app_id, event_type, group_key, opened_at, last_change_at, quiet_ms, max_delay_ms,
+         due_at, entities, messages, channels)
+       select app_id, event_type, group_key, opened_at, last_change_at, quiet_ms, max_delay_ms,
+         least(last_change_at + quiet_ms * interval '1 millisecond', opened_at + max_delay_ms * interval '1 millisecond'),
+         entities, messages, channels
+       from groups order by app_id, event_type, group_key
+       on conflict (app_id, event_type, group_key) do update set
+         entities = w.entities || excluded.entities,
+         messages = w.messages + excluded.messages,
+         channels = (select array_agg(distinct c) from unnest(w.channels || excluded.channels) c),
+         last_change_at = greatest(w.last_change_at, excluded.last_change_at),
+         quiet_ms = excluded.quiet_ms,
+         max_delay_ms = excluded.max_delay_ms,
+         due_at = least(greatest(w.last_change_at, excluded.last_change_at) + excluded.quiet_ms * interval '1 millisecond',
+           w.opened_at + excluded.max_delay_ms * interval '1 millisecond')
+     )`;
+const INSERT_SQL = insertSql(false);
+const INSERT_DEBOUNCED_SQL = insertSql(true);
+
+/**
  * Inserts messages (of one or several applications) and, in the same statement, one pending delivery
  * per endpoint of the message's application subscribed to its event type and channels; then notifies waiting
  * workers (delivered at commit). A message whose eventId already exists is not inserted and the stored
@@ -94,44 +195,31 @@ export const SUBSCRIBED_SQL = (e: string, t: string, c: string) => `(${FILTER_MA
 export async function insertMessages(db: Queryable, batch: NewMessage[]): Promise<InsertResult[]> {
   // Channels and tags travel as one text per message ("a,b"; their names cannot hold a comma):
   // PostgreSQL arrays cannot be ragged, so a text[][] parameter cannot carry them.
-  const { rows } = await db.query<{ id: string; deliveries: number }>(
-    `with input as (
-       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::timestamptz[], $8::text[], $9::text[])
-         as t(id, app_id, event_type, event_id, payload, payload_hash, created_at, channels, tags)
-     ), ins as (
-       insert into message (id, app_id, event_type, event_id, payload, payload_hash, created_at, channels, tags)
-       select id, app_id, event_type, event_id, payload, payload_hash, created_at, string_to_array(channels, ','), string_to_array(tags, ',')
-       from input
-       on conflict (app_id, event_id) where event_id is not null do nothing
-       returning id, app_id, event_type, channels, created_at
-     ), fan as (
-       -- A paused endpoint (disabled by a person) gets its deliveries held: pending, not claimed until
-       -- it is enabled. One disabled automatically gets them as skipped, so recover can bring them back.
-       insert into delivery (app_id, msg_id, endpoint_id, state, next_attempt_at, created_at, last_error)
-       select ins.app_id, ins.id, e.id, case when e.disabled and e.disabled_by = 'auto' then 'skipped' else 'pending' end,
-         ins.created_at, ins.created_at,
-         case when e.disabled and e.disabled_by = 'auto' then '${SKIPPED_DISABLED}' end
-       from ins join endpoint e on e.app_id = ins.app_id and ${SUBSCRIBED_SQL('e', 'ins.event_type', 'ins.channels')}
-       -- Delivery ids in publish order (message ids are ordered): strict-order lanes and paused lanes
-       -- send by (due time, id), and a batch shares one due time.
-       order by ins.id, e.id
-       returning msg_id, state
-     )
-     select ins.id, coalesce(f.n, 0)::int as deliveries
-     from ins left join (select msg_id, count(*) filter (where state <> 'skipped') as n from fan group by msg_id) f on f.msg_id = ins.id
-       cross join (select pg_notify('herald_due', '')) n`,
-    [
-      batch.map((m) => m.id),
-      batch.map((m) => m.appId),
-      batch.map((m) => m.eventType),
-      batch.map((m) => m.eventId),
-      batch.map((m) => m.payload),
-      batch.map((m) => m.payloadHash),
-      batch.map((m) => m.createdAt),
-      batch.map((m) => (m.channels?.length ? m.channels.join(',') : null)),
-      batch.map((m) => (m.tags?.length ? m.tags.join(',') : null)),
-    ],
-  );
+  const params: unknown[] = [
+    batch.map((m) => m.id),
+    batch.map((m) => m.appId),
+    batch.map((m) => m.eventType),
+    batch.map((m) => m.eventId),
+    batch.map((m) => m.payload),
+    batch.map((m) => m.payloadHash),
+    batch.map((m) => m.createdAt),
+    batch.map((m) => (m.channels?.length ? m.channels.join(',') : null)),
+    batch.map((m) => (m.tags?.length ? m.tags.join(',') : null)),
+  ];
+  // The one extra condition messages of other types pay: a batch without debounced or consolidated
+  // messages runs the statement as it always was.
+  const debounced = batch.some((m) => m.debounce || m.consolidates);
+  if (debounced) {
+    params.push(
+      batch.map((m) => m.debounce?.group ?? null),
+      batch.map((m) => m.debounce?.entity ?? null),
+      batch.map((m) => (m.debounce ? JSON.stringify(m.debounce.state) : null)),
+      batch.map((m) => m.debounce?.quietMs ?? null),
+      batch.map((m) => m.debounce?.maxDelayMs ?? null),
+      batch.map((m) => (m.consolidates?.length ? m.consolidates.join(',') : null)),
+    );
+  }
+  const { rows } = await db.query<{ id: string; deliveries: number }>(debounced ? INSERT_DEBOUNCED_SQL : INSERT_SQL, params);
   const inserted = new Map(rows.map((r) => [r.id, r.deliveries]));
   const missing = batch.filter((m) => !inserted.has(m.id));
   const existing = new Map<string, MessageRow>();
@@ -167,6 +255,8 @@ export interface PublishTarget {
    * validators (src/engine/schemas.ts), so a changed schema is never checked with an old validator.
    */
   typeSchemas: Record<string, string>;
+  /** Debounce settings of the published event types that are debounced (docs/debounce.md). */
+  typeDebounce: Record<string, DebounceSettings>;
 }
 
 /**
@@ -179,11 +269,12 @@ export async function getPublishTargets(db: Queryable, idsOrUids: string[], even
   const { rows } = await db.query<PublishTarget & { key: string }>(
     `with types as (
        select coalesce(json_object_agg(name, envelope) filter (where envelope is not null), '{}'::json) as envelopes,
-         coalesce(json_object_agg(name, md5(schemas::text)) filter (where schemas is not null), '{}'::json) as schemas
+         coalesce(json_object_agg(name, md5(schemas::text)) filter (where schemas is not null), '{}'::json) as schemas,
+         coalesce(json_object_agg(name, debounce) filter (where debounce is not null), '{}'::json) as debounce
        from event_type
-       where name = any($2::text[]) and (envelope is not null or schemas is not null)
+       where name = any($2::text[]) and (envelope is not null or schemas is not null or debounce is not null)
      )
-     select k.key, a.id, a.uid, a.envelope, types.envelopes as "typeEnvelopes", types.schemas as "typeSchemas"
+     select k.key, a.id, a.uid, a.envelope, types.envelopes as "typeEnvelopes", types.schemas as "typeSchemas", types.debounce as "typeDebounce"
      from unnest($1::text[]) k(key)
      cross join lateral (
        select id, uid, envelope from application
@@ -226,7 +317,8 @@ export async function listMessages(db: Queryable, appId: string, f: MessageFilte
   const page = newestFirst('m.created_at', 'm.id', cur, '$7', ks.direction);
   const { rows } = await db.query<MessageListRow>(
     `select m.id, m.app_id as "appId", m.event_type as "eventType", m.event_id as "eventId", m.channels, m.tags,
-       m.created_at as "createdAt", case when $9 then m.payload end as payload
+       m.created_at as "createdAt", case when $9 then m.payload end as payload,
+       m.debounce_state as "debounceState", m.consolidated_into as "consolidatedInto", m.consolidates
      from message m
      where m.app_id = $1 and ${messageWindowSql('m.created_at', 2)}
        and ($10::text is null or $10 = any(m.tags))

@@ -157,6 +157,8 @@ export async function replayMissingBatch(db: Queryable, appId: string, endpointI
        where m.app_id = $1 and m.created_at >= $3 and m.created_at < $4
          and ($5::timestamptz is null or (m.created_at, m.id) > ($5, $6::text))
          and m.expunged_at is null and ${SUBSCRIBED_SQL('e', 'm.event_type', 'm.channels')}
+         -- A debounced type's published messages reach endpoints within consolidated messages, never alone.
+         and m.debounce_state is null
        order by m.created_at, m.id limit $8
      ), known as (
        select b.id as msg_id, b.created_at, d.id as delivery_id, d.state

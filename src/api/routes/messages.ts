@@ -219,6 +219,9 @@ function publishedOut(m: PublishedMessage, withContent: boolean): z.output<typeo
     channels: m.channels,
     tags: m.tags,
     timestamp: m.timestamp,
+    debounceState: m.debounceState ?? null,
+    consolidatedInto: m.consolidatedInto ?? null,
+    consolidates: null,
   };
 }
 

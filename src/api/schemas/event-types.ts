@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { EventTypeInput, EventTypeRow } from '../../store/event-types.js';
 import { containsNul, EventTypeName, iso, JsonObject, queryFlag, text, Timestamp } from './common.js';
 import { CONTRACT_DOCS, Envelope } from './contract.js';
+import { debounceInput, EventTypeDebounce, EventTypeDebounceOut } from './debounce.js';
 import { ListQuery } from '../pagination.js';
 
 /** Largest `schemas` object, serialised: schemas are documentation, not data. */
@@ -24,6 +25,7 @@ const EventTypeFields = {
   featureFlags: FeatureFlags.nullish().describe('Stored and returned; Herald does not enforce feature flags.'),
   featureFlag: EventTypeName.nullish().describe('Deprecated Svix single-flag form of featureFlags.'),
   envelope: Envelope.nullish().describe(`${CONTRACT_DOCS.envelope} ${CONTRACT_DOCS.eventTypeEnvelope}`),
+  debounce: EventTypeDebounce.nullish(),
 };
 
 /** Body of POST /event-type. */
@@ -41,6 +43,7 @@ export const EventTypePatch = z.object({
   groupName: EventTypeName.nullish(),
   featureFlags: FeatureFlags.nullish(),
   envelope: EventTypeFields.envelope,
+  debounce: EventTypeFields.debounce,
 }).meta({ id: 'EventTypePatch' });
 
 /** An event type as the API returns it. */
@@ -53,6 +56,7 @@ export const EventTypeOut = z.object({
   groupName: z.string().nullable(),
   featureFlags: z.array(z.string()).nullable(),
   envelope: z.record(z.string(), z.unknown()).nullable().describe(`Herald: this type's envelope template. ${CONTRACT_DOCS.eventTypeEnvelope}`),
+  debounce: EventTypeDebounceOut.nullable().describe('Herald: debounce settings (docs/debounce.md); null = every message is sent at once.'),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 }).meta({ id: 'EventTypeOut' });
@@ -82,6 +86,7 @@ export function eventTypeInput(body: z.output<typeof EventTypeUpdate>): EventTyp
     groupName: body.groupName ?? null,
     featureFlags: flags ? [...new Set(flags)] : null,
     envelope: body.envelope ?? null,
+    debounce: debounceInput(body.debounce),
   };
 }
 
@@ -96,6 +101,7 @@ export function patchedEventType(row: EventTypeRow, body: z.output<typeof EventT
     groupName: pick(body.groupName, row.groupName),
     featureFlags: pick(body.featureFlags, row.featureFlags),
     envelope: pick(body.envelope, row.envelope),
+    debounce: body.debounce !== undefined ? debounceInput(body.debounce) : row.debounce,
   };
 }
 
@@ -110,6 +116,7 @@ export function toEventTypeOut(row: EventTypeRow, withContent = true): z.output<
     groupName: row.groupName,
     featureFlags: row.featureFlags,
     envelope: row.envelope,
+    debounce: row.debounce,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };

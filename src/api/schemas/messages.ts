@@ -143,6 +143,16 @@ export const MessageOut = z.object({
   channels: z.array(z.string()).nullable().describe('Channels given at publish.'),
   tags: z.array(z.string()).nullable().describe('Tags given at publish.'),
   timestamp: z.date().describe('Publish time.'),
+  debounceState: z
+    .enum(['waiting', 'consolidated', 'unchanged'])
+    .nullable()
+    .optional()
+    .describe(
+      'Herald, debounced event types (docs/debounce.md): waiting in its window; consolidated (sent within consolidatedInto); ' +
+        'unchanged (its window changed nothing, so nothing was sent). Null for other messages.',
+    ),
+  consolidatedInto: z.string().nullable().optional().describe('Herald, debounced event types: the consolidated message that carried this change.'),
+  consolidates: z.array(z.string()).nullable().optional().describe('Herald, on a consolidated message: the published messages it consolidates, oldest first.'),
 }).meta({ id: 'MessageOut' });
 
 /** Body of the batch publish (Herald extension). Items are checked one by one, not as a whole. */
@@ -175,6 +185,12 @@ export type MessageLike = Pick<MessageRow, 'id' | 'eventType' | 'eventId' | 'cre
   channels?: string[] | null;
   /** Tags given at publish. */
   tags?: string[] | null;
+  /** Debounced type: what became of it. */
+  debounceState?: MessageRow['debounceState'];
+  /** Debounced type: the consolidated message that carried it. */
+  consolidatedInto?: string | null;
+  /** Consolidated message: what it consolidates. */
+  consolidates?: string[] | null;
 };
 
 /** Parses stored payload bytes; they were serialised from a JSON object at publish. */
@@ -192,6 +208,8 @@ export function toMessageOut(m: MessageLike, withContent = true): z.output<typeo
     channels: m.channels ?? null,
     tags: m.tags ?? null,
     timestamp: m.createdAt,
+    // Present where the query read them (a message's own view and list), absent elsewhere rather than a wrong null.
+    ...(m.debounceState !== undefined && { debounceState: m.debounceState, consolidatedInto: m.consolidatedInto ?? null, consolidates: m.consolidates ?? null }),
   };
 }
 
