@@ -104,8 +104,30 @@ export const FILTER_MATCH_SQL = (e: string, t: string) => `(
 export const CHANNEL_MATCH_SQL = (e: string, c: string) =>
   `(${e}.channels is null or cardinality(${e}.channels) = 0 or ${e}.channels && coalesce(${c}, '{}'::text[]))`;
 
-/** Whether endpoint `e` subscribed to a message of type `t` on channels `c`: its event types and its channels. */
-export const SUBSCRIBED_SQL = (e: string, t: string, c: string) => `(${FILTER_MATCH_SQL(e, t)} and ${CHANNEL_MATCH_SQL(e, c)})`;
+/**
+ * JSON escapes that PostgreSQL's jsonb refuses, in a body serialised by JSON.stringify: `\u0000`
+ * (NUL) and `\ud800`-`\udfff` (a lone surrogate; pairs are written as themselves), unless an odd
+ * run of backslashes before them makes them text (`\\u0000` is a backslash, then "u0000").
+ */
+const UNREADABLE_JSON = String.raw`(^|[^\\])(\\\\)*\\u(0000|d[89a-f])`;
+
+/**
+ * SQL that decides whether endpoint `e` receives the message body `b` (a bytea expression): no
+ * payload filter, or the body matches the jsonpath the filter was compiled to when the endpoint was
+ * saved; mirrors `matchesPayloadFilter` in src/core/payload-filter.ts (a test keeps the two in
+ * agreement). The body is read as jsonb only for endpoints that have a filter, so messages to the
+ * others pay nothing; a body jsonb cannot hold (NUL, a lone surrogate) matches no filter, as in the
+ * pure rule, instead of failing the statement.
+ */
+export const PAYLOAD_MATCH_SQL = (e: string, b: string) => `(${e}.payload_filter_path is null or (
+  convert_from(${b}, 'UTF8') !~ '${UNREADABLE_JSON}' and convert_from(${b}, 'UTF8')::jsonb @@ ${e}.payload_filter_path))`;
+
+/**
+ * Whether endpoint `e` subscribed to a message of type `t` on channels `c` with body `b`: its event
+ * types, its channels and its payload filter.
+ */
+export const SUBSCRIBED_SQL = (e: string, t: string, c: string, b: string) =>
+  `(${FILTER_MATCH_SQL(e, t)} and ${CHANNEL_MATCH_SQL(e, c)} and ${PAYLOAD_MATCH_SQL(e, b)})`;
 
 /**
  * The publish statement. With `debounce`, it also carries each message's debounce keys and what a
@@ -125,7 +147,7 @@ function insertSql(debounce: boolean): string {
          ", case when group_key is not null then 'waiting' end, group_key, string_to_array(consolidates, ',')")}
        from input
        on conflict (app_id, event_id) where event_id is not null do nothing
-       returning id, app_id, event_type, channels, created_at${d(', debounce_state')}
+       returning id, app_id, event_type, channels, created_at, payload${d(', debounce_state')}
      ), fan as (
        -- A paused endpoint (disabled by a person) gets its deliveries held: pending, not claimed until
        -- it is enabled. One disabled automatically gets them as skipped, so recover can bring them back.
@@ -133,7 +155,7 @@ function insertSql(debounce: boolean): string {
        select ins.app_id, ins.id, e.id, case when e.disabled and e.disabled_by = 'auto' then 'skipped' else 'pending' end,
          ins.created_at, ins.created_at,
          case when e.disabled and e.disabled_by = 'auto' then '${SKIPPED_DISABLED}' end
-       from ins join endpoint e on e.app_id = ins.app_id and ${SUBSCRIBED_SQL('e', 'ins.event_type', 'ins.channels')}
+       from ins join endpoint e on e.app_id = ins.app_id and ${SUBSCRIBED_SQL('e', 'ins.event_type', 'ins.channels', 'ins.payload')}
        ${d('where ins.debounce_state is null -- debounced: sent later, within a consolidated message')}
        -- Delivery ids in publish order (message ids are ordered): strict-order lanes and paused lanes
        -- send by (due time, id), and a batch shares one due time.

@@ -145,7 +145,7 @@ export async function recoverBatch(db: Queryable, appId: string, endpointId: str
 
 /**
  * One batch of replay-missing: the next `limit` messages of the application published in
- * [since, until) whose event type and channels the endpoint subscribes to (the publish rule), in (created_at, id)
+ * [since, until) whose event type, channels and body the endpoint subscribes to (the publish rule, payload filter included), in (created_at, id)
  * order. A message never delivered to the endpoint gets a delivery (an ordinary one, with retries,
  * its first attempt manual); one whose delivery failed or was skipped gets one manual attempt. Messages
  * delivered, pending or being sent are left alone, as are expunged ones.
@@ -156,7 +156,7 @@ export async function replayMissingBatch(db: Queryable, appId: string, endpointI
        select m.id, m.created_at from message m join endpoint e on e.app_id = m.app_id and e.id = $2
        where m.app_id = $1 and m.created_at >= $3 and m.created_at < $4
          and ($5::timestamptz is null or (m.created_at, m.id) > ($5, $6::text))
-         and m.expunged_at is null and ${SUBSCRIBED_SQL('e', 'm.event_type', 'm.channels')}
+         and m.expunged_at is null and ${SUBSCRIBED_SQL('e', 'm.event_type', 'm.channels', 'm.payload')}
          -- A debounced type's published messages reach endpoints within consolidated messages, never alone.
          and m.debounce_state is null
        order by m.created_at, m.id limit $8
