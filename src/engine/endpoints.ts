@@ -14,6 +14,7 @@ import type { PolicyBounds } from '../core/delivery-policy.js';
 import { HeraldError, type FieldError } from '../core/errors.js';
 import { validateFilterTypes } from '../core/filters.js';
 import { newId } from '../core/ids.js';
+import { payloadFilterProblems } from '../core/payload-filter.js';
 import type { SecretBox } from '../core/secret-box.js';
 import { ed25519PublicKeyOf, generateProfileSecret, type SignatureProfile } from '../core/signature-profile.js';
 import { SECRET_PREFIX } from '../core/signing.js';
@@ -141,6 +142,7 @@ export function endpointProblems(input: EndpointInput, policy: UrlPolicy, bounds
   fields.push(...policyProblems(input, bounds));
   fields.push(...customHeaderProblems(input.headers ?? {}));
   fields.push(...contractProblems(input, inherited));
+  fields.push(...payloadFilterProblems(input.payloadFilter));
   return fields;
 }
 

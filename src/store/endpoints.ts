@@ -1,5 +1,6 @@
 /** Endpoints and their encrypted signing secrets. */
 import type { DeliveryHeaders } from '../core/delivery-headers.js';
+import { parsePayloadFilter, toJsonPath } from '../core/payload-filter.js';
 import type { SignatureProfile } from '../core/signature-profile.js';
 import type { Queryable } from './pool.js';
 import { keyset, type Keyset, type PageRequest } from './paging.js';
@@ -46,6 +47,8 @@ export interface EndpointRow {
   signature: SignatureProfile | null;
   /** Own delivery headers, or null (inherit the application's, else none). */
   deliveryHeaders: DeliveryHeaders | null;
+  /** Filter over the message body (src/core/payload-filter.ts), as given; null = every message. */
+  payloadFilter: Record<string, unknown> | null;
   /** Failed attempts in a row. */
   consecutiveFailures: number;
   /** Start of the current run of failures. */
@@ -63,7 +66,7 @@ export const ENDPOINT_COLUMNS = `id, app_id as "appId", uid, url, description, f
   channels, disabled, disabled_by as "disabledBy", disabled_reason as "disabledReason", disabled_at as "disabledAt",
   headers, metadata, rate_limit as "rateLimit", max_in_flight as "maxInFlight", timeout_ms as "timeoutMs",
   retry_delays as "retryDelays", ordering, signature, delivery_headers as "deliveryHeaders", consecutive_failures as "consecutiveFailures",
-  first_failure_at as "firstFailureAt", created_at as "createdAt", updated_at as "updatedAt"`;
+  first_failure_at as "firstFailureAt", created_at as "createdAt", updated_at as "updatedAt", payload_filter as "payloadFilter"`;
 
 /** Fields a caller sets on create and update. */
 export interface EndpointInput {
@@ -97,6 +100,8 @@ export interface EndpointInput {
   signature?: SignatureProfile | null;
   /** Own delivery headers (validated by the caller); null = inherit. */
   deliveryHeaders?: DeliveryHeaders | null;
+  /** Filter over the message body (validated by the caller); null or {} = every message. */
+  payloadFilter?: Record<string, unknown> | null;
 }
 
 /** A secret to store: sealed, its hint, and for Ed25519 the public key (`whpk_…`), readable by anyone. */
@@ -111,6 +116,17 @@ export interface SecretToStore {
 
 const jsonb = (v: unknown) => (v == null ? null : JSON.stringify(v));
 
+/**
+ * The filter and its compiled jsonpath as stored: both null without one (or for `{}`). Compiled here,
+ * where both columns are written, so they can never disagree; the caller has validated the filter.
+ */
+function payloadFilterColumns(filter: Record<string, unknown> | null | undefined): [string | null, string | null] {
+  if (filter == null) return [null, null];
+  const parsed = parsePayloadFilter(filter);
+  if (!parsed.ok) throw new Error(`invalid payload filter reached the store: ${parsed.problems[0]!.path}: ${parsed.problems[0]!.message}`);
+  return parsed.filter === null ? [null, null] : [JSON.stringify(filter), toJsonPath(parsed.filter)];
+}
+
 export async function insertEndpoint(
   db: Queryable,
   appId: string,
@@ -123,9 +139,9 @@ export async function insertEndpoint(
     `with ep as (
        insert into endpoint (id, app_id, uid, url, description, filter_types, channels, disabled, disabled_by,
          disabled_at, headers, metadata, rate_limit, max_in_flight, timeout_ms, retry_delays, ordering, signature,
-         delivery_headers, created_at, updated_at)
+         delivery_headers, created_at, updated_at, payload_filter, payload_filter_path)
        values ($1, $2, $3, $4, $5, $6, $7, $8, case when $8 then 'user' end, case when $8 then $12::timestamptz end,
-         $9, $10, $11, $15, $16, $17, $18, $19, $20, $12, $12)
+         $9, $10, $11, $15, $16, $17, $18, $19, $20, $12, $12, $22, $23)
        returning ${ENDPOINT_COLUMNS}
      ), s as (
        insert into endpoint_secret (endpoint_id, sealed, hint, public_key, created_at) select id, $13, $14, $21, $12 from ep
@@ -156,6 +172,7 @@ export async function insertEndpoint(
       jsonb(input.signature),
       jsonb(input.deliveryHeaders),
       secret.publicKey ?? null,
+      ...payloadFilterColumns(input.payloadFilter),
     ],
   );
   return rows[0]!;
@@ -190,6 +207,7 @@ export async function updateEndpoint(
        update endpoint e set url = $3, description = $4, filter_types = $5, channels = $6, uid = $7,
          metadata = $8, headers = $9, rate_limit = $10, updated_at = $11,
          max_in_flight = $13, timeout_ms = $14, retry_delays = $15, ordering = $16, signature = $17, delivery_headers = $18,
+         payload_filter = $19, payload_filter_path = $20,
          disabled = $12,
          disabled_by = case when $12 and not e.disabled then 'user' when $12 then e.disabled_by end,
          disabled_reason = case when $12 and not e.disabled then null when $12 then e.disabled_reason end,
@@ -219,6 +237,7 @@ export async function updateEndpoint(
       input.ordering ?? 'parallel',
       jsonb(input.signature),
       jsonb(input.deliveryHeaders),
+      ...payloadFilterColumns(input.payloadFilter),
     ],
   );
   return rows[0] ?? null;

@@ -73,6 +73,7 @@ function settingsOf(body: z.output<typeof EndpointUpdate>): EndpointInput {
     // Shapes only here; the engine validates them (profileProblems, deliveryHeadersProblems) before storing.
     signature: (body.signature ?? null) as SignatureProfile | null,
     deliveryHeaders: (body.deliveryHeaders ?? null) as DeliveryHeaders | null,
+    payloadFilter: body.payloadFilter ?? null,
   };
 }
 
@@ -95,6 +96,7 @@ function patchedSettings(ep: EndpointView, body: z.output<typeof EndpointPatch>)
     headers: ep.headers,
     signature: pick(body.signature as SignatureProfile | null | undefined, ep.signature),
     deliveryHeaders: pick(body.deliveryHeaders as DeliveryHeaders | null | undefined, ep.deliveryHeaders),
+    payloadFilter: pick(body.payloadFilter, ep.payloadFilter),
   };
 }
 

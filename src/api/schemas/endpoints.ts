@@ -52,6 +52,15 @@ const Contract = {
   deliveryHeaders: DeliveryHeadersIn.nullish().describe(CONTRACT_DOCS.deliveryHeaders),
 };
 
+/** Herald's payload filter; its language is checked by src/core/payload-filter.ts (422 naming the bad part). */
+const PayloadFilter = z
+  .record(z.string(), z.unknown())
+  .describe(
+    'Herald: only messages whose body matches this filter are sent here; null (or {}) = every message. MongoDB-style conditions: ' +
+      '{"status": "paid", "total_pence": {"$gte": 1000}, "customer.country": {"$in": ["GB", "IE"]}} with $eq, $ne, $in, $nin, $gt, $gte, $lt, $lte, ' +
+      '$exists, $and, $or, $not and dotted paths or nested objects (docs/payload-filters.md).',
+  );
+
 /** Settings shared by create and update. */
 const Settings = {
   url: Url,
@@ -65,6 +74,7 @@ const Settings = {
   rateLimit: RateLimit.nullish().describe('Deprecated Svix alias of throttleRate; both with different values is a 422.'),
   throttleRate: RateLimit.nullish().describe("Most requests per second to this endpoint, 1-65535; null = the application's throttleRate, if any."),
   version: z.number().int().min(1).nullish().describe('Ignored; kept for Svix compatibility.'),
+  payloadFilter: PayloadFilter.nullish(),
   ...Policy,
   ...Contract,
 };
@@ -88,6 +98,7 @@ export const EndpointPatch = z.object({
   rateLimit: Settings.rateLimit,
   throttleRate: Settings.throttleRate,
   version: Settings.version,
+  payloadFilter: PayloadFilter.nullish().describe(`${PayloadFilter.description!} Absent keeps it, null removes it.`),
   secret: Secret.nullish().describe(
     "Rotates to this secret, which must fit the endpoint's profile after this change; the old one keeps signing for 24 h, or stops at once when it does not fit a new profile given in the same request.",
   ),
@@ -135,6 +146,7 @@ export const EndpointOut = z.object({
     'Herald: the profile deliveries are signed with: the endpoint\'s own, else the application\'s, else {"scheme": "standard"}. For ed25519, receivers get the public keys from GET /api/v1/public/endpoint/{id}/keys.',
   ),
   effectiveDeliveryHeaders: DeliveryHeadersOut.describe("Herald: the delivery headers sent: the endpoint's own object, else the application's, else none (all null)."),
+  payloadFilter: z.record(z.string(), z.unknown()).nullable().describe('Herald: the filter over message bodies this endpoint receives; null = every message (docs/payload-filters.md).'),
 }).meta({ id: 'EndpointOut' });
 
 /** The create response also carries the signing secret, once (Herald). */
@@ -234,5 +246,6 @@ export function toEndpointOut(e: EndpointView, view: PolicyView): z.output<typeo
     deliveryHeaders: e.deliveryHeaders ? toDeliveryHeadersOut(resolvedDeliveryHeaders(e.deliveryHeaders)) : null,
     effectiveSignature: toProfileOut(effectiveSignature(e.signature, e.appSignature)),
     effectiveDeliveryHeaders: toDeliveryHeadersOut(effectiveDeliveryHeaders(e.deliveryHeaders, e.appDeliveryHeaders)),
+    payloadFilter: e.payloadFilter,
   };
 }
