@@ -18,6 +18,7 @@ import type { Logger } from '../logger.js';
 import {
   claimBackgroundTask,
   endBackgroundTask,
+  getBackgroundTask,
   insertBackgroundTask,
   releaseBackgroundTask,
   saveTaskProgress,
@@ -213,6 +214,16 @@ export class BackgroundTaskRunner {
       now,
     });
     return row;
+  }
+
+  /**
+   * Creates a task, runs its first batch here ({@link startNow}) and returns it as it is then: what
+   * the API answers with.
+   */
+  async launch(pool: pg.Pool, t: Parameters<BackgroundTaskRunner['create']>[1]): Promise<BackgroundTaskRow> {
+    const created = await this.create(pool, t);
+    await this.startNow(created.id);
+    return (await getBackgroundTask(pool, null, created.id)) ?? created;
   }
 
   /** Looks for work now (a task was just created, or the poll interval passed). */

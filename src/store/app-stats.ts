@@ -101,11 +101,11 @@ export async function attemptSeries(
 /** Filters of an attempt count (those of the endpoint's attempt list). */
 export interface AttemptCountFilter extends MessageWindowFilter {
   /** Only successful (true) or failed (false) attempts; 'none' matches nothing. */
-  succeeded: boolean | 'none' | null;
+  succeeded?: boolean | 'none' | null;
   /** Only attempts whose HTTP status is in this class (0 = no response). */
-  statusClass: number | null;
+  statusClass?: number | null;
   /** Only messages with this tag. */
-  tag: string | null;
+  tag?: string | null;
 }
 
 /**
@@ -130,7 +130,7 @@ export async function countEndpointAttempts(
          and ($9::text is null or $9 = any(m.tags))
        limit $10
      ) capped`,
-    [appId, endpointId, ...messageWindowParams(f), f.succeeded, f.statusClass, f.tag, ceiling + 1],
+    [appId, endpointId, ...messageWindowParams(f), f.succeeded ?? null, f.statusClass ?? null, f.tag ?? null, ceiling + 1],
   );
   const n = rows[0]!.n;
   return { count: Math.min(n, ceiling), approximated: n > ceiling };

@@ -64,8 +64,8 @@ export async function findEndpoint(db: Queryable, app: ApplicationRow, idOrUid: 
   return ep;
 }
 
-/** The store filter of an attempt list (or export) query. */
-function attemptFilter(q: z.output<typeof AttemptExportQuery> & { with_msg?: boolean }): AttemptFilter {
+/** The store filter of an attempt list (or export, or count) query. */
+export function attemptFilter(q: z.output<typeof AttemptExportQuery> & { with_msg?: boolean }): AttemptFilter {
   return {
     // Attempts are only ever finished (success or fail): other statuses match nothing, as in Svix.
     succeeded: q.status == null ? null : q.status === 0 ? true : q.status === 2 ? false : 'none',

@@ -7,7 +7,7 @@
 import type { FastifyRequest } from 'fastify';
 import { HeraldError } from '../../core/errors.js';
 import type { EndpointTaskData } from '../../engine/background-tasks.js';
-import { getBackgroundTask, type BackgroundTaskRow } from '../../store/background-tasks.js';
+import type { BackgroundTaskRow } from '../../store/background-tasks.js';
 import type { BulkReplayFilter } from '../../store/replay.js';
 import { requireApp } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
@@ -49,16 +49,14 @@ export async function startEndpointTask(
     throw new HeraldError('conflict', `endpoint ${ep.id} is disabled; enable it first, or the messages would be skipped again`);
   }
   const data = extra.data ? await extra.data(application.id, ep.id, until) : {};
-  const created = await herald.backgroundTasks.create(herald.pool, {
+  // The first batch runs before the answer: a small task is already finished, a large one under way.
+  return herald.backgroundTasks.launch(herald.pool, {
     appId: application.id,
     endpointId: ep.id,
     task,
     params: { since: since.toISOString(), until: until.toISOString(), ...(extra.filter ? { filter: extra.filter } : {}) },
     data,
   });
-  // The first batch before answering: a small task is already finished, a large one under way.
-  await herald.backgroundTasks.startNow(created.id);
-  return (await getBackgroundTask(herald.pool, application.id, created.id)) ?? created;
 }
 
 /** Svix ReplayOut of a task. */

@@ -5,7 +5,6 @@
  */
 import { HeraldError } from '../../core/errors.js';
 import { attemptCountsByEventType, attemptSeries, countEndpointAttempts, resolveApps } from '../../store/app-stats.js';
-import { getBackgroundTask } from '../../store/background-tasks.js';
 import { requireApp, requireGlobal } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
 import { AttemptExportQuery } from '../schemas/attempts.js';
@@ -24,7 +23,8 @@ import {
   CountOut,
   PERIOD_MS,
 } from '../schemas/stats.js';
-import { findEndpoint } from './attempts.js';
+import { attemptFilter, findEndpoint } from './attempts.js';
+import { replayOut } from './endpoint-replays.js';
 
 /** Longest window of the per-event-type totals. */
 const MAX_WINDOW_MS = 31 * 86_400_000;
@@ -143,15 +143,13 @@ export default async function statsRoutes(app: Api, deps: ApiDeps): Promise<void
           throw new HeraldError('validation', message, { fields: [{ path: 'appIds', message }] });
         }
       }
-      const task = await herald.backgroundTasks.create(db, {
+      const task = await herald.backgroundTasks.launch(db, {
         appId: null,
         endpointId: null,
         task: 'application.stats',
         params: { since: since.toISOString(), until: until.toISOString(), appIds: resolved.ids },
       });
-      await herald.backgroundTasks.startNow(task.id);
-      const now = (await getBackgroundTask(db, null, task.id)) ?? task;
-      return reply.code(202).send({ id: now.id, status: now.status, task: now.task, updatedAt: now.updatedAt, unresolvedAppIds: resolved.unresolved });
+      return reply.code(202).send({ ...replayOut(task), unresolvedAppIds: resolved.unresolved });
     },
   );
 
@@ -171,10 +169,8 @@ export default async function statsRoutes(app: Api, deps: ApiDeps): Promise<void
     },
     async (req, reply) => {
       requireGlobal(req, 'read');
-      const task = await herald.backgroundTasks.create(db, { appId: null, endpointId: null, task: 'event-type.aggregate', params: {} });
-      await herald.backgroundTasks.startNow(task.id);
-      const now = (await getBackgroundTask(db, null, task.id)) ?? task;
-      return reply.code(202).send({ id: now.id, status: now.status, task: now.task, updatedAt: now.updatedAt });
+      const task = await herald.backgroundTasks.launch(db, { appId: null, endpointId: null, task: 'event-type.aggregate', params: {} });
+      return reply.code(202).send(replayOut(task));
     },
   );
 
@@ -200,16 +196,7 @@ export default async function statsRoutes(app: Api, deps: ApiDeps): Promise<void
         db,
         application.id,
         ep.id,
-        {
-          // Attempts are only ever finished (success or fail): other statuses match nothing, as in the list.
-          succeeded: q.status == null ? null : q.status === 0 ? true : q.status === 2 ? false : 'none',
-          statusClass: q.status_code_class ?? null,
-          eventTypes: q.event_types ?? null,
-          channel: q.channel ?? null,
-          tag: q.tag ?? null,
-          before: q.before ?? null,
-          after: q.after ?? null,
-        },
+        { ...attemptFilter(q), tag: q.tag ?? null },
         COUNT_CEILING,
       );
     },

@@ -37,15 +37,16 @@ export const BackgroundTaskOut = z
   })
   .meta({ id: 'BackgroundTaskOut' });
 
+/** The fields of every answer that starts a task (Svix ReplayOut, RecoverOut, AppUsageStatsOut…). */
+export const STARTED_TASK_FIELDS = {
+  id: z.string().describe('Task id (qtask_…): poll GET /api/v1/background-task/{id} until it is finished.'),
+  status: BackgroundTaskStatus,
+  task: BackgroundTaskType,
+  updatedAt: z.date().describe('When the task last changed.'),
+};
+
 /** Svix `ReplayOut` (the answer to replay-missing and bulk replay): the task, to poll. */
-export const ReplayOut = z
-  .object({
-    id: z.string().describe('Task id (qtask_…): poll GET /api/v1/background-task/{id} until it is finished.'),
-    status: BackgroundTaskStatus,
-    task: BackgroundTaskType,
-    updatedAt: z.date().describe('When the task last changed.'),
-  })
-  .meta({ id: 'ReplayOut' });
+export const ReplayOut = z.object(STARTED_TASK_FIELDS).meta({ id: 'ReplayOut' });
 
 /** Svix `ReplayIn`. */
 export const ReplayIn = z

@@ -4,7 +4,7 @@
  * count), and the usage count over applications (`AppUsageStatsIn`/`AppUsageStatsOut`).
  */
 import { z } from 'zod';
-import { BackgroundTaskStatus, BackgroundTaskType } from './background-tasks.js';
+import { STARTED_TASK_FIELDS } from './background-tasks.js';
 import { IdOrUid } from './common.js';
 import { DateTime, EventTypesQuery } from './messages.js';
 
@@ -79,14 +79,7 @@ export const CountOut = z
   .meta({ id: 'CountOut' });
 
 /** Svix `AggregateEventTypesOut`: the task to poll. */
-export const AggregateEventTypesOut = z
-  .object({
-    id: z.string().describe('Task id (qtask_…): once finished, data.event_types lists each application.'),
-    status: BackgroundTaskStatus,
-    task: BackgroundTaskType,
-    updatedAt: z.date().describe('When the task last changed.'),
-  })
-  .meta({ id: 'AggregateEventTypesOut' });
+export const AggregateEventTypesOut = z.object(STARTED_TASK_FIELDS).meta({ id: 'AggregateEventTypesOut' });
 
 /** Svix `AppUsageStatsIn`. */
 export const AppUsageStatsIn = z
@@ -100,10 +93,7 @@ export const AppUsageStatsIn = z
 /** Svix `AppUsageStatsOut`: the task to poll, and the given applications that were not found. */
 export const AppUsageStatsOut = z
   .object({
-    id: z.string().describe('Task id (qtask_…): poll GET /api/v1/background-task/{id}; once finished, data.appStats lists each application.'),
-    status: BackgroundTaskStatus,
-    task: BackgroundTaskType,
-    updatedAt: z.date().describe('When the task last changed.'),
+    ...STARTED_TASK_FIELDS,
     unresolvedAppIds: z.array(z.string()).describe('Application ids or uids given that were not found.'),
   })
   .meta({ id: 'AppUsageStatsOut' });
