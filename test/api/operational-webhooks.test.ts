@@ -56,12 +56,18 @@ describe('operational webhooks', () => {
     expect(ep.id).toMatch(/^ep_/);
     expect((await svix.operationalWebhookEndpoint.get('pager')).id).toBe(ep.id);
     expect((await svix.operationalWebhookEndpoint.list()).data.map((e) => e.id)).toEqual([ep.id]);
+    await expect(svix.operationalWebhookEndpoint.create({ url: `${ops.url}/x`, filterTypes: ['order.paid'] })).rejects.toMatchObject({ code: 422 });
     secret = (await svix.operationalWebhookEndpoint.getSecret(ep.id)).key;
     expect(secret).toMatch(/^whsec_/);
     await svix.operationalWebhookEndpoint.updateHeaders(ep.id, { headers: { 'X-Team': 'sre' } });
     expect(await svix.operationalWebhookEndpoint.getHeaders(ep.id)).toEqual({ headers: { 'x-team': 'sre' }, sensitive: [] });
-    const updated = await svix.operationalWebhookEndpoint.update(ep.id, { url: `${ops.url}/ops`, description: 'Pager duty', eventTypes: [] });
+    const updated = await svix.operationalWebhookEndpoint.update(ep.id, { url: `${ops.url}/ops`, description: 'Pager duty', filterTypes: [] });
     expect(updated.description).toBe('Pager duty');
+
+    // The official client sends the older names (filterTypes, rateLimit); both are kept.
+    const narrow = await svix.operationalWebhookEndpoint.create({ url: `${ops.url}/only-disabled`, filterTypes: ['endpoint.disabled'], rateLimit: 5 });
+    expect(narrow).toMatchObject({ filterTypes: ['endpoint.disabled'], rateLimit: 5, throttleRate: 5 });
+    await svix.operationalWebhookEndpoint.delete(narrow.id);
 
     // Herald's own application stays out of the platform's way.
     expect((await svix.application.list({ limit: 250 })).data.some((a) => a.id === OPERATIONAL_APP_ID)).toBe(false);

@@ -57,17 +57,28 @@ async function findOperationalEndpoint(herald: Herald, idOrUid: string): Promise
   return ep;
 }
 
+/** One of two Svix names for one setting (the newer and the one the official clients still send); different values are a 422. */
+function aliased<T>(newer: T | null | undefined, older: T | null | undefined, names: [string, string]): T | null | undefined {
+  if (newer != null && older != null && JSON.stringify(newer) !== JSON.stringify(older)) {
+    throw new HeraldError('validation', `${names[0]} and ${names[1]} are two names of one setting; give one, or the same value in both`, {
+      fields: [{ path: names[1], message: `differs from ${names[0]}` }],
+    });
+  }
+  return newer ?? older;
+}
+
 /** Settings of a create or upsert body; [] and null both mean every operational event. */
 function settingsOf(body: z.output<typeof OperationalWebhookEndpointUpsertIn>, current?: EndpointRow): EndpointInput {
+  const types = aliased(body.eventTypes, body.filterTypes, ['eventTypes', 'filterTypes']);
   return {
     url: body.url,
     description: body.description,
     uid: body.uid ?? null,
     disabled: body.disabled,
-    filterTypes: body.eventTypes?.length ? [...new Set(body.eventTypes)] : null,
+    filterTypes: types?.length ? [...new Set(types)] : null,
     channels: null,
     metadata: body.metadata ?? {},
-    rateLimit: body.throttleRate ?? null,
+    rateLimit: aliased(body.throttleRate, body.rateLimit, ['throttleRate', 'rateLimit']) ?? null,
     headers: current?.headers ?? {},
     maxInFlight: null,
     timeoutMs: null,

@@ -11,14 +11,17 @@ import { iso, Metadata, RateLimit, text, Timestamp, uid } from './common.js';
 import { Secret } from './endpoints.js';
 
 const OperationalType = z.enum(OPERATIONAL_EVENT_TYPES);
+const OperationalTypes = z.array(OperationalType).max(OPERATIONAL_EVENT_TYPES.length);
 
 const Settings = {
   url: z.string().min(1).max(65_536).describe('Where operational events are POSTed: https:// (http:// only with HERALD_ALLOW_HTTP).'),
   description: text(4096).default(''),
   throttleRate: RateLimit.nullish().describe('Most requests per second to this endpoint; null = no limit.'),
+  rateLimit: RateLimit.nullish().describe('Older Svix name of throttleRate (the official clients send it); both with different values is a 422.'),
   uid: uid('ep_').nullish().describe('Your own id for this endpoint, unique among operational webhook endpoints.'),
   disabled: z.boolean().default(false),
-  eventTypes: z.array(OperationalType).max(OPERATIONAL_EVENT_TYPES.length).nullish().describe('Operational events this endpoint receives; null or [] = all.'),
+  eventTypes: OperationalTypes.nullish().describe('Operational events this endpoint receives; null or [] = all.'),
+  filterTypes: OperationalTypes.nullish().describe('Older Svix name of eventTypes (the official clients send it); both with different values is a 422.'),
   metadata: Metadata.optional(),
 };
 
@@ -37,9 +40,11 @@ export const OperationalWebhookEndpointOut = z
     url: z.string(),
     description: z.string(),
     throttleRate: z.number().nullable(),
+    rateLimit: z.number().nullable().describe('The same value as throttleRate (older Svix name).'),
     uid: z.string().nullable(),
     disabled: z.boolean(),
     eventTypes: z.array(z.string()).nullable(),
+    filterTypes: z.array(z.string()).nullable().describe('The same value as eventTypes (older Svix name).'),
     createdAt: Timestamp,
     updatedAt: Timestamp,
     metadata: z.record(z.string(), z.string()),
@@ -77,9 +82,11 @@ export function toOperationalEndpointOut(ep: EndpointRow): z.output<typeof Opera
     url: ep.url,
     description: ep.description,
     throttleRate: ep.rateLimit,
+    rateLimit: ep.rateLimit,
     uid: ep.uid,
     disabled: ep.disabled,
     eventTypes: ep.filterTypes,
+    filterTypes: ep.filterTypes,
     createdAt: iso(ep.createdAt),
     updatedAt: iso(ep.updatedAt),
     metadata: ep.metadata,
