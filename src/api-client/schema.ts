@@ -741,6 +741,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats/usage/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * List the event types each application subscribes to
+         * @description Starts a background task (`event-type.aggregate`); once finished, its `data.event_types` lists per application the event types its endpoints' filters name (`explicitlySubscribedEventTypes`; Herald's wildcards left out) and whether one of them receives everything (`hasCatchAllEndpoint`). Operators only (a global token with read).
+         */
+        put: operations["v1.statistics.aggregate-event-types"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}/count": {
         parameters: {
             query?: never;
@@ -1039,6 +1059,17 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AggregateEventTypesOut: {
+            /** @description Task id (qtask_…): poll GET /api/v1/background-task/{id} until it is finished. */
+            id: string;
+            status: components["schemas"]["BackgroundTaskStatus"];
+            task: components["schemas"]["BackgroundTaskType"];
+            /**
+             * Format: date-time
+             * @description When the task last changed.
+             */
+            updatedAt: string;
+        };
         AlertSettingsIn: {
             /** @description Operator addresses: one email to all of them about every broken endpoint. [] = no operator emails (application contacts still get theirs). */
             emails: string[];
@@ -1169,7 +1200,7 @@ export interface components {
             appIds?: string[] | null;
         };
         AppUsageStatsOut: {
-            /** @description Task id (qtask_…): poll GET /api/v1/background-task/{id}; once finished, data.appStats lists each application. */
+            /** @description Task id (qtask_…): poll GET /api/v1/background-task/{id} until it is finished. */
             id: string;
             status: components["schemas"]["BackgroundTaskStatus"];
             task: components["schemas"]["BackgroundTaskType"];
@@ -1306,7 +1337,7 @@ export interface components {
             id: string;
             status: components["schemas"]["BackgroundTaskStatus"];
             task: components["schemas"]["BackgroundTaskType"];
-            /** @description Progress while running, the result once finished: `messagesSent` (messages queued so far) for endpoint tasks, `appStats` for application.stats, and `error` when it failed. */
+            /** @description Progress while running, the result once finished: `messagesSent` (messages queued so far) for endpoint tasks, `appStats` for application.stats, `event_types` for event-type.aggregate, and `error` when it failed. */
             data: {
                 [key: string]: unknown;
             };
@@ -1322,10 +1353,10 @@ export interface components {
          */
         BackgroundTaskStatus: "running" | "finished" | "failed";
         /**
-         * @description What the task does: recover failed messages, replay missing ones, replay every matching one, or count usage per application.
+         * @description What the task does: recover failed messages, replay missing ones, replay every matching one, count deliveries per application, or list the event types each application subscribes to.
          * @enum {string}
          */
-        BackgroundTaskType: "endpoint.recover" | "endpoint.replay" | "endpoint.bulk-replay" | "application.stats";
+        BackgroundTaskType: "endpoint.recover" | "endpoint.replay" | "endpoint.bulk-replay" | "application.stats" | "event-type.aggregate";
         /** @description Herald: circuit breaker state. Open and half-open breakers back off without losing messages. */
         BreakerOut: {
             /**
@@ -1489,6 +1520,10 @@ export interface components {
             effectiveSignature: components["schemas"]["SignatureProfileOut"];
             /** @description Herald: the delivery headers sent: the endpoint's own object, else the application's, else none (all null). */
             effectiveDeliveryHeaders: components["schemas"]["DeliveryHeadersOut"];
+            /** @description Herald: the filter over message bodies this endpoint receives; null = every message (docs/payload-filters.md). */
+            payloadFilter: {
+                [key: string]: unknown;
+            } | null;
             /** @description Herald: the signing secret, shown in this response only (where HERALD_ALLOW_SECRET_READ=false). For ed25519 it is the private key (whsk_…): receivers need only the public key. */
             secret: string;
         };
@@ -1536,6 +1571,9 @@ export interface components {
             throttleRate?: number | null;
             /** @description Ignored; kept for Svix compatibility. */
             version?: number | null;
+            payloadFilter?: {
+                [key: string]: unknown;
+            } | null;
             /** @description Herald: most requests in flight to this endpoint at once, across every worker; 1 to HERALD_MAX_IN_FLIGHT_LIMIT (256 by default). null = inherit: the application's maxInFlight, else HERALD_ENDPOINT_MAX_IN_FLIGHT (64 by default). */
             maxInFlight?: number | null;
             /** @description Herald: deadline of one delivery attempt in milliseconds (DNS, connect, TLS, headers and body); 1000 to HERALD_MAX_REQUEST_TIMEOUT (60000 by default). null = inherit: the application's timeoutMs, else HERALD_REQUEST_TIMEOUT. */
@@ -1574,6 +1612,12 @@ export interface components {
              * @description Publish time.
              */
             timestamp: string;
+            /** @description Herald, debounced event types (docs/debounce.md): waiting in its window; consolidated (sent within consolidatedInto); unchanged (its window changed nothing, so nothing was sent). Null for other messages. */
+            debounceState?: ("waiting" | "consolidated" | "unchanged") | null;
+            /** @description Herald, debounced event types: the consolidated message that carried this change. */
+            consolidatedInto?: string | null;
+            /** @description Herald, on a consolidated message: the published messages it consolidates, oldest first. */
+            consolidates?: string[] | null;
             status: components["schemas"]["MessageStatus"];
             /**
              * @description The status as a word.
@@ -1649,6 +1693,10 @@ export interface components {
             effectiveSignature: components["schemas"]["SignatureProfileOut"];
             /** @description Herald: the delivery headers sent: the endpoint's own object, else the application's, else none (all null). */
             effectiveDeliveryHeaders: components["schemas"]["DeliveryHeadersOut"];
+            /** @description Herald: the filter over message bodies this endpoint receives; null = every message (docs/payload-filters.md). */
+            payloadFilter: {
+                [key: string]: unknown;
+            } | null;
         };
         EndpointPatch: {
             /** @description Where deliveries are POSTed: https:// (http:// only with HERALD_ALLOW_HTTP), no credentials. */
@@ -1670,6 +1718,10 @@ export interface components {
             throttleRate?: number | null;
             /** @description Ignored; kept for Svix compatibility. */
             version?: number | null;
+            /** @description Herald: only messages whose body matches this filter are sent here; null (or {}) = every message. MongoDB-style conditions: {"status": "paid", "total_pence": {"$gte": 1000}, "customer.country": {"$in": ["GB", "IE"]}} with $eq, $ne, $in, $nin, $gt, $gte, $lt, $lte, $exists, $and, $or, $not and dotted paths or nested objects (docs/payload-filters.md). Absent keeps it, null removes it. */
+            payloadFilter?: {
+                [key: string]: unknown;
+            } | null;
             /** @description Rotates to this secret, which must fit the endpoint's profile after this change; the old one keeps signing for 24 h, or stops at once when it does not fit a new profile given in the same request. */
             secret?: string | null;
             /** @description Herald: most requests in flight to this endpoint at once, across every worker; 1 to HERALD_MAX_IN_FLIGHT_LIMIT (256 by default). null = inherit: the application's maxInFlight, else HERALD_ENDPOINT_MAX_IN_FLIGHT (64 by default). */
@@ -1732,6 +1784,9 @@ export interface components {
             throttleRate?: number | null;
             /** @description Ignored; kept for Svix compatibility. */
             version?: number | null;
+            payloadFilter?: {
+                [key: string]: unknown;
+            } | null;
             /** @description Herald: most requests in flight to this endpoint at once, across every worker; 1 to HERALD_MAX_IN_FLIGHT_LIMIT (256 by default). null = inherit: the application's maxInFlight, else HERALD_ENDPOINT_MAX_IN_FLIGHT (64 by default). */
             maxInFlight?: number | null;
             /** @description Herald: deadline of one delivery attempt in milliseconds (DNS, connect, TLS, headers and body); 1000 to HERALD_MAX_REQUEST_TIMEOUT (60000 by default). null = inherit: the application's timeoutMs, else HERALD_REQUEST_TIMEOUT. */
@@ -1750,6 +1805,36 @@ export interface components {
             eventType: string;
             /** @description Which of the schema's `examples` to send (default 0). */
             exampleIndex?: number | null;
+        };
+        EventTypeDebounce: {
+            /**
+             * @description A window is sent this many seconds after its latest change (1 to 86400; default 60).
+             * @default 60
+             */
+            quietPeriodSeconds?: number;
+            /**
+             * @description ...and at the latest this many seconds after its first change, however often changes keep coming (at least quietPeriodSeconds, at most 604800; default 600).
+             * @default 600
+             */
+            maxDelaySeconds?: number;
+            /** @description JSON pointer to the grouping value, e.g. "/agencyId": one consolidated message per group. Absent = one group per application. */
+            groupBy?: string | null;
+            /** @description JSON pointer to the entity's key, e.g. "/agentId": each entity appears once, with its latest state. */
+            entityKey: string;
+            /** @description JSON pointer to the entity's state, e.g. "/status"; absent = the whole payload. Only the fields that changed are sent. */
+            state?: string | null;
+        };
+        EventTypeDebounceOut: {
+            /** @description Seconds after the latest change before a window is sent. */
+            quietPeriodSeconds: number;
+            /** @description Seconds after the first change by which a window is sent at the latest. */
+            maxDelaySeconds: number;
+            /** @description JSON pointer to the grouping value; null = one group per application. */
+            groupBy: string | null;
+            /** @description JSON pointer to the entity's key. */
+            entityKey: string;
+            /** @description JSON pointer to the entity's state; null = the whole payload. */
+            state: string | null;
         };
         EventTypeFromOpenApi: {
             /** @description The webhook's name, the event type's name. */
@@ -1822,6 +1907,7 @@ export interface components {
             envelope?: {
                 [key: string]: unknown;
             } | null;
+            debounce?: components["schemas"]["EventTypeDebounce"] | null;
         };
         EventTypeOut: {
             name: string;
@@ -1837,6 +1923,8 @@ export interface components {
             envelope: {
                 [key: string]: unknown;
             } | null;
+            /** @description Herald: debounce settings (docs/debounce.md); null = every message is sent at once. */
+            debounce: components["schemas"]["EventTypeDebounceOut"] | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1856,6 +1944,7 @@ export interface components {
             envelope?: {
                 [key: string]: unknown;
             } | null;
+            debounce?: components["schemas"]["EventTypeDebounce"] | null;
         };
         EventTypeUpdate: {
             /**
@@ -1883,6 +1972,7 @@ export interface components {
             envelope?: {
                 [key: string]: unknown;
             } | null;
+            debounce?: components["schemas"]["EventTypeDebounce"] | null;
         };
         HTTPValidationError: {
             /** @description Herald: always "validation" (Svix clients ignore it). */
@@ -2218,6 +2308,12 @@ export interface components {
              * @description Publish time.
              */
             timestamp: string;
+            /** @description Herald, debounced event types (docs/debounce.md): waiting in its window; consolidated (sent within consolidatedInto); unchanged (its window changed nothing, so nothing was sent). Null for other messages. */
+            debounceState?: ("waiting" | "consolidated" | "unchanged") | null;
+            /** @description Herald, debounced event types: the consolidated message that carried this change. */
+            consolidatedInto?: string | null;
+            /** @description Herald, on a consolidated message: the published messages it consolidates, oldest first. */
+            consolidates?: string[] | null;
         };
         /**
          * @description 0 success, 1 pending, 2 fail, 3 sending, 4 canceled (not sent: the endpoint was disabled).
@@ -2260,12 +2356,16 @@ export interface components {
             description?: string;
             /** @description Most requests per second to this endpoint; null = no limit. */
             throttleRate?: number | null;
+            /** @description Older Svix name of throttleRate (the official clients send it); both with different values is a 422. */
+            rateLimit?: number | null;
             /** @description Your own id for this endpoint, unique among operational webhook endpoints. */
             uid?: string | null;
             /** @default false */
             disabled?: boolean;
             /** @description Operational events this endpoint receives; null or [] = all. */
             eventTypes?: ("endpoint.created" | "endpoint.updated" | "endpoint.deleted" | "endpoint.disabled" | "endpoint.enabled" | "message.attempt.exhausted" | "message.attempt.failing" | "message.attempt.recovered")[] | null;
+            /** @description Older Svix name of eventTypes (the official clients send it); both with different values is a 422. */
+            filterTypes?: ("endpoint.created" | "endpoint.updated" | "endpoint.deleted" | "endpoint.disabled" | "endpoint.enabled" | "message.attempt.exhausted" | "message.attempt.failing" | "message.attempt.recovered")[] | null;
             /** @description String key/value pairs, at most 64 entries. */
             metadata?: {
                 [key: string]: string;
@@ -2278,9 +2378,13 @@ export interface components {
             url: string;
             description: string;
             throttleRate: number | null;
+            /** @description The same value as throttleRate (older Svix name). */
+            rateLimit: number | null;
             uid: string | null;
             disabled: boolean;
             eventTypes: string[] | null;
+            /** @description The same value as eventTypes (older Svix name). */
+            filterTypes: string[] | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -2307,12 +2411,16 @@ export interface components {
             description?: string;
             /** @description Most requests per second to this endpoint; null = no limit. */
             throttleRate?: number | null;
+            /** @description Older Svix name of throttleRate (the official clients send it); both with different values is a 422. */
+            rateLimit?: number | null;
             /** @description Your own id for this endpoint, unique among operational webhook endpoints. */
             uid?: string | null;
             /** @default false */
             disabled?: boolean;
             /** @description Operational events this endpoint receives; null or [] = all. */
             eventTypes?: ("endpoint.created" | "endpoint.updated" | "endpoint.deleted" | "endpoint.disabled" | "endpoint.enabled" | "message.attempt.exhausted" | "message.attempt.failing" | "message.attempt.recovered")[] | null;
+            /** @description Older Svix name of eventTypes (the official clients send it); both with different values is a 422. */
+            filterTypes?: ("endpoint.created" | "endpoint.updated" | "endpoint.deleted" | "endpoint.disabled" | "endpoint.enabled" | "message.attempt.exhausted" | "message.attempt.failing" | "message.attempt.recovered")[] | null;
             /** @description String key/value pairs, at most 64 entries. */
             metadata?: {
                 [key: string]: string;
@@ -6039,6 +6147,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpErrorOut"];
+                };
+            };
+        };
+    };
+    "v1.statistics.aggregate-event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AggregateEventTypesOut"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpErrorOut"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpErrorOut"];
                 };
             };
             /** @description Default Response */

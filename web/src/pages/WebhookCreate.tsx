@@ -1,5 +1,6 @@
 /**
- * Add a webhook: name, URL, event types (checkboxes grouped by prefix), Active toggle, delivery
+ * Add a webhook: name, URL, event types (checkboxes grouped by prefix), Active toggle, a payload
+ * filter with a sample to test it against, delivery
  * policy (in-flight cap, timeout, retry schedule, throttle rate, ordering; empty = inherited), the
  * signature profile and delivery headers (or the application's) with receiver code that follows the
  * choice, and optionally an existing secret to import. The submit button stays disabled until the
@@ -10,6 +11,7 @@ import { useState } from 'react';
 import { EventTypePicker, selectionValid, type EventSelection } from '../components/EventTypePicker';
 import { Field, FormError, FormActions } from '../components/Field';
 import { PageHeader } from '../components/PageHeader';
+import { PayloadFilterField, usePayloadFilterForm } from '../components/PayloadFilterField';
 import { PolicyFields, policyValid } from '../components/PolicyFields';
 import { ReceiverSnippet } from '../components/ReceiverSnippet';
 import { PublicKeyDialog, SecretDialog } from '../components/SecretDialog';
@@ -39,6 +41,7 @@ export function WebhookCreate({ appId }: { appId: string }) {
   const [importSecret, setImportSecret] = useState('');
   const app = useApplication(appId);
   const sig = useSignatureForm({}, inheritedContract(app));
+  const payloadFilter = usePayloadFilterForm(null);
   const { busy, errors, onSubmit } = useFormSubmit();
   const [created, setCreated] = useState<{ endpoint: EndpointOut; secret: string | null } | null>(null);
 
@@ -48,13 +51,14 @@ export function WebhookCreate({ appId }: { appId: string }) {
   const nameError = name.trim() ? null : 'Give the webhook a name, e.g. "Fulfilment CRM sync".';
   const profile = sig.profile;
   const secretError = profile ? importedSecretProblem(importSecret.trim(), profile) : null;
-  const valid = !urlError && !nameError && selectionValid(effectiveEvents) && policyValid(policy) && sig.valid && !secretError && !busy;
+  const valid = !urlError && !nameError && selectionValid(effectiveEvents) && policyValid(policy) && sig.valid && !secretError && payloadFilter.problem === null && !busy;
 
   const submit = onSubmit(valid, async () => {
     const body = {
       ...webhookBody({ name, url, events: effectiveEvents, active }),
       ...policyBody(policy, true),
       ...sig.body(),
+      ...payloadFilter.body(),
       ...(importSecret.trim() ? { secret: importSecret.trim() } : {}),
     };
     const endpoint = await ok(client.api.POST('/api/v1/app/{app_id}/endpoint', { params: { path: { app_id: appId } }, body }));
@@ -89,6 +93,7 @@ export function WebhookCreate({ appId }: { appId: string }) {
           <EventTypePicker catalogue={catalogue.data ?? []} value={events} onChange={setEvents} error={errors.eventTypes} />
         )}
         <ActiveSwitch active={active} onChange={setActive} onText="Deliveries start at once." offText="Created paused: events are kept and sent, in publish order, when you resume it." />
+        <PayloadFilterField idPrefix="wh-pf" form={payloadFilter} error={errors.payloadFilter} />
         <PolicyFields idPrefix="wh-policy" value={policy} onChange={setPolicy} inherited={app?.effectivePolicy} subject="this webhook" inheritsFrom="the application (or the server default)" errors={errors} ordering />
         <SignatureFields idPrefix="wh-sig" {...sig.fields} errors={errors} />
         <ImportSecretField value={importSecret} onChange={setImportSecret} ed25519={profile?.scheme === 'ed25519'} error={errors.secret ?? secretError} />

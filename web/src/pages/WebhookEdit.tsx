@@ -1,6 +1,6 @@
 /**
  * Edit a webhook: the signature in force (its profile, or the application's, and an Ed25519 public
- * key); name, URL, event types, pause, delivery policy, signature profile and delivery headers, with
+ * key); name, URL, event types, pause, payload filter (tested against a sample), delivery policy, signature profile and delivery headers, with
  * receiver code; custom headers; the signing secret (reveal where allowed, rotate with the
  * grace-period warning); delete with a confirmation naming it.
  */
@@ -12,6 +12,7 @@ import { EventTypePicker, fromFilterTypes, selectionValid, type EventSelection }
 import { Field, FormError, FormActions } from '../components/Field';
 import { HeadersEditor } from '../components/HeadersEditor';
 import { PageHeader } from '../components/PageHeader';
+import { PayloadFilterField, usePayloadFilterForm } from '../components/PayloadFilterField';
 import { PolicyFields, policyValid } from '../components/PolicyFields';
 import { ReceiverSnippet } from '../components/ReceiverSnippet';
 import { PublicKeyDialog, SecretDialog } from '../components/SecretDialog';
@@ -86,6 +87,7 @@ function SettingsForm({ appId, endpoint, catalogue, onSaved }: { appId: string; 
   const [policy, setPolicy] = useState(() => draftOf(endpoint));
   const app = useApplication(appId);
   const sig = useSignatureForm(endpoint, inheritedOf(app, endpoint));
+  const payloadFilter = usePayloadFilterForm(endpoint.payloadFilter);
   const { busy, errors, onSubmit } = useFormSubmit();
   const [shown, setShown] = useState<{ secret: string } | { publicKey: true } | null>(null);
   const endpointPath = { app_id: appId, endpoint_id: endpoint.id };
@@ -102,10 +104,10 @@ function SettingsForm({ appId, endpoint, catalogue, onSaved }: { appId: string; 
   // The API refuses a profile the current secret does not fit unless a fitting one comes with it.
   const newSecret = profile !== null && needsNewSecret(endpoint.effectiveSignature ?? { scheme: 'standard' }, profile);
   const urlError = urlProblem(url);
-  const valid = !urlError && name.trim() !== '' && selectionValid(events) && policyValid(policy) && sig.valid && !busy;
+  const valid = !urlError && name.trim() !== '' && selectionValid(events) && policyValid(policy) && sig.valid && payloadFilter.problem === null && !busy;
   const submit = onSubmit(valid, async () => {
     const secret = newSecret && profile ? await secretForProfile(profile) : null;
-    const body = { ...webhookBody({ name, url, events, active }), ...policyBody(policy, true), ...sig.body(), ...(secret ? { secret } : {}) };
+    const body = { ...webhookBody({ name, url, events, active }), ...policyBody(policy, true), ...sig.body(), ...payloadFilter.body(), ...(secret ? { secret } : {}) };
     await ok(client.api.PATCH('/api/v1/app/{app_id}/endpoint/{endpoint_id}', { params: { path: endpointPath }, body }));
     toast('Webhook saved');
     if (secret) setShown(profile?.scheme === 'ed25519' ? { publicKey: true } : { secret });
@@ -128,6 +130,7 @@ function SettingsForm({ appId, endpoint, catalogue, onSaved }: { appId: string; 
         </Field>
         <EventTypePicker catalogue={catalogue} value={events} onChange={setEvents} error={errors.eventTypes} idPrefix="edit-et" />
         <ActiveSwitch active={active} onChange={setActive} onText="Receives deliveries." offText="Paused: events are kept and sent, in publish order, when you resume it." />
+        <PayloadFilterField idPrefix="edit-pf" form={payloadFilter} error={errors.payloadFilter} />
         <PolicyFields idPrefix="edit-policy" value={policy} onChange={setPolicy} inherited={app?.effectivePolicy} subject="this webhook" inheritsFrom="the application (or the server default)" errors={errors} ordering />
         <SignatureFields idPrefix="edit-sig" {...sig.fields} errors={errors} />
         {newSecret && <NewSecretNote ed25519={profile?.scheme === 'ed25519'} />}
