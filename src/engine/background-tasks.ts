@@ -113,6 +113,12 @@ const STEPS: Record<BackgroundTaskType, (db: Queryable, t: BackgroundTaskRow, cu
   },
 };
 
+/** A task to create, by type. */
+export type NewTask =
+  | { appId: string; endpointId: string; task: 'endpoint.recover' | 'endpoint.replay' | 'endpoint.bulk-replay'; params: EndpointTaskParams; data?: Partial<EndpointTaskData> }
+  | { appId: null; endpointId: null; task: 'application.stats'; params: UsageTaskParams; data?: Record<string, unknown> }
+  | { appId: null; endpointId: null; task: 'event-type.aggregate'; params: Record<string, never>; data?: Record<string, unknown> };
+
 /** Thrown inside a batch's transaction when another process took the task over: the batch rolls back. */
 class LeaseLost extends Error {}
 
@@ -141,7 +147,7 @@ export class BackgroundTaskRunner {
   private readonly batchSize: number;
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | null = null;
-  /** Tasks started by {@link startNow}, beside the drain loop. */
+  /** Tasks started by {@link launch}, beside the drain loop. */
   private readonly started = new Set<Promise<void>>();
   private again = false;
   private stopped = true;
@@ -172,39 +178,39 @@ export class BackgroundTaskRunner {
   }
 
   /**
-   * Runs a task just created, in this process, and resolves once its first batch has committed (or it
-   * ended): a small task is finished before the request that started it is answered, and a client
-   * polling the endpoint's stats sees its first deliveries queued. The rest runs on in the background.
-   * Nothing happens when this runner is stopped or another process already took the task.
+   * Stores a running task, free for any runner to take (a runner's next look for work does). The API
+   * uses {@link launch} instead, which runs the task here at once.
    */
-  async startNow(id: string): Promise<void> {
-    if (this.stopped) return;
-    const task = await claimBackgroundTask(this.opts.pool, this.owner, this.opts.clock.now(), this.leaseMs, id);
-    if (!task) return;
+  async create(db: Queryable, t: NewTask): Promise<BackgroundTaskRow> {
+    return this.insert(db, t, null);
+  }
+
+  /**
+   * Creates a task leased to this runner, runs it here and resolves once its first batch has committed
+   * (or it ended), with the task as it then is: what the API answers with. A small task is finished
+   * before the request that started it is answered, and a client reading the endpoint's stats right
+   * after sees the first deliveries queued; the rest runs on in the background. A stopped runner only
+   * stores the task, for another process to take.
+   */
+  async launch(db: Queryable, t: NewTask): Promise<BackgroundTaskRow> {
+    if (this.stopped) return this.create(db, t);
+    const now = this.opts.clock.now();
+    const task = await this.insert(db, t, { owner: this.owner, until: new Date(now.getTime() + this.leaseMs) });
     await new Promise<void>((firstBatch) => {
       const running = this.run(task, firstBatch)
-        .catch((e: unknown) => this.opts.log.warn({ task: id, error: (e as Error).message }, 'background task interrupted; another run resumes it'))
+        .catch((e: unknown) => this.opts.log.warn({ task: task.id, error: (e as Error).message }, 'background task interrupted; another run resumes it'))
         .finally(() => {
           firstBatch();
           this.started.delete(running);
         });
       this.started.add(running);
     });
+    return (await getBackgroundTask(db, null, task.id)) ?? task;
   }
 
-  /**
-   * Stores a running task (not leased yet); {@link startNow} runs it here, or any runner's next look
-   * for work takes it.
-   */
-  async create(
-    db: Queryable,
-    t:
-      | { appId: string; endpointId: string; task: 'endpoint.recover' | 'endpoint.replay' | 'endpoint.bulk-replay'; params: EndpointTaskParams; data?: Partial<EndpointTaskData> }
-      | { appId: null; endpointId: null; task: 'application.stats'; params: UsageTaskParams; data?: Record<string, unknown> }
-      | { appId: null; endpointId: null; task: 'event-type.aggregate'; params: Record<string, never>; data?: Record<string, unknown> },
-  ): Promise<BackgroundTaskRow> {
+  private async insert(db: Queryable, t: NewTask, lease: { owner: string; until: Date } | null): Promise<BackgroundTaskRow> {
     const now = this.opts.clock.now();
-    const row = await insertBackgroundTask(db, {
+    return insertBackgroundTask(db, {
       id: newOrderedId('qtask', now.getTime()),
       appId: t.appId,
       endpointId: t.endpointId,
@@ -212,18 +218,8 @@ export class BackgroundTaskRunner {
       params: t.params as unknown as Record<string, unknown>,
       data: t.task === 'application.stats' ? { appStats: [], ...t.data } : t.task === 'event-type.aggregate' ? { event_types: [], ...t.data } : { messagesSent: 0, ...t.data },
       now,
+      lease,
     });
-    return row;
-  }
-
-  /**
-   * Creates a task, runs its first batch here ({@link startNow}) and returns it as it is then: what
-   * the API answers with.
-   */
-  async launch(pool: pg.Pool, t: Parameters<BackgroundTaskRunner['create']>[1]): Promise<BackgroundTaskRow> {
-    const created = await this.create(pool, t);
-    await this.startNow(created.id);
-    return (await getBackgroundTask(pool, null, created.id)) ?? created;
   }
 
   /** Looks for work now (a task was just created, or the poll interval passed). */

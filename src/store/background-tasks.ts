@@ -58,14 +58,16 @@ export interface NewBackgroundTask {
   data: Record<string, unknown>;
   /** Creation time. */
   now: Date;
+  /** Created already leased to this runner (it runs the task at once), or free for any. */
+  lease?: { owner: string; until: Date } | null;
 }
 
-/** Stores a new running task, not leased: the first runner to look takes it. */
+/** Stores a new running task: leased to the runner that will run it now, or free for the first to look. */
 export async function insertBackgroundTask(db: Queryable, t: NewBackgroundTask): Promise<BackgroundTaskRow> {
   const { rows } = await db.query<BackgroundTaskRow>(
-    `insert into background_task (id, app_id, endpoint_id, task, status, params, data, created_at, updated_at)
-     values ($1, $2, $3, $4, 'running', $5, $6, $7, $7) returning ${COLUMNS}`,
-    [t.id, t.appId, t.endpointId, t.task, JSON.stringify(t.params), JSON.stringify(t.data), t.now],
+    `insert into background_task (id, app_id, endpoint_id, task, status, params, data, created_at, updated_at, lease_owner, lease_until, runs)
+     values ($1, $2, $3, $4, 'running', $5, $6, $7, $7, $8, $9, case when $8::text is null then 0 else 1 end) returning ${COLUMNS}`,
+    [t.id, t.appId, t.endpointId, t.task, JSON.stringify(t.params), JSON.stringify(t.data), t.now, t.lease?.owner ?? null, t.lease?.until ?? null],
   );
   return rows[0]!;
 }

@@ -29,8 +29,8 @@ async function endpointWithFailures(n: number) {
   return { app, ep };
 }
 
-function runner(leaseMs = 1_000) {
-  return new BackgroundTaskRunner({ pool: t.herald.pool, clock: t.clock, log: silentLogger, leaseMs, pollMs: 50, batchSize: 2 });
+function runner(leaseMs = 1_000, pollMs = 50) {
+  return new BackgroundTaskRunner({ pool: t.herald.pool, clock: t.clock, log: silentLogger, leaseMs, pollMs, batchSize: 2 });
 }
 
 /** The task once it is no longer running (bounded wait). */
@@ -85,20 +85,21 @@ describe('background tasks', () => {
     }
   });
 
-  it('startNow returns after the first batch, and the task runs on to the end', async () => {
+  it('launch runs the first batch before it returns, holding the task against other runners, and runs on to the end', async () => {
     const { app, ep } = await endpointWithFailures(5);
     const r = runner(60_000);
+    const other = runner(60_000);
     r.start();
+    other.start();
     try {
       const window = { since: new Date(t.clock.now().getTime() - 1_000).toISOString(), until: new Date(t.clock.now().getTime() + 1).toISOString() };
-      const task = await r.create(t.herald.pool, { appId: app.id, endpointId: ep.id, task: 'endpoint.recover', params: window });
-      await r.startNow(task.id);
-      const after = await getBackgroundTask(t.herald.pool, null, task.id);
-      // Batches of two: the first is committed, so progress shows; at least one more is to come.
-      expect(after!.data.messagesSent).toBeGreaterThanOrEqual(2);
+      const task = await r.launch(t.herald.pool, { appId: app.id, endpointId: ep.id, task: 'endpoint.recover', params: window });
+      // Batches of two: the first is committed, so progress shows; more are to come.
+      expect(task.data.messagesSent).toBeGreaterThanOrEqual(2);
       expect(await ended(task.id)).toMatchObject({ status: 'finished', runs: 1, data: { messagesSent: 5 } });
+      expect(await pendingManual(ep.id)).toBe(5);
     } finally {
-      await r.stop();
+      await Promise.all([r.stop(), other.stop()]);
     }
   });
 
