@@ -5,7 +5,8 @@
  *  - durable deliveries/s from the first publish to the last arrival, with 4 endpoints per message
  *    [target ≥ 15,000], then 1 and 50; each on a fresh database and again in steady state (after
  *    ANALYZE); with SQL statements per 100 deliveries (Herald's pool) and CPU per delivery;
- *  - publish-to-arrival latency at a steady 2,000 messages/s published in 10 ms outbox flushes.
+ *  - publish-to-arrival latency at a steady 2,000 messages/s published in 10 ms outbox flushes;
+ *  - what payload filters cost the publish path, 50 endpoints with and without (./payload-filters.ts).
  */
 import { type ChildProcess } from 'node:child_process';
 import pg from 'pg';
@@ -14,6 +15,7 @@ import { createApplication } from '../src/engine/applications.js';
 import { createEndpoint } from '../src/engine/endpoints.js';
 import { publishMany } from '../src/engine/publish.js';
 import { defaultDatabase, type DatabaseKind } from './databases.js';
+import { payloadFilterFigures } from './payload-filters.js';
 import { ask, now, openBenchHerald, percentile, reachCount, size, sleep, type BenchContext, type ReceiverCounts } from './harness.js';
 import { startCpuWindow } from './proc-stats.js';
 import { addResourceFigures, fmt } from './report.js';
@@ -178,6 +180,7 @@ export async function runThroughput(ctx: BenchContext): Promise<void> {
   const kind = defaultDatabase();
   console.log(`[throughput] Herald as a library: publishMany in batches of ${PUBLISH_BATCH}, one worker in process`);
   await libraryFigures(ctx, kind, 4, true);
+  await payloadFilterFigures(ctx, kind);
   for (const endpoints of [1, 50]) {
     if (ctx.quick) ctx.report.skip(SECTION, `library.${endpoints}.skipped`, `library, ${endpoints} endpoint${endpoints === 1 ? '' : 's'} per message`, kind, '--quick');
     else await libraryFigures(ctx, kind, endpoints, false);
