@@ -118,7 +118,7 @@ export const OperationalEventOut = z
     endpointId: z.string().nullable(),
     msgId: z.string().nullable(),
     data: z.record(z.string(), z.unknown()).describe('The event as its operational webhook carries it (`data` of `{ type, data }`).'),
-    emailed: z.boolean().describe('Whether a person is told by email (alerts) and it has been sent.'),
+    emailed: z.boolean().describe('Whether the alert email sender has handled it: sent, or passed over because nobody was to be told (alerts off, no addresses, too old). False while no SMTP server is configured.'),
     notify: z.boolean().describe('Whether this event is one a person is emailed about.'),
     createdAt: Timestamp,
   })
