@@ -58,13 +58,33 @@ describe('event type import from OpenAPI', () => {
     expect(await eventType('order.legacy')).toMatchObject({ archived: false, description: 'Back' });
   });
 
+  it('reads a YAML document', async () => {
+    const yaml = [
+      'openapi: 3.1.0',
+      'info: { title: Shop, version: "1" }',
+      'webhooks:',
+      '  yaml.event:',
+      '    post:',
+      '      description: From YAML',
+      '      requestBody:',
+      '        content:',
+      '          application/json:',
+      '            schema: { type: object, properties: { id: { type: string } } }',
+      '      responses: { "200": { description: ok } }',
+    ].join('\n');
+    const res = await importDoc({ specRaw: yaml });
+    expect(res.status).toBe(200);
+    expect(res.body.data.modified).toEqual(['yaml.event']);
+    expect(await eventType('yaml.event')).toMatchObject({ description: 'From YAML', schemas: { '1': { type: 'object', properties: { id: { type: 'string' } } } } });
+  });
+
   it('refuses neither or both documents, YAML text, bad webhooks, and callers without global create and update', async () => {
     expect((await importDoc({})).body.detail[0].loc).toEqual(['body', 'spec']);
     expect((await importDoc({ spec: doc({}), specRaw: '{}' })).status).toBe(422);
-    const yaml = await importDoc({ specRaw: 'openapi: 3.1.0\nwebhooks: {}\n' });
-    expect(yaml.status).toBe(422);
-    expect(yaml.body.detail[0]).toMatchObject({ loc: ['body', 'specRaw'] });
-    expect(yaml.body.detail[0].msg).toMatch(/JSON/);
+    const garbled = await importDoc({ specRaw: 'openapi: [3.1.0\nwebhooks: {' });
+    expect(garbled.status).toBe(422);
+    expect(garbled.body.detail[0]).toMatchObject({ loc: ['body', 'specRaw'] });
+    expect(garbled.body.detail[0].msg).toMatch(/neither JSON nor YAML/);
     const bad = await importDoc({ spec: doc({ 'has space': hook('x') }) });
     expect(bad.status).toBe(422);
     expect(bad.body.detail[0].msg).toMatch(/has space/);

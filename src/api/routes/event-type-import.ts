@@ -2,6 +2,7 @@
  * `POST /api/v1/event-type/import/openapi` (Svix v1.event-type.import-openapi): the event type
  * catalogue from the webhooks of an OpenAPI document (src/core/openapi-event-types.ts).
  */
+import { parse as parseYaml } from 'yaml';
 import { HeraldError, type FieldError } from '../../core/errors.js';
 import { eventTypesFromOpenApi } from '../../core/openapi-event-types.js';
 import { importEventTypes } from '../../engine/event-type-import.js';
@@ -20,19 +21,26 @@ function invalid(field: 'spec' | 'specRaw', problems: FieldError[]): HeraldError
   return new HeraldError('validation', `the OpenAPI document cannot be imported: ${fields.map((f) => f.message).join('; ')}`, { fields });
 }
 
-/** The document of the request: `spec`, or `specRaw` parsed as JSON; exactly one of them. */
+/** The document of the request: `spec`, or `specRaw` parsed as JSON or YAML (the yaml package); exactly one of them. */
 function documentOf(body: { spec?: Record<string, unknown> | null; specRaw?: string | null }): { doc: unknown; field: 'spec' | 'specRaw' } {
   const hasSpec = body.spec != null;
   const hasRaw = body.specRaw != null;
   if (hasSpec === hasRaw) {
-    const message = hasSpec ? 'give spec or specRaw, not both' : 'give the OpenAPI document as spec (an object) or specRaw (JSON text)';
+    const message = hasSpec ? 'give spec or specRaw, not both' : 'give the OpenAPI document as spec (an object) or specRaw (JSON or YAML text)';
     throw new HeraldError('validation', message, { fields: [{ path: hasSpec ? 'specRaw' : 'spec', message }] });
   }
   if (hasSpec) return { doc: body.spec, field: 'spec' };
   try {
     return { doc: JSON.parse(body.specRaw!), field: 'specRaw' };
   } catch {
-    const message = 'is not JSON text; this Herald reads JSON only: convert a YAML document to JSON, or send it parsed as spec';
+    // Not JSON: YAML, as OpenAPI documents are often written.
+  }
+  try {
+    const doc: unknown = parseYaml(body.specRaw!, { maxAliasCount: 100 });
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('the document is not a mapping');
+    return { doc, field: 'specRaw' };
+  } catch (e) {
+    const message = `is neither JSON nor YAML an OpenAPI document can be read from (${(e as Error).message.split('\n')[0]})`;
     throw new HeraldError('validation', `specRaw ${message}`, { fields: [{ path: 'specRaw', message }] });
   }
 }
