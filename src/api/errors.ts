@@ -63,6 +63,11 @@ export const validatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema }) 
   return result.success ? { value: result.data } : { error: new RequestValidationError(result.error.issues) };
 };
 
+/** A 422 about one field of the request (`location`: the body unless said otherwise). */
+export function fieldError(field: string, message: string, location: FieldError['location'] = 'body'): HeraldError {
+  return new HeraldError('validation', message, { fields: [{ path: field, message, location }] });
+}
+
 /** Options of {@link heraldErrorBody}. */
 export interface ErrorBodyOptions {
   /** Segments between the location and each field's path (a batch puts `["messages", i]` there). */

@@ -133,6 +133,10 @@ describe("Herald's errors through the official svix client", () => {
   it('422 in the query: a bad iterator or limit is a list with loc ["query", …]', async () => {
     expect(expectValidationError(await refused(() => svix.message.list(appId, { iterator: 'not-an-iterator' })))).toEqual([['query', 'iterator']]);
     expect(expectValidationError(await refused(() => svix.application.list({ limit: 0 })))).toEqual([['query', 'limit']]);
+    // Herald's own check of a query window names the query too.
+    const ep = await svix.endpoint.create(appId, { url: 'https://hooks.example.com/stats' });
+    const window = { since: new Date('2026-01-02T00:00:00Z'), until: new Date('2026-01-01T00:00:00Z') };
+    expect(expectValidationError(await refused(() => svix.endpoint.getStats(appId, ep.id, window)))).toEqual([['query', 'since']]);
   });
 
   it('422 in the path: an id with characters ids never have', async () => {

@@ -6,6 +6,7 @@
 import type { JSONSchema7 } from 'json-schema';
 import { sample } from 'openapi-sampler';
 import { HeraldError } from '../../core/errors.js';
+import { fieldError } from '../errors.js';
 import { compileLatestSchema, latestSchemaVersion, type CompiledSchema } from '../../core/json-schema.js';
 import { getEventType } from '../../store/event-types.js';
 import { publishToEndpoint } from '../../engine/publish.js';
@@ -152,10 +153,10 @@ function statsRoute(app: Api, deps: ApiDeps): void {
       // very millisecond counts too.
       const until = req.query.until ?? new Date(herald.clock.now().getTime() + 1);
       const since = req.query.since ?? new Date(until.getTime() - STATS_WINDOW_MS);
-      if (since >= until) throw fieldError('since', 'since must be before until');
+      if (since >= until) throw fieldError('since', 'since must be before until', 'query');
       // Slack so "28 days ago" computed on the caller's clock a moment earlier is still accepted.
       if (until.getTime() - since.getTime() > STATS_WINDOW_MS + CLOCK_SLACK_MS) {
-        throw fieldError('since', 'the window from since to until is at most 28 days');
+        throw fieldError('since', 'the window from since to until is at most 28 days', 'query');
       }
       const s = await endpointStats(db, application.id, ep.id, since, until);
       return { success: s.succeeded, fail: s.failed, pending: s.pending, sending: s.sending, canceled: s.skipped };
@@ -198,10 +199,6 @@ function healthRoute(app: Api, deps: ApiDeps): void {
       };
     },
   );
-}
-
-function fieldError(field: string, message: string): HeraldError {
-  return new HeraldError('validation', message, { fields: [{ path: field, message }] });
 }
 
 /** The payload of a test event: Svix's ping, or an example of a known event type (404 otherwise, as in Svix). */

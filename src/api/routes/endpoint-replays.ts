@@ -6,6 +6,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { HeraldError } from '../../core/errors.js';
+import { fieldError } from '../errors.js';
 import type { EndpointTaskData } from '../../engine/background-tasks.js';
 import type { BackgroundTaskRow } from '../../store/background-tasks.js';
 import type { BulkReplayFilter } from '../../store/replay.js';
@@ -19,10 +20,6 @@ import { findEndpoint } from './attempts.js';
 
 /** Tolerated difference between the caller's clock and ours when checking given times. */
 const CLOCK_SLACK_MS = 60_000;
-
-function fieldError(field: string, message: string): HeraldError {
-  return new HeraldError('validation', message, { fields: [{ path: field, message }] });
-}
 
 /**
  * Checks the window and the endpoint, then creates the task (its window fixed now: `until` defaults

@@ -4,6 +4,7 @@
  * deliveries per application, run as a background task.
  */
 import { HeraldError } from '../../core/errors.js';
+import { fieldError } from '../errors.js';
 import { attemptCountsByEventType, attemptSeries, countEndpointAttempts, resolveApps } from '../../store/app-stats.js';
 import { requireApp, requireGlobal } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
@@ -37,10 +38,6 @@ const DEFAULT_POINTS = { OneDay: 7, OneHour: 24, FiveMinutes: 12 } as const;
 /** Ceiling of an attempt count (Svix counts up to a ceiling too). */
 const COUNT_CEILING = 10_000;
 
-function fieldError(field: string, message: string): HeraldError {
-  return new HeraldError('validation', message, { fields: [{ path: field, message, location: 'query' }] });
-}
-
 export default async function statsRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const { herald } = deps;
   const db = herald.pool;
@@ -62,8 +59,8 @@ export default async function statsRoutes(app: Api, deps: ApiDeps): Promise<void
     async (req) => {
       const application = await requireApp(req, deps, req.params.app_id, 'read');
       const { since, until } = req.query;
-      if (until <= since) throw fieldError('until', 'until must be after since');
-      if (until.getTime() - since.getTime() > MAX_WINDOW_MS + CLOCK_SLACK_MS) throw fieldError('since', 'the window from since to until is at most 31 days');
+      if (until <= since) throw fieldError('until', 'until must be after since', 'query');
+      if (until.getTime() - since.getTime() > MAX_WINDOW_MS + CLOCK_SLACK_MS) throw fieldError('since', 'the window from since to until is at most 31 days', 'query');
       const rows = await attemptCountsByEventType(db, application.id, since, until, req.query.event_types?.length ? req.query.event_types : null);
       const sum = (k: 'success' | 'failure' | 'canceled') => rows.reduce((n, r) => n + r[k], 0);
       return {
