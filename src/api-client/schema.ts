@@ -2331,7 +2331,7 @@ export interface components {
             data: {
                 [key: string]: unknown;
             };
-            /** @description Whether a person is told by email (alerts) and it has been sent. */
+            /** @description Whether the alert email sender has handled it: sent, or passed over because nobody was to be told (alerts off, no addresses, too old). False while no SMTP server is configured. */
             emailed: boolean;
             /** @description Whether this event is one a person is emailed about. */
             notify: boolean;
