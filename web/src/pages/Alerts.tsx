@@ -10,6 +10,7 @@ import { AlertSettings } from '../components/AlertSettings';
 import { Badge } from '../components/Badge';
 import { DataTable } from '../components/DataTable';
 import { PageHeader } from '../components/PageHeader';
+import { Pager } from '../components/Pager';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { ok, seg } from '../lib/api';
 import { useApp } from '../lib/context';
@@ -126,22 +127,7 @@ export function Alerts({ appId }: { appId?: string }) {
           })}
         </DataTable>
       )}
-      {(cursors.length > 0 || (events.data && !events.data.done)) && (
-        <nav className="pager" aria-label="Pages of alerts">
-          <button type="button" className="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-            Newer
-          </button>
-          <span>Page {cursors.length + 1}</span>
-          <button
-            type="button"
-            className="button"
-            disabled={!events.data || events.data.done || !events.data.iterator}
-            onClick={() => events.data?.iterator && setCursors([...cursors, events.data.iterator])}
-          >
-            Older
-          </button>
-        </nav>
-      )}
+      <Pager cursors={cursors} onChange={setCursors} page={events.data} what="alerts" />
     </section>
   );
 }

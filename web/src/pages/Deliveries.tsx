@@ -11,6 +11,7 @@ import { CopyableId } from '../components/CopyButton';
 import { DeliveryState, PauseNotice } from '../components/DeliveryState';
 import { ExportCsvButton, RecoverDialog, SendTestDialog } from '../components/DeliveryActions';
 import { PageHeader } from '../components/PageHeader';
+import { Pager } from '../components/Pager';
 import { PendingDeliveries } from '../components/PendingDeliveries';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { useCatalogue } from '../components/WebhookFields';
@@ -159,22 +160,7 @@ export function Deliveries({ appId, endpointId }: { appId: string; endpointId: s
               note={`Newest first, ${PAGE_SIZE} per page${cursors.length === 0 ? '; new attempts appear automatically' : ''}.`}
             />
           )}
-          {(cursors.length > 0 || (attempts.data && !attempts.data.done)) && (
-            <nav className="pager" aria-label="Pages of deliveries">
-              <button type="button" className="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-                Newer
-              </button>
-              <span>Page {cursors.length + 1}</span>
-              <button
-                type="button"
-                className="button"
-                disabled={!attempts.data || attempts.data.done || !attempts.data.iterator}
-                onClick={() => attempts.data?.iterator && setCursors([...cursors, attempts.data.iterator])}
-              >
-                Older
-              </button>
-            </nav>
-          )}
+          <Pager cursors={cursors} onChange={setCursors} page={attempts.data} what="deliveries" />
         </>
       )}
       {inspecting && <AttemptDialog appId={appId} attempt={inspecting} onClose={() => setInspecting(null)} />}
