@@ -64,7 +64,13 @@ describe('dashboard: a webhook with a payload filter', { timeout: 60_000 }, () =
     const large = await publish(e, appId, 'order.paid', { order: 'large', total_pence: 2500, customer: { country: 'IE' } });
     await e.receiver.waitFor(1);
     // The small one was published first: had it been delivered, it would be here by now too.
-    const attempts = await e.api<{ data: { msgId: string }[] }>('GET', `/api/v1/app/${appId}/attempt/endpoint/${endpoints.data[0]!.id}`);
+    // The request arrives before its result is written (results are group-committed): wait for the attempt.
+    const attemptsPath = `/api/v1/app/${appId}/attempt/endpoint/${endpoints.data[0]!.id}`;
+    let attempts = await e.api<{ data: { msgId: string }[] }>('GET', attemptsPath);
+    for (const deadline = Date.now() + 10_000; attempts.data.length === 0 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      attempts = await e.api<{ data: { msgId: string }[] }>('GET', attemptsPath);
+    }
     expect(attempts.data.map((a) => a.msgId)).toEqual([large]);
     const dests = await e.api<{ data: unknown[] }>('GET', `/api/v1/app/${appId}/msg/${small}/endpoint`);
     expect(dests.data).toEqual([]);
