@@ -253,6 +253,14 @@ export const ConfigSchema = z.object({
     .default(900_000)
     .refine((ms) => ms >= 10_000 && ms <= 7 * 86_400_000, 'must be between 10s and 7d')
     .describe('Batching window of alert emails: one endpoint sends each group of recipients at most one email per window, summarising what happened in it (the alert settings may change it at run time).'),
+  HERALD_RETENTION_PERIOD: duration('90d')
+    .default(90 * 86_400_000)
+    .refine((ms) => ms >= 3_600_000 && ms <= 3_650 * 86_400_000, 'must be between 1h and 3650d')
+    .describe('How long the delivery log keeps a message, its deliveries and attempts (applications may override it: retentionPeriod); operational events and finished background tasks are kept as long (docs/retention.md).'),
+  HERALD_RETENTION_INTERVAL: duration('1h')
+    .default(3_600_000)
+    .refine((ms) => ms >= 1_000 && ms <= 86_400_000, 'must be between 1s and 1d')
+    .describe('How often the retention purge runs (one Herald process at a time, in bounded batches).'),
   HERALD_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
