@@ -7,6 +7,14 @@ describe('keyset', () => {
     expect(keyset('id', { limit: 2, iterator: 'b' }, 2)).toEqual({ where: 'id > $2', orderBy: 'id asc', cursor: 'b', backwards: false });
   });
 
+  it('refuses a cursor no key can hold (NUL, control characters, lone surrogates) as a validation error, and treats "" as none', () => {
+    for (const bad of ['a\u0000b', '\u0001', 'x\u007f', '\ud800', 'a\udc00', '-\u0000']) {
+      expect(() => keyset('id', { limit: 2, iterator: bad }, 2)).toThrow(expect.objectContaining({ code: 'validation' }));
+    }
+    expect(keyset('name', { limit: 2, iterator: 'caf\u00e9.\ud83d\ude00' }, 2).cursor).toBe('caf\u00e9.\ud83d\ude00');
+    expect(keyset('id', { limit: 2, iterator: '' }, 2).cursor).toBeNull();
+  });
+
   it('walks backward for a "-" iterator, and mirrors both for descending order', () => {
     expect(keyset('id', { limit: 2, iterator: '-b' }, 3)).toMatchObject({ where: 'id < $3', orderBy: 'id desc', cursor: 'b', backwards: true });
     expect(keyset('id', { limit: 2, iterator: 'b', order: 'descending' }, 1)).toMatchObject({ where: 'id < $1', orderBy: 'id desc' });

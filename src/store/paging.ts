@@ -3,6 +3,7 @@
  * last key of the previous page; a leading "-" asks for the page *before* a key (what `prevIterator`
  * holds). Keys are ids (time-sortable) or names, so every page is an index range scan, never an OFFSET.
  */
+import { HeraldError } from '../core/errors.js';
 
 /** Which page to read. */
 export interface PageRequest {
@@ -26,10 +27,21 @@ export interface Keyset {
   backwards: boolean;
 }
 
+/**
+ * What no key of any list holds: characters PostgreSQL text cannot store (NUL), other control
+ * characters, and lone surrogates (what invalid UTF-8 decodes to). The API's schemas refuse them
+ * first; this keeps any other caller's cursor from becoming a database error (a 500) instead.
+ */
+const NOT_IN_ANY_KEY = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** Builds the where/order of a page over `column` (a trusted identifier, never user input). */
 export function keyset(column: string, req: PageRequest, n: number): Keyset {
   const descending = req.order === 'descending';
-  const raw = req.iterator ?? null;
+  const raw = req.iterator || null;
+  if (raw !== null && NOT_IN_ANY_KEY.test(raw)) {
+    const message = 'an iterator must be a value this list returned as iterator or prevIterator';
+    throw new HeraldError('validation', message, { fields: [{ path: 'iterator', message, location: 'query' }] });
+  }
   const backwards = raw !== null && raw.startsWith('-');
   const cursor = raw === null ? null : backwards ? raw.slice(1) : raw;
   // Walking forward in ascending order, or backward in descending order, both mean "greater keys".

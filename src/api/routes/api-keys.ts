@@ -9,7 +9,7 @@ import { listApiKeys, revokeAuthToken } from '../../store/api-keys.js';
 import { toPage } from '../../store/paging.js';
 import { requireApp, requireGlobal } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
-import { ListQuery, listResponse } from '../pagination.js';
+import { listQuery, listResponse } from '../pagination.js';
 import { ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut, ApiKeyParams, toApiKeyOut } from '../schemas/auth.js';
 import { errorResponses, NoContent } from '../schemas/common.js';
 
@@ -48,7 +48,7 @@ export default async function apiKeyRoutes(app: Api, deps: ApiDeps): Promise<voi
   });
 
   app.get('/api-key', {
-    schema: { operationId: 'v1.api-key.list', tags, summary: 'List API keys', description: 'Live keys only, never the keys themselves.', querystring: ListQuery, response: { 200: listResponse(ApiKeyOut), ...errorResponses(422) } },
+    schema: { operationId: 'v1.api-key.list', tags, summary: 'List API keys', description: 'Live keys only, never the keys themselves.', querystring: listQuery('key'), response: { 200: listResponse(ApiKeyOut), ...errorResponses(422) } },
   }, async (req) => {
     requireGlobal(req, 'read');
     const { rows, ks } = await listApiKeys(herald.pool, req.query);

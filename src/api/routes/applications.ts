@@ -11,7 +11,7 @@ import { deleteApplication, getApplication, listApplicationsPage } from '../../s
 import { toPage } from '../../store/paging.js';
 import { requireApp, requireGlobal, requirePermission } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
-import { ListQuery, listResponse } from '../pagination.js';
+import { listQuery, listResponse } from '../pagination.js';
 import {
   AppParams,
   ApplicationIn,
@@ -34,7 +34,7 @@ function listAndCreateRoutes(app: Api, deps: ApiDeps): void {
   const bounds = policyBoundsOf(herald.config);
 
   app.get('/app', {
-    schema: { operationId: 'v1.application.list', tags, summary: 'List applications', querystring: ListQuery, response: { 200: listResponse(ApplicationOut), ...errorResponses(422) } },
+    schema: { operationId: 'v1.application.list', tags, summary: 'List applications', querystring: listQuery('app'), response: { 200: listResponse(ApplicationOut), ...errorResponses(422) } },
   }, async (req) => {
     requireGlobal(req, 'read');
     const { rows, ks } = await listApplicationsPage(db, req.query);

@@ -18,7 +18,7 @@ import { getEndpointView, listEndpointViews, type EndpointInput, type EndpointVi
 import { toPage } from '../../store/paging.js';
 import { requireApp, requirePermission } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
-import { ListQuery, listResponse } from '../pagination.js';
+import { listQuery, listResponse } from '../pagination.js';
 import { AppParams } from '../schemas/applications.js';
 import { errorResponses, NoContent } from '../schemas/common.js';
 import { policyBoundsOf, policyViewOf, rateOf } from '../schemas/policy.js';
@@ -146,7 +146,7 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
   const { herald } = deps;
 
   app.get('/app/:app_id/endpoint', {
-    schema: { operationId: 'v1.endpoint.list', tags, summary: 'List endpoints', params: AppParams, querystring: ListQuery, response: { 200: listResponse(EndpointOut), ...errorResponses(404, 422) } },
+    schema: { operationId: 'v1.endpoint.list', tags, summary: 'List endpoints', params: AppParams, querystring: listQuery('ep'), response: { 200: listResponse(EndpointOut), ...errorResponses(404, 422) } },
   }, async (req) => {
     const application = await requireApp(req, deps, req.params.app_id, 'read');
     const { rows, ks } = await listEndpointViews(herald.pool, application.id, req.query);

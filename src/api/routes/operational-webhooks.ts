@@ -28,7 +28,7 @@ import { listOperationalEventsPage } from '../../store/operational-events.js';
 import { toPage } from '../../store/paging.js';
 import { canReadSecrets, requireGlobal } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
-import { ListQuery, listResponse } from '../pagination.js';
+import { listQuery, listResponse } from '../pagination.js';
 import { errorResponses, NoContent } from '../schemas/common.js';
 import { toHeadersOut } from '../schemas/endpoints.js';
 import { policyBoundsOf } from '../schemas/policy.js';
@@ -99,7 +99,7 @@ function endpointRoutes(app: Api, deps: ApiDeps): void {
       operationId: 'v1.operational-webhook.endpoint.list',
       tags,
       summary: 'List operational webhook endpoints',
-      querystring: ListQuery,
+      querystring: listQuery('ep'),
       response: { 200: listResponse(OperationalWebhookEndpointOut), ...errorResponses(403, 422) },
     },
   }, async (req) => {
