@@ -28,6 +28,24 @@ export type AddressVerdict = { ok: true } | { ok: false; reason: string };
 /** Appended to refusals so the reader knows the one setting that changes the answer. */
 export const ALLOW_HINT = 'to deliver there on purpose, add a CIDR that covers it to HERALD_ALLOWED_NETWORKS';
 
+/**
+ * What a tenant is told when its endpoint's host name resolves to a refused address. Not which address
+ * or what kind (issue 13): that would let any tenant map the operator's internal DNS by registering
+ * names and reading the delivery log. The operator's log (warn) names both.
+ */
+export function hiddenAddressRefusal(host: string): string {
+  return (
+    `${host} resolves to a non-public address (private, loopback, link-local, metadata or reserved), which Herald ` +
+    `does not deliver to; if the endpoint is meant to reach a private network, the operator of this Herald can ` +
+    `allow that network with HERALD_ALLOWED_NETWORKS (Herald's log names the address)`
+  );
+}
+
+/** Whether `ip` is a public address: one Herald would deliver to with no network allowed. */
+export function isPublicAddress(ip: string): boolean {
+  return isAddressAllowed(ip, []).ok;
+}
+
 /** Parses an IPv4 or IPv6 address (zone id allowed and ignored) into 4 or 16 bytes; null if it is not one. */
 export function parseIp(ip: string): Uint8Array | null {
   if (isIPv4(ip)) return Uint8Array.from(ip.split('.').map(Number));

@@ -36,8 +36,9 @@ import { incompleteUtf8Tail, storableString, storableText, type StorableText } f
 import type { Cidr } from './address-policy.js';
 import { validateEndpointUrl } from './endpoint-url.js';
 import { LanePools, type LaneStats, type SendLane } from './lane-pools.js';
-import { describeFailure, MAX_RESPONSE_HEADER_BYTES } from './failure-message.js';
-import { createPinnedConnector, defaultLookup, originKey, type LookupFn, type TaggedError } from './pinned-connector.js';
+import { describeFailure, MAX_RESPONSE_HEADER_BYTES, NON_PUBLIC, visibleAddress } from './failure-message.js';
+import { createPinnedConnector, defaultLookup, originKey, REFUSED, type LookupFn, type TaggedError } from './pinned-connector.js';
+import type { Logger } from '../logger.js';
 
 export type { LookupFn, SendLane };
 
@@ -69,6 +70,11 @@ export interface HttpClientOptions {
   connectTimeoutMs?: number;
   /** Extra PEM CA certificates to trust besides Node's bundled roots (private PKI; tests). */
   extraCaCerts?: string[];
+  /**
+   * The operator's log. A delivery refused because its host name resolved to a non-public address is
+   * logged here at warn with that address; the tenant's delivery log only says it was non-public.
+   */
+  log?: Pick<Logger, 'warn'>;
 }
 
 /** One delivery attempt. */
@@ -163,6 +169,13 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
         return { ok: false, ...partial(progress), stage: 'timeout', message: timeoutMessage(url, req.timeoutMs, exchange), durationMs: elapsed() };
       }
       const error = (err instanceof Error ? err : new Error(String(err))) as TaggedError;
+      const refused = error[REFUSED];
+      if (refused) {
+        opts.log?.warn(
+          { endpointId: req.lane?.key, host: refused.host, port: url.port || (url.protocol === 'https:' ? '443' : '80'), address: refused.address, reason: refused.reason },
+          `delivery blocked: ${refused.reason}; to deliver there on purpose, add a CIDR that covers ${refused.address} to HERALD_ALLOWED_NETWORKS`,
+        );
+      }
       return { ok: false, ...partial(progress), ...describeFailure(error), durationMs: elapsed() };
     } finally {
       clearTimeout(timer);
@@ -179,8 +192,10 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     const a = connector.progressOf(originKey(url.protocol, host, Number(url.port) || (url.protocol === 'https:' ? 443 : 80)));
     if (a?.phase === 'dns') return `the DNS lookup of ${a.host} did not finish ${limit}`;
-    if (a?.phase === 'connect') return `could not connect to ${a.address ?? a.host}:${a.port} ${limit}`;
-    if (a?.phase === 'tls') return `the TLS handshake with ${a.host} (${a.address}:${a.port}) did not finish ${limit}`;
+    // The address only when a tenant may see it (failure-message.ts).
+    const shown = a && visibleAddress(a.host, a.address);
+    if (a?.phase === 'connect') return `could not connect to ${shown === NON_PUBLIC ? `${a.host}:${a.port} (${NON_PUBLIC})` : `${shown}:${a.port}`} ${limit}`;
+    if (a?.phase === 'tls') return `the TLS handshake with ${a.host} (${shown === NON_PUBLIC ? `${NON_PUBLIC}, port ${a.port}` : `${shown}:${a.port}`}) did not finish ${limit}`;
     return `no response headers arrived ${limit}`;
   }
 

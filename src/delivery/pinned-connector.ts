@@ -8,7 +8,7 @@ import dns from 'node:dns';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { buildConnector } from 'undici';
-import { ALLOW_HINT, isAddressAllowed, type Cidr } from './address-policy.js';
+import { ALLOW_HINT, hiddenAddressRefusal, isAddressAllowed, type Cidr } from './address-policy.js';
 
 /** Resolves a host name to all of its addresses. */
 export type LookupFn = (hostname: string) => Promise<{ address: string; family: 4 | 6 }[]>;
@@ -19,7 +19,18 @@ export type Phase = 'dns' | 'connect' | 'tls';
 export interface Attempt { phase: Phase; host: string; port: number; address?: string }
 
 export const ATTEMPT = Symbol('herald.attempt');
-export type TaggedError = Error & { code?: string; address?: string; port?: number; errors?: unknown[]; [ATTEMPT]?: Attempt };
+/** On a HERALD_BLOCKED error for a resolved name: what was refused, for the operator's log only. */
+export const REFUSED = Symbol('herald.refused');
+/** A name refused because of what it resolved to; never shown to tenants (see hiddenAddressRefusal). */
+export interface Refused {
+  /** The endpoint URL's host name. */
+  host: string;
+  /** The refused address it resolved to (the first one, when several were). */
+  address: string;
+  /** Why that address is refused, e.g. "10.0.0.8 is a private network address (RFC 1918, 10.0.0.0/8)". */
+  reason: string;
+}
+export type TaggedError = Error & { code?: string; address?: string; port?: number; errors?: unknown[]; [ATTEMPT]?: Attempt; [REFUSED]?: Refused };
 export const heraldError = (code: 'HERALD_BLOCKED' | 'HERALD_CONNECT_TIMEOUT', message: string): TaggedError => Object.assign(new Error(message), { code });
 
 export const defaultLookup: LookupFn = async (hostname) =>
@@ -71,7 +82,10 @@ export function createPinnedConnector(opts: { allowed: Cidr[]; lookup: LookupFn;
           if (records.length === 0) return cb(Object.assign(new Error(`no addresses for ${name}`), { code: 'ENODATA' }), '', 0);
           for (const r of records) {
             const verdict = isAddressAllowed(r.address, opts.allowed);
-            if (!verdict.ok) return cb(heraldError('HERALD_BLOCKED', `${name} resolved to a refused address: ${verdict.reason}; ${ALLOW_HINT}`), '', 0);
+            if (verdict.ok) continue;
+            const error = heraldError('HERALD_BLOCKED', hiddenAddressRefusal(name));
+            error[REFUSED] = { host: name, address: r.address, reason: verdict.reason };
+            return cb(error, '', 0);
           }
           Object.assign(attempt, { phase: 'connect', address: records[0]!.address });
           if (lookupOpts.all) cb(null, records);
