@@ -36,9 +36,18 @@ export async function loadMigrations(): Promise<Migration[]> {
   return out;
 }
 
+/** Options of {@link migrate}. */
+export interface MigrateOptions {
+  /**
+   * The migrations to apply, in order; default: the files of `migrations/`. The chaos run passes
+   * them plus one of its own, to apply a migration while workers deliver (bench/chaos/migration.ts).
+   */
+  migrations?: Migration[];
+}
+
 /** Applies pending migrations; returns the names applied. Safe to call from several processes at once. */
-export async function migrate(pool: pg.Pool): Promise<string[]> {
-  const migrations = await loadMigrations();
+export async function migrate(pool: pg.Pool, opts: MigrateOptions = {}): Promise<string[]> {
+  const migrations = opts.migrations ?? (await loadMigrations());
   const applied: string[] = [];
   await pool.query(`create table if not exists herald_migration (
     version integer primary key, name text not null, applied_at timestamptz not null default now())`);
