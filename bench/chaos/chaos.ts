@@ -100,6 +100,8 @@ export interface ChaosResult {
   elapsedMs: number;
   /** For a few lost deliveries: what the database holds about them (to find the cause). */
   lostExamples: string[];
+  /** Every Herald process the run started (all stopped when runChaos returns). */
+  pids: number[];
   /** Whether the run passed: nothing lost, missing or stuck, no crash, every wait under the bound. */
   ok: boolean;
 }
@@ -180,6 +182,10 @@ class WorkerFleet {
 
   errorLines(): number {
     return this.all.reduce((n, p) => n + p.errorLines(), 0);
+  }
+
+  pids(): number[] {
+    return this.all.map((p) => p.pid);
   }
 
   async stopAll(): Promise<void> {
@@ -269,6 +275,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       errorLines: fleet.errorLines() + apiProc.errorLines(),
       elapsedMs,
       lostExamples,
+      pids: [apiProc.pid, ...fleet.pids()],
       ok: false,
     };
     result.ok =
