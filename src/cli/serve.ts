@@ -64,6 +64,11 @@ export function registerServe(program: Command): void {
         const flusher = herald.createDebounceFlusher();
         flusher.start();
         stops.push(() => flusher.stop());
+        // Retention: old log rows, payloads and credentials are purged in bounded batches, one process at a time.
+        const { createRetentionPurger } = await import('../engine/retention.js');
+        const purger = createRetentionPurger(herald);
+        purger.start();
+        stops.push(() => purger.stop());
       }
       if (role !== 'worker') {
         const server = await startHttpServer(herald);

@@ -212,6 +212,9 @@ export function validateApplicationInput(input: ApplicationInput, bounds?: Polic
   fields.push(...policyProblems(input, bounds), ...contractProblems(input, { signature: null, deliveryHeaders: null }));
   if (input.envelope != null) fields.push(...envelopeFieldProblems(input.envelope));
   if (input.alertEmail != null && !isEmailAddress(input.alertEmail)) fields.push({ path: 'alertEmail', message: 'must be one email address, e.g. dev@customer.example; null = none' });
+  if (input.retentionSeconds != null && !wholeIn(input.retentionSeconds, 3_600, 3_650 * 86_400)) {
+    fields.push({ path: 'retentionPeriod', message: 'must be a whole number of days from 1 to 3650; null = the server default (HERALD_RETENTION_PERIOD)' });
+  }
   throwIfAny(fields);
 }
 

@@ -33,6 +33,10 @@ export interface PublishInput {
    * (default true; the operator's HERALD_SCHEMA_ENFORCEMENT=false skips it for every message).
    */
   validateSchema?: boolean;
+  /** Svix: days to keep this message's payload (1 to 3650); at most its application's retention period applies. */
+  payloadRetentionPeriod?: number | null;
+  /** Svix: hours to keep this message's payload (1 to 87600); give this or payloadRetentionPeriod, not both. */
+  payloadRetentionHours?: number | null;
 }
 
 /** A validated input. */
@@ -42,6 +46,8 @@ export interface Checked {
   eventId: string | null;
   channels: string[] | null;
   tags: string[] | null;
+  /** How long the payload is kept, in milliseconds, when the message asked (docs/retention.md); null = as long as the message. */
+  payloadRetentionMs: number | null;
 }
 
 /** Checks one input; throws a HeraldError naming the bad field (`[index].field` inside a batch). */
@@ -69,7 +75,19 @@ export function validate(input: PublishInput, index: number): Checked {
     eventId,
     channels: checkLabels(input.channels, at, 'channels', CHANNEL_PATTERN, MAX_CHANNELS),
     tags: checkLabels(input.tags, at, 'tags', TAG_PATTERN, MAX_TAGS),
+    payloadRetentionMs: payloadRetentionOf(input, at),
   };
+}
+
+/** A message's own payload retention in milliseconds (Svix: days or hours, mutually exclusive), or null. */
+function payloadRetentionOf(input: PublishInput, at: (field: string) => string): number | null {
+  const days = input.payloadRetentionPeriod ?? null;
+  const hours = input.payloadRetentionHours ?? null;
+  const bad = (field: string, message: string) => new HeraldError('validation', `${field}: ${message}`, { fields: [{ path: at(field), message }] });
+  if (days !== null && hours !== null) throw bad('payloadRetentionHours', 'give payloadRetentionPeriod (days) or payloadRetentionHours, not both');
+  if (days !== null && (!Number.isInteger(days) || days < 1 || days > 3_650)) throw bad('payloadRetentionPeriod', 'must be a whole number of days from 1 to 3650');
+  if (hours !== null && (!Number.isInteger(hours) || hours < 1 || hours > 87_600)) throw bad('payloadRetentionHours', 'must be a whole number of hours from 1 to 87600');
+  return days !== null ? days * 86_400_000 : hours !== null ? hours * 3_600_000 : null;
 }
 
 /** The distinct channels (or tags) of an input, or null; throws naming the bad one. */

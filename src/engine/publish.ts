@@ -87,6 +87,7 @@ function serialise(m: Checked, target: PublishTarget, maxBytes: number, now: Dat
     payload: body,
     payloadHash: createHash('sha256').update(published).digest(),
     createdAt: now,
+    payloadExpiresAt: m.payloadRetentionMs === null ? null : new Date(now.getTime() + m.payloadRetentionMs),
   };
 }
 
@@ -105,7 +106,7 @@ function debounceOf(s: DebounceSettings, payload: Record<string, unknown>, index
  * Herald's doing, not a publisher's, and refusing it would hold its window forever.
  */
 export function consolidatedMessage(target: PublishTarget, eventType: string, payload: Record<string, unknown>, channels: string[] | null, consolidates: string[], now: Date): NewMessage {
-  const row = serialise({ eventType, payload, eventId: null, channels, tags: null }, target, Number.POSITIVE_INFINITY, now);
+  const row = serialise({ eventType, payload, eventId: null, channels, tags: null, payloadRetentionMs: null }, target, Number.POSITIVE_INFINITY, now);
   row.consolidates = consolidates;
   return row;
 }

@@ -31,6 +31,8 @@ export interface ApplicationRow {
   envelope: Record<string, unknown> | null;
   /** Address that hears about this application's broken endpoints by email (the platform's customer), or null. */
   alertEmail: string | null;
+  /** How long its delivery log is kept, in seconds, or null (HERALD_RETENTION_PERIOD; docs/retention.md). */
+  retentionSeconds: number | null;
   /** When created. */
   createdAt: Date;
   /** Last change. */
@@ -39,7 +41,7 @@ export interface ApplicationRow {
 
 const COLUMNS = `id, uid, name, metadata, rate_limit as "rateLimit", max_in_flight as "maxInFlight", timeout_ms as "timeoutMs",
   retry_delays as "retryDelays", signature, delivery_headers as "deliveryHeaders", envelope, alert_email as "alertEmail",
-  created_at as "createdAt", updated_at as "updatedAt"`;
+  retention_s as "retentionSeconds", created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** Fields a caller may set. */
 export interface ApplicationInput {
@@ -65,6 +67,8 @@ export interface ApplicationInput {
   envelope?: Record<string, unknown> | null;
   /** Contact address for alert emails (validated by the caller); null = none. */
   alertEmail?: string | null;
+  /** Retention period of its delivery log in seconds; null = the operator's. */
+  retentionSeconds?: number | null;
 }
 
 /** A jsonb parameter: serialised here, so an array-valued template is not sent as a PostgreSQL array. */
@@ -72,7 +76,7 @@ const jsonb = (v: unknown) => (v == null ? null : JSON.stringify(v));
 
 /**
  * The policy and contract columns of an input, in the order the queries below bind them ($n..$n+5):
- * max_in_flight, timeout_ms, retry_delays, signature, delivery_headers, envelope, alert_email.
+ * max_in_flight, timeout_ms, retry_delays, signature, delivery_headers, envelope, alert_email, retention_s.
  */
 const settingArgs = (input: ApplicationInput) => [
   input.maxInFlight ?? null,
@@ -82,13 +86,14 @@ const settingArgs = (input: ApplicationInput) => [
   jsonb(input.deliveryHeaders),
   jsonb(input.envelope),
   input.alertEmail ?? null,
+  input.retentionSeconds ?? null,
 ];
 
 export async function insertApplication(db: Queryable, id: string, input: ApplicationInput, now: Date): Promise<ApplicationRow> {
   const { rows } = await db.query<ApplicationRow>(
     `insert into application (id, uid, name, metadata, rate_limit, max_in_flight, timeout_ms, retry_delays,
-       signature, delivery_headers, envelope, alert_email, created_at, updated_at)
-     values ($1, $2, $3, $4, $5, $7, $8, $9, $10, $11, $12, $13, $6, $6) returning ${COLUMNS}`,
+       signature, delivery_headers, envelope, alert_email, retention_s, created_at, updated_at)
+     values ($1, $2, $3, $4, $5, $7, $8, $9, $10, $11, $12, $13, $14, $6, $6) returning ${COLUMNS}`,
     [id, input.uid ?? null, input.name, input.metadata ?? {}, input.rateLimit ?? null, now, ...settingArgs(input)],
   );
   return rows[0]!;
@@ -106,7 +111,8 @@ export async function getApplication(db: Queryable, idOrUid: string): Promise<Ap
 export async function updateApplication(db: Queryable, appId: string, input: ApplicationInput, now: Date): Promise<ApplicationRow | null> {
   const { rows } = await db.query<ApplicationRow>(
     `update application set name = $2, uid = $3, metadata = $4, rate_limit = $5, updated_at = $6,
-       max_in_flight = $7, timeout_ms = $8, retry_delays = $9, signature = $10, delivery_headers = $11, envelope = $12, alert_email = $13
+       max_in_flight = $7, timeout_ms = $8, retry_delays = $9, signature = $10, delivery_headers = $11, envelope = $12, alert_email = $13,
+       retention_s = $14
      where id = $1 returning ${COLUMNS}`,
     [appId, input.name, input.uid ?? null, input.metadata ?? {}, input.rateLimit ?? null, now, ...settingArgs(input)],
   );

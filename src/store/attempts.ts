@@ -73,9 +73,11 @@ export interface AttemptLogRow extends AttemptRow {
   msgCreatedAt: Date;
   /** Exact request body (the message payload), when asked for. */
   payload: Buffer | null;
+  /** When retention purged the message's payload, or null. */
+  payloadPurgedAt: Date | null;
 }
 
-const LOG_COLUMNS = `${COLUMNS}, m.event_id as "eventId", m.channels, m.created_at as "msgCreatedAt"`;
+const LOG_COLUMNS = `${COLUMNS}, m.event_id as "eventId", m.channels, m.created_at as "msgCreatedAt", m.payload_purged_at as "payloadPurgedAt"`;
 
 /**
  * One page of the delivery log of an application, newest first, filtered. Uses
@@ -158,6 +160,8 @@ export interface EndpointDeliveryRow extends DeliveryInfo {
   payload: Buffer | null;
   /** Publish time. */
   createdAt: Date;
+  /** When retention purged the payload, or null. */
+  payloadPurgedAt: Date | null;
 }
 
 /** Filters of an endpoint's messages. */
@@ -180,7 +184,7 @@ export async function listEndpointDeliveries(
   const page = newestFirst('d.created_at', 'd.msg_id', cur, '$9', ks.direction);
   const { rows } = await db.query<EndpointDeliveryRow>(
     `select m.id, m.event_type as "eventType", m.event_id as "eventId", m.channels, m.created_at as "createdAt",
-       case when $11 then m.payload end as payload, ${DELIVERY_INFO}
+       case when $11 then m.payload end as payload, m.payload_purged_at as "payloadPurgedAt", ${DELIVERY_INFO}
      from delivery d join message m on m.id = d.msg_id
      where d.app_id = $1 and d.endpoint_id = $2 and ($3::text is null or d.state = $3)
        and ${messageWindowSql('d.created_at', 4)}

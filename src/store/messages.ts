@@ -28,6 +28,8 @@ export interface NewMessage {
   payloadHash: Buffer;
   /** Publish time. */
   createdAt: Date;
+  /** End of the message's own payload retention (payloadRetentionPeriod / Hours), or null (docs/retention.md). */
+  payloadExpiresAt?: Date | null;
   /**
    * For a message of a debounced event type: its window and entity. It is stored and merged into its
    * window by the same statement, and not fanned out (docs/debounce.md).
@@ -74,6 +76,8 @@ export interface MessageRow {
   consolidatedInto?: string | null;
   /** Consolidated message: the published messages it consolidates. */
   consolidates?: string[] | null;
+  /** When retention purged the payload (then `{}`), or null (absent where a caller builds a row itself). */
+  payloadPurgedAt?: Date | null;
 }
 
 /** What happened to one message of a batch. */
@@ -83,7 +87,7 @@ export type InsertResult =
 
 const MESSAGE_COLUMNS = `id, app_id as "appId", event_type as "eventType", event_id as "eventId",
   payload, payload_hash as "payloadHash", created_at as "createdAt", channels, tags,
-  debounce_state as "debounceState", consolidated_into as "consolidatedInto", consolidates`;
+  debounce_state as "debounceState", consolidated_into as "consolidatedInto", consolidates, payload_purged_at as "payloadPurgedAt"`;
 
 /** Why a delivery to an automatically disabled endpoint was not sent (no quotes: it is inlined in SQL). */
 export const SKIPPED_DISABLED = 'endpoint disabled: not sent; enable the endpoint and recover to deliver it';
@@ -138,12 +142,12 @@ export const SUBSCRIBED_SQL = (e: string, t: string, c: string, b: string) =>
 function insertSql(debounce: boolean): string {
   const d = (sql: string) => (debounce ? sql : '');
   return `with input as (
-       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::timestamptz[], $8::text[], $9::text[]${d(
-         ', $10::text[], $11::text[], $12::text[], $13::int[], $14::int[], $15::text[]')})
-         as t(id, app_id, event_type, event_id, payload, payload_hash, created_at, channels, tags${d(', group_key, entity_key, state, quiet_ms, max_delay_ms, consolidates')})
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::timestamptz[], $8::text[], $9::text[], $10::timestamptz[]${d(
+         ', $11::text[], $12::text[], $13::text[], $14::int[], $15::int[], $16::text[]')})
+         as t(id, app_id, event_type, event_id, payload, payload_hash, created_at, channels, tags, payload_expires_at${d(', group_key, entity_key, state, quiet_ms, max_delay_ms, consolidates')})
      ), ins as (
-       insert into message (id, app_id, event_type, event_id, payload, payload_hash, created_at, channels, tags${d(', debounce_state, debounce_group, consolidates')})
-       select id, app_id, event_type, event_id, payload, payload_hash, created_at, string_to_array(channels, ','), string_to_array(tags, ',')${d(
+       insert into message (id, app_id, event_type, event_id, payload, payload_hash, created_at, channels, tags, payload_expires_at${d(', debounce_state, debounce_group, consolidates')})
+       select id, app_id, event_type, event_id, payload, payload_hash, created_at, string_to_array(channels, ','), string_to_array(tags, ','), payload_expires_at${d(
          ", case when group_key is not null then 'waiting' end, group_key, string_to_array(consolidates, ',')")}
        from input
        on conflict (app_id, event_id) where event_id is not null do nothing
@@ -227,6 +231,7 @@ export async function insertMessages(db: Queryable, batch: NewMessage[]): Promis
     batch.map((m) => m.createdAt),
     batch.map((m) => (m.channels?.length ? m.channels.join(',') : null)),
     batch.map((m) => (m.tags?.length ? m.tags.join(',') : null)),
+    batch.map((m) => m.payloadExpiresAt ?? null),
   ];
   // The one extra condition messages of other types pay: a batch without debounced or consolidated
   // messages runs the statement as it always was.
@@ -340,7 +345,8 @@ export async function listMessages(db: Queryable, appId: string, f: MessageFilte
   const { rows } = await db.query<MessageListRow>(
     `select m.id, m.app_id as "appId", m.event_type as "eventType", m.event_id as "eventId", m.channels, m.tags,
        m.created_at as "createdAt", case when $9 then m.payload end as payload,
-       m.debounce_state as "debounceState", m.consolidated_into as "consolidatedInto", m.consolidates
+       m.debounce_state as "debounceState", m.consolidated_into as "consolidatedInto", m.consolidates,
+       m.payload_purged_at as "payloadPurgedAt"
      from message m
      where m.app_id = $1 and ${messageWindowSql('m.created_at', 2)}
        and ($10::text is null or $10 = any(m.tags))

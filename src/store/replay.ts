@@ -1,8 +1,12 @@
 /**
  * Manual resend of one message, and the batches of an endpoint's recover, replay-missing and bulk
  * replay (background tasks: each batch continues from the cursor the previous one returned). A message
- * whose content was expunged is never sent again.
+ * whose content was expunged, or whose payload retention purged (which sets `expunged_at` too), is
+ * never sent again. Each statement holds a share lock on the messages it queues, so the retention
+ * purge (src/store/retention.ts), which locks them for update before it looks for pending deliveries,
+ * either sees the delivery queued here or makes this statement wait and then find the payload gone.
  */
+import { HeraldError } from '../core/errors.js';
 import { SUBSCRIBED_SQL } from './messages.js';
 import type { Queryable } from './pool.js';
 
@@ -23,7 +27,8 @@ export type RequeueResult = 'queued' | 'in_flight' | 'expunged' | 'not_found';
  * (succeeded, failed, skipped) gets one extra attempt without retries; a pending one is brought
  * forward to now and keeps its schedule; a delivery being sent right now is left alone. A missing
  * delivery (the endpoint was created after the message, or did not subscribe) is created. A message
- * whose content was expunged is refused ('expunged').
+ * whose content was expunged is refused ('expunged'); one whose payload retention purged is a 409
+ * saying so (a HeraldError, thrown here so every caller words it the same).
  */
 export async function requeueDelivery(
   db: Queryable,
@@ -32,10 +37,11 @@ export async function requeueDelivery(
   endpointId: string,
   now: Date,
 ): Promise<RequeueResult> {
-  const { rows } = await db.query<{ result: RequeueResult }>(
+  const { rows } = await db.query<{ result: RequeueResult | 'purged' }>(
     `with target as (
        select m.id as msg_id, e.id as endpoint_id from message m join endpoint e on e.app_id = m.app_id
        where m.app_id = $1 and m.id = $2 and e.id = $3 and m.expunged_at is null
+       for share of m
      ), upd as (
        update delivery d set ${ANOTHER_ATTEMPT('$4')}
        from target t where d.msg_id = t.msg_id and d.endpoint_id = t.endpoint_id and d.state <> 'sending'
@@ -55,12 +61,17 @@ export async function requeueDelivery(
      select case
        when exists (select 1 from upd) or exists (select 1 from ins) then 'queued'
        when exists (select 1 from target) then 'in_flight'
+       when exists (select 1 from message where app_id = $1 and id = $2 and payload_purged_at is not null) then 'purged'
        when exists (select 1 from message where app_id = $1 and id = $2 and expunged_at is not null) then 'expunged'
        else 'not_found' end as result
      from n`,
     [appId, msgId, endpointId, now],
   );
-  return rows[0]!.result;
+  const result = rows[0]!.result;
+  if (result === 'purged') {
+    throw new HeraldError('conflict', `message ${msgId} had its payload purged by retention (its payloadRetentionPeriod ended); there is nothing left to send: publish it again`);
+  }
+  return result;
 }
 
 /** The end of a window without one: JavaScript's largest date. */
@@ -126,12 +137,12 @@ export async function probeEndpointNow(db: Queryable, appId: string, endpointId:
 export async function recoverBatch(db: Queryable, appId: string, endpointId: string, w: BatchWindow): Promise<BatchResult> {
   const { rows } = await db.query<{ queued: number; scanned: number; lastAt: Date | null; lastId: string | null }>(
     `with batch as (
-       select d.id, d.created_at from delivery d
+       select d.id, d.created_at from delivery d join message m on m.id = d.msg_id
        where d.app_id = $1 and d.endpoint_id = $2 and d.state in ('failed', 'skipped')
          and d.created_at >= $3 and d.created_at < $4
          and ($5::timestamptz is null or (d.created_at, d.id) > ($5, $6::bigint))
-         and not exists (select 1 from message m where m.id = d.msg_id and m.expunged_at is not null)
-       order by d.created_at, d.id limit $8 for update of d
+         and m.expunged_at is null
+       order by d.created_at, d.id limit $8 for update of d for share of m
      ), upd as (
        update delivery d set ${ONE_MANUAL_ATTEMPT('$7')} from batch where d.id = batch.id returning d.id
      ), last as (select created_at, id from batch order by created_at desc, id desc limit 1)
@@ -160,6 +171,7 @@ export async function replayMissingBatch(db: Queryable, appId: string, endpointI
          -- A debounced type's published messages reach endpoints within consolidated messages, never alone.
          and m.debounce_state is null
        order by m.created_at, m.id limit $8
+       for share of m
      ), known as (
        select b.id as msg_id, b.created_at, d.id as delivery_id, d.state
        from batch b left join delivery d on d.msg_id = b.id and d.endpoint_id = $2
@@ -221,7 +233,7 @@ export async function bulkReplayBatch(
          and ($12::text is null or d.state = $12)
          and ($13::int is null or (case when $13 = 0 then d.last_status is null
                                         else d.last_status >= $13 and d.last_status < $13 + 100 end))
-       order by d.created_at, d.id limit $8 for update of d
+       order by d.created_at, d.id limit $8 for update of d for share of m
      ), upd as (
        update delivery d set ${ANOTHER_ATTEMPT('$7')}
        from batch where d.id = batch.id and d.state <> 'sending'

@@ -20,6 +20,16 @@ const AlertEmail = z
   .refine(isEmailAddress, 'must be one email address, e.g. dev@customer.example')
   .describe("Herald: the address that hears by email about this application's broken endpoints (your customer's contact): messages failing or failed for good, an endpoint disabled automatically, a recovery. Emailed on its own, never with the operators. null = none.");
 
+/** How long the application's delivery log is kept, in days (docs/retention.md). */
+const RetentionPeriod = z
+  .number()
+  .int()
+  .min(1)
+  .max(3_650)
+  .describe(
+    "Herald: days this application's delivery log is kept (1-3650): older messages are deleted with their deliveries and attempts, unless a delivery is still pending. null = HERALD_RETENTION_PERIOD (90 days by default).",
+  );
+
 /** Fields create, update and patch share; absent or null policy fields = the operator default. */
 const Shared = {
   uid: AppUid.nullish(),
@@ -35,6 +45,7 @@ const Shared = {
   deliveryHeaders: DeliveryHeadersIn.nullish().describe(CONTRACT_DOCS.appDeliveryHeaders),
   envelope: Envelope.nullish().describe(`${CONTRACT_DOCS.envelope} ${CONTRACT_DOCS.appEnvelope}`),
   alertEmail: AlertEmail.nullish(),
+  retentionPeriod: RetentionPeriod.nullish(),
 };
 
 /** Body of create (POST) and update (PUT). */
@@ -59,6 +70,7 @@ export const ApplicationOut = z.object({
   deliveryHeaders: DeliveryHeadersOut.nullable().describe(CONTRACT_DOCS.appDeliveryHeaders),
   envelope: z.record(z.string(), z.unknown()).nullable().describe(`${CONTRACT_DOCS.envelope} ${CONTRACT_DOCS.appEnvelope}`),
   alertEmail: z.string().nullable().describe("Herald: the address that hears by email about this application's broken endpoints; null = none."),
+  retentionPeriod: z.number().nullable().describe("Herald: days this application's delivery log is kept; null = the server default (HERALD_RETENTION_PERIOD)."),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 }).meta({ id: 'ApplicationOut' });
@@ -88,6 +100,7 @@ export function toApplicationOut(row: ApplicationRow, view: PolicyView): z.outpu
     deliveryHeaders: row.deliveryHeaders ? toDeliveryHeadersOut(resolvedDeliveryHeaders(row.deliveryHeaders)) : null,
     envelope: row.envelope,
     alertEmail: row.alertEmail,
+    retentionPeriod: row.retentionSeconds === null ? null : row.retentionSeconds / 86_400,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };
@@ -107,6 +120,7 @@ export function applicationInputOf(body: z.output<typeof ApplicationIn>): Applic
     deliveryHeaders: (body.deliveryHeaders ?? null) as DeliveryHeaders | null,
     envelope: body.envelope ?? null,
     alertEmail: body.alertEmail ?? null,
+    retentionSeconds: days(body.retentionPeriod),
   };
 }
 
@@ -125,5 +139,11 @@ export function patchedApplication(row: ApplicationRow, body: z.output<typeof Ap
     deliveryHeaders: keep(body.deliveryHeaders as DeliveryHeaders | null | undefined, row.deliveryHeaders),
     envelope: keep(body.envelope, row.envelope),
     alertEmail: keep(body.alertEmail, row.alertEmail),
+    retentionSeconds: keep(body.retentionPeriod === undefined ? undefined : days(body.retentionPeriod), row.retentionSeconds),
   };
+}
+
+/** Days (the API's unit) as the seconds the store keeps; null stays null. */
+function days(d: number | null | undefined): number | null {
+  return d == null ? null : d * 86_400;
 }

@@ -89,7 +89,8 @@ export const MessageAttemptOut = z.object({
 /** One attempt with what was sent: `MessageAttemptOut` plus the request (Herald). */
 export const MessageAttemptDetailOut = MessageAttemptOut.extend({
   requestHeaders: z.record(z.string(), z.string()).describe('Herald: headers sent; credential-like custom header values are redacted.'),
-  requestBody: z.string().describe('Herald: the exact body sent (the message payload, as signed).'),
+  requestBody: z.string().describe('Herald: the exact body sent (the message payload, as signed); empty once retention purged it (msgPayloadPurged).'),
+  msgPayloadPurged: z.boolean().describe("Herald: true when retention purged the message's payload, so requestBody is no longer known."),
 }).meta({ id: 'MessageAttemptDetailOut' });
 
 /**
@@ -135,7 +136,8 @@ export function toAttemptDetailOut(a: AttemptLogRow): z.output<typeof MessageAtt
   return {
     ...toAttemptOut(a, { withContent: true, withMsg: false }),
     requestHeaders: redactHeaders(a.requestHeaders),
-    requestBody: a.payload ? a.payload.toString('utf8') : '',
+    requestBody: a.payload && a.payloadPurgedAt === null ? a.payload.toString('utf8') : '',
+    msgPayloadPurged: a.payloadPurgedAt !== null,
   };
 }
 
