@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { parseCidrList } from './delivery/address-policy.js';
 import { MAX_OPERATOR_ADDRESSES, parseAddressList, parseMailbox } from './alerts/addresses.js';
+import { connectionStringProblem, redactConnectionString } from './store/connection-string.js';
+import { parseAllowedHost, type AllowedHost } from './core/public-url.js';
 
 /** Parses "15s", "5m", "2h", "1d", "250ms" or a bare number of milliseconds. */
 export function parseDuration(raw: string): number | null {
@@ -132,7 +134,11 @@ const addressList = z.string().transform((v, ctx) => {
 export const ConfigSchema = z.object({
   DATABASE_URL: z
     .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
+    .superRefine((v, ctx) => {
+      // Parsed the way pg will, so a malformed string stops here naming this setting (never its password).
+      const problem = connectionStringProblem(v);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .optional()
     .describe('PostgreSQL connection string. When unset, Herald runs an embedded PostgreSQL in HERALD_DATA_DIR.'),
   HERALD_DATA_DIR: z
@@ -190,6 +196,21 @@ export const ConfigSchema = z.object({
   HERALD_MAX_RETRY_DELAY: duration('3d')
     .default(3 * 86_400_000)
     .describe('Longest single delay a retry schedule of an application or endpoint may have.'),
+  HERALD_MAX_ENDPOINTS_PER_APP: intInRange(0, 1_000_000)
+    .default(100)
+    .describe('Most endpoints one application may have; creating one more is a 422 naming this setting. 0 = no limit.'),
+  HERALD_MAX_CUSTOM_HEADERS: intInRange(0, 1_000)
+    .default(32)
+    .describe('Most custom headers one endpoint may have (each is sent with every delivery).'),
+  HERALD_MAX_CUSTOM_HEADER_NAME: intInRange(1, 8_192)
+    .default(256)
+    .describe('Longest custom header name, in characters.'),
+  HERALD_MAX_CUSTOM_HEADER_VALUE: intInRange(1, 65_536)
+    .default(4096)
+    .describe('Longest custom header value, in characters (bytes on the wire).'),
+  HERALD_MAX_CUSTOM_HEADER_BYTES: bytes
+    .default(8192)
+    .describe("Most bytes an endpoint's custom headers take in all (each `name: value` line), so receivers accept the request head (Node's default limit for all headers is 16 KiB)."),
   HERALD_ALERT_FAILING_AFTER: intInRange(0, 1_000)
     .default(4)
     .describe('Failed attempts of one delivery after which message.attempt.failing is raised (alerts, operational webhooks) while retries remain; 0 = never.'),
@@ -217,7 +238,20 @@ export const ConfigSchema = z.object({
     .string()
     .url('must be an absolute URL such as https://hooks.example.com')
     .optional()
-    .describe('Public base URL of this Herald, used in customer portal links; defaults to the request origin.'),
+    .describe('Public base URL of this Herald, used in customer portal links. When unset, links use the request\'s Host only if it is loopback or in HERALD_ALLOWED_HOSTS.'),
+  HERALD_ALLOWED_HOSTS: z
+    .string()
+    .transform((v, ctx): AllowedHost[] => {
+      const entries = v.split(/[\s,]+/).filter(Boolean);
+      const bad = entries.filter((e) => parseAllowedHost(e) === null);
+      if (bad.length) {
+        ctx.addIssue({ code: 'custom', message: `not a host, host:port or https://host[:port]: ${bad.map((b) => JSON.stringify(b.slice(0, 64))).join(', ')}` });
+        return z.NEVER;
+      }
+      return entries.map((e) => parseAllowedHost(e)!);
+    })
+    .default([])
+    .describe('Without HERALD_PUBLIC_URL: the Host header values (host, host:port, or https://host to make https links) from which portal links may be built; loopback hosts are always allowed. Others get an error saying to set HERALD_PUBLIC_URL.'),
   HERALD_PORTAL_FRAME_ANCESTORS: z
     .string()
     .transform((v) => v.split(/[\s,]+/).filter(Boolean))
@@ -265,6 +299,10 @@ export const ConfigSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
     .describe('Log level.'),
+  HERALD_LOG_FORMAT: z
+    .enum(['json', 'pretty'])
+    .optional()
+    .describe('How log lines are written: json (one object a line, for collectors) or pretty (readable, for a terminal). Unset: pretty when standard output is a terminal, json otherwise.'),
 });
 
 /** The parsed configuration. */
@@ -292,7 +330,9 @@ export function loadConfig(
   const issues = parsed.success ? crossFieldIssues(parsed.data) : parsed.error.issues.map((i) => ({ name: String(i.path[0] ?? '?'), message: i.message }));
   if (!parsed.success || issues.length > 0) {
     const lines = issues.map(({ name, message }) => {
-      const shown = SECRET_SETTINGS.has(name) ? '(value not shown)' : JSON.stringify(input[name] ?? '');
+      const shown = SECRET_SETTINGS.has(name)
+        ? '(value not shown)'
+        : JSON.stringify(CONNECTION_STRING_SETTINGS.has(name) ? redactConnectionString(input[name] ?? '') : (input[name] ?? ''));
       return `  ${name}=${shown}: ${message}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nFix these settings (see the README's configuration table) and start again.`);
@@ -302,6 +342,9 @@ export function loadConfig(
 
 /** Settings whose value may hold a credential: an error names them but never prints the value. */
 const SECRET_SETTINGS = new Set(['HERALD_SMTP_URL', 'HERALD_SECRET_KEY', 'HERALD_ADMIN_TOKEN', 'HERALD_METRICS_TOKEN']);
+
+/** Connection strings: an error shows them with the password replaced by *** (src/store/connection-string.ts). */
+const CONNECTION_STRING_SETTINGS = new Set(['DATABASE_URL']);
 
 /** Rules between settings: each bad setting and what to do. */
 function crossFieldIssues(c: Config): { name: string; message: string }[] {

@@ -18,6 +18,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../store/embedded-
 import { migrate } from '../store/migrate.js';
 import { createPool } from '../store/pool.js';
 import { loadSecretBox } from './secret-keys.js';
+import { sealClearHeaders } from './reseal.js';
 import { PublishGroupCommit } from './publish-group.js';
 import { BackgroundTaskRunner } from './background-tasks.js';
 import { DebounceFlusher, type DebounceFlusherOptions } from './debounce-flusher.js';
@@ -125,6 +126,14 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
     await embedded?.stop();
     throw e;
   }
+  // Custom header values stored in clear by an earlier version are sealed in the background, in batches
+  // (a database with none costs one empty index probe); close() waits for it.
+  const sweep = opts.skipMigrations
+    ? Promise.resolve()
+    : sealClearHeaders(pool, secretBox, log).then(
+        () => undefined,
+        (e: unknown) => log.warn({ err: e }, 'sealing custom header values stored in clear failed; the next start or `herald secrets rotate-key` tries again'),
+      );
   const retryPolicy: RetryPolicy = {
     schedule: config.HERALD_RETRY_SCHEDULE,
     jitter: config.HERALD_RETRY_JITTER,
@@ -166,7 +175,7 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
     createWorker(overrides = {}) {
       let http = overrides.http;
       if (!http) {
-        http = createHttpClient({ allowHttp: config.HERALD_ALLOW_HTTP, allowedNetworks });
+        http = createHttpClient({ allowHttp: config.HERALD_ALLOW_HTTP, allowedNetworks, log });
         clients.push(http);
       }
       const worker = new DeliveryWorker({
@@ -214,6 +223,7 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
       return sender;
     },
     async close() {
+      await sweep;
       await Promise.all(alertSenders.splice(0).map((s) => s.stop()));
       await Promise.all(flushers.splice(0).map((f) => f.stop()));
       await backgroundTasks.stop();

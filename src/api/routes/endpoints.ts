@@ -10,6 +10,9 @@ import { HeraldError, type FieldError } from '../../core/errors.js';
 import { isId } from '../../core/ids.js';
 import type { SignatureProfile } from '../../core/signature-profile.js';
 import { effectiveSignature } from '../../engine/applications.js';
+import { headerLimitsOf } from '../../core/custom-headers.js';
+import { reserveEndpointSlot, tenantLimitsOf } from '../../engine/limits.js';
+import { inTransaction } from '../../store/pool.js';
 import { contractDefaultsOf, createEndpoint, endpointProblems, profileSecret, removeEndpoint, updateEndpointSettings } from '../../engine/endpoints.js';
 import { assertEventTypesExist } from '../../engine/event-types.js';
 import type { Herald } from '../../engine/herald.js';
@@ -93,7 +96,6 @@ function patchedSettings(ep: EndpointView, body: z.output<typeof EndpointPatch>)
     timeoutMs: pick(body.timeoutMs, ep.timeoutMs),
     retryDelays: pick(body.retrySchedule, ep.retryDelays),
     ordering: body.ordering === undefined ? ep.ordering : (body.ordering ?? 'parallel'),
-    headers: ep.headers,
     signature: pick(body.signature as SignatureProfile | null | undefined, ep.signature),
     deliveryHeaders: pick(body.deliveryHeaders as DeliveryHeaders | null | undefined, ep.deliveryHeaders),
     payloadFilter: pick(body.payloadFilter, ep.payloadFilter),
@@ -106,7 +108,7 @@ function patchedSettings(ep: EndpointView, body: z.output<typeof EndpointPatch>)
  */
 async function validateAll(herald: Herald, app: ApplicationRow, input: EndpointInput, secret?: string | null): Promise<void> {
   const inherited = contractDefaultsOf(app);
-  const fields: FieldError[] = endpointProblems(input, herald.urlPolicy, policyBoundsOf(herald.config), inherited);
+  const fields: FieldError[] = endpointProblems(input, herald.urlPolicy, policyBoundsOf(herald.config), inherited, headerLimitsOf(herald.config));
   const collect = async (check: () => unknown) => {
     try {
       await check();
@@ -124,12 +126,21 @@ async function validateAll(herald: Herald, app: ApplicationRow, input: EndpointI
   }
 }
 
-const writeContext = (herald: Herald) => ({ now: herald.clock.now(), policy: herald.urlPolicy, bounds: policyBoundsOf(herald.config) });
+const writeContext = (herald: Herald) => ({
+  now: herald.clock.now(),
+  policy: herald.urlPolicy,
+  bounds: policyBoundsOf(herald.config),
+  headerLimits: headerLimitsOf(herald.config),
+});
 
 /** Creates an endpoint (validated) and returns its view and secret. */
 async function create(herald: Herald, app: ApplicationRow, input: EndpointInput, secret: string | null | undefined) {
   await validateAll(herald, app, input, secret);
-  const created = await createEndpoint(herald.pool, herald.secretBox, app.id, { ...input, secret: secret ?? null }, writeContext(herald));
+  // One transaction: the endpoint slot is held (locked) until the insert commits (engine/limits.ts).
+  const created = await inTransaction(herald.pool, async (tx) => {
+    await reserveEndpointSlot(tx, app.id, tenantLimitsOf(herald.config));
+    return createEndpoint(tx, herald.secretBox, app.id, { ...input, secret: secret ?? null }, writeContext(herald));
+  });
   return { view: await findEndpointView(herald, app.id, created.endpoint.id), secret: created.secret };
 }
 
@@ -146,6 +157,7 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
   const { herald } = deps;
 
   app.get('/app/:app_id/endpoint', {
+    config: { permission: 'read' },
     schema: { operationId: 'v1.endpoint.list', tags, summary: 'List endpoints', params: AppParams, querystring: listQuery('ep'), response: { 200: listResponse(EndpointOut), ...errorResponses(404, 422) } },
   }, async (req) => {
     const application = await requireApp(req, deps, req.params.app_id, 'read');
@@ -155,7 +167,7 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.post('/app/:app_id/endpoint', {
-    config: { idempotent: true },
+    config: { permission: 'create', idempotent: true },
     schema: {
       operationId: 'v1.endpoint.create',
       tags,
@@ -173,6 +185,7 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.get('/app/:app_id/endpoint/:endpoint_id', {
+    config: { permission: 'read' },
     schema: { operationId: 'v1.endpoint.get', tags, summary: 'Get an endpoint (by id or uid)', params: EndpointParams, response: { 200: EndpointOut, ...errorResponses(404) } },
   }, async (req) => {
     const application = await requireApp(req, deps, req.params.app_id, 'read');
@@ -185,6 +198,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   const { herald } = deps;
 
   app.put('/app/:app_id/endpoint/:endpoint_id', {
+    config: { permission: 'update' },
     schema: {
       operationId: 'v1.endpoint.update',
       tags,
@@ -198,7 +212,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
     const { app_id, endpoint_id } = req.params;
     const application = await requireApp(req, deps, app_id, 'update');
     const ep = await getEndpointView(herald.pool, application.id, endpoint_id);
-    if (ep) return reply.code(200).send(toEndpointOut(await update(herald, application, ep, { ...settingsOf(req.body), headers: ep.headers }), policyViewOf(herald)));
+    if (ep) return reply.code(200).send(toEndpointOut(await update(herald, application, ep, settingsOf(req.body)), policyViewOf(herald)));
     requirePermission(req, 'create');
     const input = settingsOf(req.body);
     input.uid = input.uid ?? (isId('ep', endpoint_id) ? null : endpoint_id);
@@ -207,6 +221,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.patch('/app/:app_id/endpoint/:endpoint_id', {
+    config: { permission: 'update' },
     schema: { operationId: 'v1.endpoint.patch', tags, summary: 'Partially update an endpoint', params: EndpointParams, body: EndpointPatch, response: { 200: EndpointOut, ...errorResponses(404, 409, 422) } },
   }, async (req) => {
     const application = await requireApp(req, deps, req.params.app_id, 'update');
@@ -215,6 +230,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.delete('/app/:app_id/endpoint/:endpoint_id', {
+    config: { permission: 'delete' },
     schema: { operationId: 'v1.endpoint.delete', tags, summary: 'Delete an endpoint', params: EndpointParams, response: { 204: NoContent, ...errorResponses(404) } },
   }, async (req, reply) => {
     const application = await requireApp(req, deps, req.params.app_id, 'delete');
