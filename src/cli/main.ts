@@ -13,6 +13,7 @@ import { registerPublish } from './publish.js';
 import { registerRecover } from './recover.js';
 import { registerListen } from './listen.js';
 import { registerVerify } from './verify.js';
+import { registerSecrets } from './secrets.js';
 
 const program = new Command()
   .name('herald')
@@ -32,5 +33,6 @@ registerPublish(program);
 registerRecover(program);
 registerListen(program);
 registerVerify(program);
+registerSecrets(program);
 
 await program.parseAsync(process.argv);

@@ -283,7 +283,7 @@ export class DeliveryWorker {
     }
     const policy = resolvePolicy(this.opts.defaults, this.opts.bounds, d.appPolicy, d.endpointPolicy);
     const startedAt = this.opts.clock.now();
-    const req = buildSignedRequest(d, keys, startedAt);
+    const req = buildSignedRequest(d, keys, startedAt, this.keys.headersOf(d.endpointId, d.headers));
     const result = await this.opts.http.send({
       url: d.url,
       headers: req.headers,
@@ -297,7 +297,7 @@ export class DeliveryWorker {
     let outcome = decideOutcome(result, { attemptsMade: d.runAttempts + 1, policy: policy.retry, now, random: this.random });
     // A resend of a finished delivery is one attempt: its failure is final, not the start of a new run.
     if (d.oneShot && outcome.kind === 'retry') outcome = { kind: 'failed', reason: `manual attempt failed: ${outcome.reason}` };
-    return afterAttempt(d, outcome, attemptRecord(d, { headers: req.headers, startedAt }, result, outcome), now);
+    return afterAttempt(d, outcome, attemptRecord(d, { headers: req.recorded, startedAt }, result, outcome), now);
   }
 
   private scheduleFlush(): void {

@@ -32,9 +32,11 @@ import {
   updateEndpoint,
   type EndpointInput,
   type EndpointRow,
+  type EndpointWrite,
   type SecretToStore,
 } from '../store/endpoints.js';
 import type { Queryable } from '../store/pool.js';
+import { customHeaderProblems, DEFAULT_HEADER_LIMITS, headerNames, sealHeaders, validateCustomHeaders, type CustomHeaderLimits } from '../core/custom-headers.js';
 import {
   canonicalProfile,
   contractProblems,
@@ -64,48 +66,15 @@ export interface EndpointWriteContext {
   policy: UrlPolicy;
   /** The operator's limits on policy overrides (HERALD_MAX_*); the API passes them, library callers may not. */
   bounds?: PolicyBounds;
+  /** The operator's limits on custom headers (HERALD_MAX_CUSTOM_HEADER*); defaults when absent. */
+  headerLimits?: CustomHeaderLimits;
 }
 
 /** Default grace period during which a rotated-out secret still signs. */
 export const DEFAULT_ROTATION_GRACE_MS = 24 * 3_600_000;
 
-/** Header names a custom header may not set: Herald's own, and those that would break the request. */
-const RESERVED_HEADER = /^(webhook-.*|svix-.*|host|content-length|content-type|transfer-encoding|connection|user-agent|te|upgrade|expect|keep-alive|proxy-.*)$/i;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
-/** Longest custom header value. */
-export const MAX_HEADER_VALUE_LENGTH = 4096;
-/** Most custom headers per endpoint: each one is sent with every delivery. */
-export const MAX_CUSTOM_HEADERS = 32;
-
-/** The problem with one custom header, or null when it is acceptable. */
-function headerProblem(name: string, value: unknown): string | null {
-  if (!HEADER_NAME.test(name)) return `"${name.slice(0, 64)}" is not a valid header name`;
-  if (RESERVED_HEADER.test(name)) return `header "${name}" is set by Herald and cannot be overridden`;
-  if (typeof value !== 'string' || /[\r\n\0]/.test(value) || value.length > MAX_HEADER_VALUE_LENGTH) {
-    return `header "${name}" has an invalid value (no CR, LF or NUL; at most ${MAX_HEADER_VALUE_LENGTH} characters)`;
-  }
-  return null;
-}
-
-/** Every problem with a set of custom headers, one per bad header (API callers fix them all at once). */
-export function customHeaderProblems(headers: Record<string, unknown>, path = 'headers'): FieldError[] {
-  const fields: FieldError[] = [];
-  const entries = Object.entries(headers);
-  if (entries.length > MAX_CUSTOM_HEADERS) fields.push({ path, message: `at most ${MAX_CUSTOM_HEADERS} custom headers` });
-  for (const [name, value] of entries) {
-    const problem = headerProblem(name, value);
-    if (problem !== null) fields.push({ path: `${path}.${name}`, message: problem });
-  }
-  return fields;
-}
-
-/** Rejects header names Herald owns and values that could split a request; names come back lower-cased. */
-export function validateCustomHeaders(headers: Record<string, string>): Record<string, string> {
-  throwIfAny(customHeaderProblems(headers));
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
-  return out;
-}
+// Custom header rules, limits and sealing live in ./custom-headers.ts; re-exported for existing callers.
+export { customHeaderProblems, validateCustomHeaders } from '../core/custom-headers.js';
 
 /** Every problem with a filter list, one per bad entry. */
 function filterProblems(filterTypes: readonly string[]): FieldError[] {
@@ -128,7 +97,13 @@ export function contractDefaultsOf(app: Pick<ApplicationRow, 'signature' | 'deli
  * `bounds` are the operator's limits on policy overrides (the API passes them); `inherited` is what
  * the application gives its endpoints, which the profile and header names are checked against.
  */
-export function endpointProblems(input: EndpointInput, policy: UrlPolicy, bounds?: PolicyBounds, inherited: ContractDefaults = contractDefaultsOf(null)): FieldError[] {
+export function endpointProblems(
+  input: EndpointInput,
+  policy: UrlPolicy,
+  bounds?: PolicyBounds,
+  inherited: ContractDefaults = contractDefaultsOf(null),
+  headerLimits: CustomHeaderLimits = DEFAULT_HEADER_LIMITS,
+): FieldError[] {
   const fields: FieldError[] = [];
   const url = validateEndpointUrl(input.url, policy);
   if (!url.ok) fields.push({ path: 'url', message: url.reason });
@@ -140,20 +115,27 @@ export function endpointProblems(input: EndpointInput, policy: UrlPolicy, bounds
     fields.push({ path: 'ordering', message: 'must be "parallel" or "strict"' });
   }
   fields.push(...policyProblems(input, bounds));
-  fields.push(...customHeaderProblems(input.headers ?? {}));
+  fields.push(...customHeaderProblems(input.headers ?? {}, headerLimits));
   fields.push(...contractProblems(input, inherited));
   fields.push(...payloadFilterProblems(input.payloadFilter));
   return fields;
 }
 
 /** Validates an endpoint's settings (see endpointProblems), throwing one 422 listing every bad field; returns them normalised. */
-export function validateEndpointInput(input: EndpointInput, policy: UrlPolicy, bounds?: PolicyBounds, inherited?: ContractDefaults): EndpointInput {
-  throwIfAny(endpointProblems(input, policy, bounds, inherited));
+export function validateEndpointInput(
+  input: EndpointInput,
+  policy: UrlPolicy,
+  bounds?: PolicyBounds,
+  inherited?: ContractDefaults,
+  headerLimits: CustomHeaderLimits = DEFAULT_HEADER_LIMITS,
+): EndpointInput {
+  throwIfAny(endpointProblems(input, policy, bounds, inherited, headerLimits));
   const url = validateEndpointUrl(input.url, policy);
   return {
     ...input,
     url: url.ok ? url.url.toString() : input.url,
-    headers: validateCustomHeaders(input.headers ?? {}),
+    // Absent stays absent: an update then keeps the stored (sealed) headers.
+    headers: input.headers === undefined ? undefined : validateCustomHeaders(input.headers, headerLimits),
     signature: input.signature == null ? null : canonicalProfile(input.signature),
     deliveryHeaders: input.deliveryHeaders == null ? null : (resolvedDeliveryHeaders(input.deliveryHeaders) as DeliveryHeaders),
   };
@@ -183,6 +165,12 @@ export function profileSecret(profile: SignatureProfile, given: string | null | 
   return { secret, publicKey: profile.scheme === 'ed25519' ? ed25519PublicKeyOf(secret) : null };
 }
 
+/** Validated settings as the store writes them: custom header values sealed (absent stays absent). */
+function sealedWrite(box: SecretBox, endpointId: string, valid: EndpointInput): EndpointWrite {
+  const { headers, ...rest } = valid;
+  return headers === undefined ? rest : { ...rest, headers: sealHeaders(box, endpointId, headers) };
+}
+
 function sealSecret(box: SecretBox, endpointId: string, s: ProfileSecret): SecretToStore {
   return { sealed: box.seal(s.secret, endpointId), hint: s.secret.slice(-4), publicKey: s.publicKey };
 }
@@ -206,7 +194,7 @@ export async function createEndpoint(
 ): Promise<{ endpoint: EndpointRow; secret: string }> {
   const app = await requireApplication(db, appId);
   const inherited = contractDefaultsOf(app);
-  const fields = endpointProblems(input, ctx.policy, ctx.bounds, inherited);
+  const fields = endpointProblems(input, ctx.policy, ctx.bounds, inherited, ctx.headerLimits);
   let secret: ProfileSecret | null = null;
   try {
     // A given secret is judged against a valid profile only; a bad profile is reported already.
@@ -217,10 +205,10 @@ export async function createEndpoint(
   }
   throwIfAny(fields);
   const { secret: _given, ...settings } = input;
-  const valid = validateEndpointInput(settings, ctx.policy, ctx.bounds, inherited);
+  const valid = validateEndpointInput(settings, ctx.policy, ctx.bounds, inherited, ctx.headerLimits);
   const id = newId('ep', ctx.now.getTime());
   try {
-    const endpoint = await insertEndpoint(db, appId, id, valid, sealSecret(box, id, secret!), ctx.now);
+    const endpoint = await insertEndpoint(db, appId, id, sealedWrite(box, id, valid), sealSecret(box, id, secret!), ctx.now);
     await recordOperationalEvents(db, [{ type: 'endpoint.created', appId, endpointId: id, notify: false }], ctx.now);
     return { endpoint, secret: secret!.secret };
   } catch (e) {
@@ -289,7 +277,12 @@ export async function updateEndpointSettings(
   const current = app && app.id === appId ? await getEndpoint(db, appId, endpointId) : null;
   if (!app || !current) return null;
   const inherited = contractDefaultsOf(app);
-  const valid = validateEndpointInput(input, ctx.policy, ctx.bounds, inherited);
+  const valid = validateEndpointInput(input, ctx.policy, ctx.bounds, inherited, ctx.headerLimits);
+  if (valid.headers === undefined) {
+    // Kept headers: their names must still not collide with what a new profile or delivery headers send.
+    const kept = { signature: valid.signature, deliveryHeaders: valid.deliveryHeaders, headers: headerNames(current.headers) };
+    throwIfAny(contractProblems(kept, inherited).filter((f) => f.path.startsWith('headers.')));
+  }
   const profile = effectiveSignature(valid.signature, app.signature);
   const secret = ctx.secret != null ? profileSecret(profile, ctx.secret) : null;
   const misfit = sameSettings(profile, effectiveSignature(current.signature, app.signature))
@@ -301,7 +294,7 @@ export async function updateEndpointSettings(
   }
   let row: EndpointRow | null;
   try {
-    row = await updateEndpoint(db, appId, current.id, valid, ctx.now);
+    row = await updateEndpoint(db, appId, current.id, sealedWrite(box, current.id, valid), ctx.now);
   } catch (e) {
     return uniqueConflict(e, `an endpoint with uid ${input.uid} in this application`);
   }
@@ -337,20 +330,22 @@ export async function removeEndpoint(db: Queryable, appId: string, endpoint: Pic
 
 /**
  * Replaces an endpoint's custom headers after validating them, including that none reuses a name
- * its signature profile or delivery headers send; false when it does not exist.
+ * its signature profile or delivery headers send, and stores their values sealed; false when it does
+ * not exist.
  */
 export async function replaceCustomHeaders(
   db: Queryable,
+  box: SecretBox,
   appId: string,
   endpointId: string,
   headers: Record<string, string>,
-  now: Date,
+  ctx: { now: Date; headerLimits?: CustomHeaderLimits },
 ): Promise<boolean> {
-  const valid = validateCustomHeaders(headers);
+  const valid = validateCustomHeaders(headers, ctx.headerLimits);
   const app = await getApplication(db, appId);
   const ep = app && app.id === appId ? await getEndpoint(db, appId, endpointId) : null;
   if (!app || !ep) return false;
   const collisions = contractProblems({ signature: ep.signature, deliveryHeaders: ep.deliveryHeaders, headers }, contractDefaultsOf(app)).filter((f) => f.path.startsWith('headers.'));
   throwIfAny(collisions);
-  return setEndpointHeaders(db, appId, ep.id, valid, now);
+  return setEndpointHeaders(db, appId, ep.id, sealHeaders(box, ep.id, valid), ctx.now);
 }

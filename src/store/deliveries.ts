@@ -7,6 +7,7 @@
 import type { Queryable } from './pool.js';
 import type { SignatureProfile } from '../core/signature-profile.js';
 import type { DeliveryHeaders } from '../core/delivery-headers.js';
+import type { StoredHeaders } from '../core/custom-headers.js';
 
 /** Policy overrides as the claim returns them (null = inherit). */
 export interface ClaimedPolicy {
@@ -44,8 +45,8 @@ export interface ClaimedDelivery {
   eventType: string;
   /** Endpoint URL. */
   url: string;
-  /** Endpoint custom headers. */
-  headers: Record<string, string>;
+  /** Endpoint custom headers as stored (values sealed; the worker opens them once per endpoint). */
+  headers: StoredHeaders;
   /** Whether the endpoint was disabled meanwhile. */
   endpointDisabled: boolean;
   /** The endpoint delivers one at a time in publish order. */

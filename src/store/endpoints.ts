@@ -1,4 +1,5 @@
-/** Endpoints and their encrypted signing secrets. */
+/** Endpoints, their custom headers (values sealed) and their encrypted signing secrets. */
+import type { SealedHeaders, StoredHeaders } from '../core/custom-headers.js';
 import type { DeliveryHeaders } from '../core/delivery-headers.js';
 import { parsePayloadFilter, toJsonPath } from '../core/payload-filter.js';
 import type { SignatureProfile } from '../core/signature-profile.js';
@@ -29,8 +30,8 @@ export interface EndpointRow {
   disabledReason: string | null;
   /** When it was disabled. */
   disabledAt: Date | null;
-  /** Custom headers sent with each delivery. */
-  headers: Record<string, string>;
+  /** Custom headers sent with each delivery, as stored: values sealed (src/engine/custom-headers.ts opens them). */
+  headers: StoredHeaders;
   /** Key/value pairs. */
   metadata: Record<string, string>;
   /** Requests/s limit, or null (inherit the application's). */
@@ -84,7 +85,7 @@ export interface EndpointInput {
   uid?: string | null;
   /** Key/value pairs. */
   metadata?: Record<string, string>;
-  /** Custom headers. */
+  /** Custom headers, values in clear (the engine seals them before they reach the store). */
   headers?: Record<string, string>;
   /** Requests/s; null = inherit. */
   rateLimit?: number | null;
@@ -103,6 +104,12 @@ export interface EndpointInput {
   /** Filter over the message body (validated by the caller); null or {} = every message. */
   payloadFilter?: Record<string, unknown> | null;
 }
+
+/** What the store writes: the settings with custom header values sealed; headers absent = keep the stored ones (update). */
+export type EndpointWrite = Omit<EndpointInput, 'headers'> & {
+  /** Custom headers, sealed. */
+  headers?: SealedHeaders;
+};
 
 /** A secret to store: sealed, its hint, and for Ed25519 the public key (`whpk_…`), readable by anyone. */
 export interface SecretToStore {
@@ -131,7 +138,7 @@ export async function insertEndpoint(
   db: Queryable,
   appId: string,
   id: string,
-  input: EndpointInput,
+  input: EndpointWrite,
   secret: SecretToStore,
   now: Date,
 ): Promise<EndpointRow> {
@@ -189,7 +196,7 @@ export async function getEndpoint(db: Queryable, appId: string, idOrUid: string)
 }
 
 /**
- * Replaces an endpoint's settings. Changing `disabled` records who did it; re-enabling clears the
+ * Replaces an endpoint's settings (custom headers only when given: absent keeps them). Changing `disabled` records who did it; re-enabling clears the
  * reason and the failure run so the auto-disable count starts again, and wakes the workers: a paused
  * endpoint's held deliveries are due at once (all statements of one query see the same snapshot, so
  * `prev` is the row before the update).
@@ -198,14 +205,14 @@ export async function updateEndpoint(
   db: Queryable,
   appId: string,
   endpointId: string,
-  input: EndpointInput,
+  input: EndpointWrite,
   now: Date,
 ): Promise<EndpointRow | null> {
   const { rows } = await db.query<EndpointRow>(
     `with prev as (select disabled from endpoint where app_id = $1 and id = $2),
      upd as (
        update endpoint e set url = $3, description = $4, filter_types = $5, channels = $6, uid = $7,
-         metadata = $8, headers = $9, rate_limit = $10, updated_at = $11,
+         metadata = $8, headers = coalesce($9::jsonb, e.headers), rate_limit = $10, updated_at = $11,
          max_in_flight = $13, timeout_ms = $14, retry_delays = $15, ordering = $16, signature = $17, delivery_headers = $18,
          payload_filter = $19, payload_filter_path = $20,
          disabled = $12,
@@ -227,7 +234,7 @@ export async function updateEndpoint(
       input.channels ?? null,
       input.uid ?? null,
       input.metadata ?? {},
-      input.headers ?? {},
+      input.headers === undefined ? null : JSON.stringify(input.headers),
       input.rateLimit ?? null,
       now,
       input.disabled ?? false,
@@ -335,12 +342,12 @@ export async function listEndpointViews(db: Queryable, appId: string, page: Page
   return { rows, ks };
 }
 
-/** Replaces an endpoint's custom headers (validated by the caller); false when it does not exist. */
+/** Replaces an endpoint's custom headers (validated and sealed by the caller); false when it does not exist. */
 export async function setEndpointHeaders(
   db: Queryable,
   appId: string,
   endpointId: string,
-  headers: Record<string, string>,
+  headers: SealedHeaders,
   now: Date,
 ): Promise<boolean> {
   const { rowCount } = await db.query('update endpoint set headers = $3, updated_at = $4 where app_id = $1 and id = $2', [

@@ -6,6 +6,7 @@
  * that a secret is shown only when it is created (or set by rotation).
  */
 import { HeraldError } from '../../core/errors.js';
+import { headerLimitsOf, openHeaders } from '../../core/custom-headers.js';
 import { replaceCustomHeaders, revealEndpointSecret, rotateEndpointSecret } from '../../engine/endpoints.js';
 import { canReadSecrets, requireApp } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
@@ -85,7 +86,8 @@ function headerRoutes(app: Api, deps: ApiDeps): void {
     },
   }, async (req) => {
     const application = await requireApp(req, deps, req.params.app_id, 'read');
-    return toHeadersOut((await findEndpointView(herald, application.id, req.params.endpoint_id)).headers);
+    const ep = await findEndpointView(herald, application.id, req.params.endpoint_id);
+    return toHeadersOut(openHeaders(herald.secretBox, ep.id, ep.headers));
   });
 
   app.put('/app/:app_id/endpoint/:endpoint_id/headers', {
@@ -93,7 +95,8 @@ function headerRoutes(app: Api, deps: ApiDeps): void {
   }, async (req, reply) => {
     const application = await requireApp(req, deps, req.params.app_id, 'update');
     const ep = await findEndpointView(herald, application.id, req.params.endpoint_id);
-    if (!(await replaceCustomHeaders(herald.pool, application.id, ep.id, req.body.headers, herald.clock.now()))) throw endpointNotFound(ep.id);
+    const ctx = { now: herald.clock.now(), headerLimits: headerLimitsOf(herald.config) };
+    if (!(await replaceCustomHeaders(herald.pool, herald.secretBox, application.id, ep.id, req.body.headers, ctx))) throw endpointNotFound(ep.id);
     return reply.code(204).send();
   });
 
@@ -110,7 +113,7 @@ function headerRoutes(app: Api, deps: ApiDeps): void {
   }, async (req, reply) => {
     const application = await requireApp(req, deps, req.params.app_id, 'update');
     const ep = await findEndpointView(herald, application.id, req.params.endpoint_id);
-    const next: Record<string, string> = { ...ep.headers };
+    const next: Record<string, string> = openHeaders(herald.secretBox, ep.id, ep.headers);
     const drop = (name: string) => delete next[name.toLowerCase()];
     for (const name of req.body.deleteHeaders ?? []) drop(name);
     const set: Record<string, string> = {};
@@ -120,7 +123,8 @@ function headerRoutes(app: Api, deps: ApiDeps): void {
     }
     // New headers keep the caller's spelling so a validation error names its field; stored names are
     // lower-cased, and the caller's value wins over a stored one that differs only in case.
-    await replaceCustomHeaders(herald.pool, application.id, ep.id, { ...next, ...set }, herald.clock.now());
+    const ctx = { now: herald.clock.now(), headerLimits: headerLimitsOf(herald.config) };
+    await replaceCustomHeaders(herald.pool, herald.secretBox, application.id, ep.id, { ...next, ...set }, ctx);
     return reply.code(204).send();
   });
 }

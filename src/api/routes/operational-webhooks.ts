@@ -21,6 +21,7 @@ import {
   rotateEndpointSecret,
   updateEndpointSettings,
 } from '../../engine/endpoints.js';
+import { headerLimitsOf, openHeaders } from '../../core/custom-headers.js';
 import type { Herald } from '../../engine/herald.js';
 import { getApplication } from '../../store/applications.js';
 import { getEndpoint, listEndpointViews, type EndpointInput, type EndpointRow } from '../../store/endpoints.js';
@@ -68,7 +69,7 @@ function aliased<T>(newer: T | null | undefined, older: T | null | undefined, na
 }
 
 /** Settings of a create or upsert body; [] and null both mean every operational event. */
-function settingsOf(body: z.output<typeof OperationalWebhookEndpointUpsertIn>, current?: EndpointRow): EndpointInput {
+function settingsOf(body: z.output<typeof OperationalWebhookEndpointUpsertIn>): EndpointInput {
   const types = aliased(body.eventTypes, body.filterTypes, ['eventTypes', 'filterTypes']);
   return {
     url: body.url,
@@ -79,7 +80,7 @@ function settingsOf(body: z.output<typeof OperationalWebhookEndpointUpsertIn>, c
     channels: null,
     metadata: body.metadata ?? {},
     rateLimit: aliased(body.throttleRate, body.rateLimit, ['throttleRate', 'rateLimit']) ?? null,
-    headers: current?.headers ?? {},
+    // Custom headers are set through …/headers only: absent keeps the stored ones (none on create).
     maxInFlight: null,
     timeoutMs: null,
     retryDelays: null,
@@ -149,7 +150,7 @@ function endpointRoutes(app: Api, deps: ApiDeps): void {
     requireGlobal(req, 'update');
     const current = await getEndpoint(herald.pool, OPERATIONAL_APP_ID, req.params.endpoint_id);
     if (current) {
-      const row = await updateEndpointSettings(herald.pool, herald.secretBox, OPERATIONAL_APP_ID, current.id, settingsOf(req.body, current), writeContext(herald));
+      const row = await updateEndpointSettings(herald.pool, herald.secretBox, OPERATIONAL_APP_ID, current.id, settingsOf(req.body), writeContext(herald));
       if (!row) throw notFound(req.params.endpoint_id);
       return reply.code(200).send(toOperationalEndpointOut(row));
     }
@@ -227,7 +228,8 @@ function secretAndHeaderRoutes(app: Api, deps: ApiDeps): void {
     },
   }, async (req) => {
     requireGlobal(req, 'read');
-    return toHeadersOut((await findOperationalEndpoint(herald, req.params.endpoint_id)).headers);
+    const ep = await findOperationalEndpoint(herald, req.params.endpoint_id);
+    return toHeadersOut(openHeaders(herald.secretBox, ep.id, ep.headers));
   });
 
   app.put('/operational-webhook/endpoint/:endpoint_id/headers', {
@@ -242,7 +244,8 @@ function secretAndHeaderRoutes(app: Api, deps: ApiDeps): void {
   }, async (req, reply) => {
     requireGlobal(req, 'update');
     const ep = await findOperationalEndpoint(herald, req.params.endpoint_id);
-    if (!(await replaceCustomHeaders(herald.pool, OPERATIONAL_APP_ID, ep.id, req.body.headers, herald.clock.now()))) throw notFound(ep.id);
+    const ctx = { now: herald.clock.now(), headerLimits: headerLimitsOf(herald.config) };
+    if (!(await replaceCustomHeaders(herald.pool, herald.secretBox, OPERATIONAL_APP_ID, ep.id, req.body.headers, ctx))) throw notFound(ep.id);
     return reply.code(204).send();
   });
 }
