@@ -832,7 +832,7 @@ export interface paths {
         put?: never;
         /**
          * Get a customer-portal link for one application
-         * @description Returns a short-lived token scoped to the application and a link to the portal with the token in its URL fragment.
+         * @description Returns a short-lived token scoped to the application and a link to the portal with the token in its URL fragment. The token ends when the credential that asked for it is revoked or expires. It may not publish messages unless `allowPublish` is true.
          */
         post: operations["v1.authentication.app-portal-access"];
         delete?: never;
@@ -1167,6 +1167,8 @@ export interface components {
             capabilities?: components["schemas"]["AppPortalCapability"][] | null;
             /** @description Herald: the permissions to grant (default all the caller has). */
             permissions?: components["schemas"]["Permission"][] | null;
+            /** @description Herald: also let the token publish messages (create message, send-example). Off by default: with it a customer can send correctly signed events as if the platform had sent them. Needs the create permission, on this token and on the caller. */
+            allowPublish?: boolean | null;
             /** @description Accepted for Svix compatibility; not used. */
             featureFlags?: string[];
             /** @description Lets expire-all target this session only. */
@@ -1239,6 +1241,7 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             alertEmail?: string | null;
+            retentionPeriod?: number | null;
         };
         ApplicationOut: {
             /** @description The application's id (app_…). */
@@ -1271,6 +1274,8 @@ export interface components {
             } | null;
             /** @description Herald: the address that hears by email about this application's broken endpoints; null = none. */
             alertEmail: string | null;
+            /** @description Herald: days this application's delivery log is kept; null = the server default (HERALD_RETENTION_PERIOD). */
+            retentionPeriod: number | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1303,6 +1308,7 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             alertEmail?: string | null;
+            retentionPeriod?: number | null;
         };
         ApplicationTokenExpireIn: {
             /** @description Seconds until the tokens stop working (default 0: at once). */
@@ -1618,6 +1624,10 @@ export interface components {
             consolidatedInto?: string | null;
             /** @description Herald, on a consolidated message: the published messages it consolidates, oldest first. */
             consolidates?: string[] | null;
+            /** @description Herald: true when retention purged the payload (the message asked for a shorter payloadRetentionPeriod); `payload` is then {} and the message cannot be resent. */
+            payloadPurged?: boolean;
+            /** @description Herald: when retention purged the payload, or null. */
+            payloadPurgedAt?: string | null;
             status: components["schemas"]["MessageStatus"];
             /**
              * @description The status as a word.
@@ -2154,8 +2164,10 @@ export interface components {
             requestHeaders: {
                 [key: string]: string;
             };
-            /** @description Herald: the exact body sent (the message payload, as signed). */
+            /** @description Herald: the exact body sent (the message payload, as signed); empty once retention purged it (msgPayloadPurged). */
             requestBody: string;
+            /** @description Herald: true when retention purged the message's payload, so requestBody is no longer known. */
+            msgPayloadPurged: boolean;
         };
         MessageAttemptOut: {
             /** @description atmpt_… */
@@ -2283,9 +2295,9 @@ export interface components {
             tags?: string[] | null;
             /** @description Creates the application of the path (with this name, uid and settings) when it does not exist; ignored when it does. Without it, publishing to a missing application is a 404. */
             application?: components["schemas"]["ApplicationIn"] | null;
-            /** @description Accepted for Svix compatibility; not used. */
+            /** @description Days to keep this message's payload (1-3650); after that it is purged (the message reads `payloadPurged: true`). The application's retention period, which deletes the whole message, still applies when shorter. Not with payloadRetentionHours. */
             payloadRetentionPeriod?: number | null;
-            /** @description Accepted for Svix compatibility; not used. */
+            /** @description Hours to keep this message's payload (1-87600), instead of payloadRetentionPeriod's days. */
             payloadRetentionHours?: number | null;
         };
         MessageOut: {
@@ -2314,6 +2326,10 @@ export interface components {
             consolidatedInto?: string | null;
             /** @description Herald, on a consolidated message: the published messages it consolidates, oldest first. */
             consolidates?: string[] | null;
+            /** @description Herald: true when retention purged the payload (the message asked for a shorter payloadRetentionPeriod); `payload` is then {} and the message cannot be resent. */
+            payloadPurged?: boolean;
+            /** @description Herald: when retention purged the payload, or null. */
+            payloadPurgedAt?: string | null;
         };
         /**
          * @description 0 success, 1 pending, 2 fail, 3 sending, 4 canceled (not sent: the endpoint was disabled).
@@ -2631,6 +2647,8 @@ export interface components {
             canReadSecrets: boolean;
             /** @description Portal tokens: the session id given at issue. */
             sessionId: string | null;
+            /** @description Herald: whether the token may publish messages (create message, send-example): create, and for a portal token allowPublish when it was issued. */
+            canPublish: boolean;
         };
     };
     responses: never;

@@ -11,11 +11,27 @@
  * update, delete; a missing one is 403). Operator actions (the event type catalogue's writes, API keys,
  * creating, listing, changing and deleting applications) need a global token: a scoped one gets 403 —
  * these are collection-level actions, so a 403 reveals nothing a 404 would hide.
+ *
+ * Every authenticated route declares what its action needs in its config, `config: { permission:
+ * 'create' }` (or several, or `'any'` for whoami and logout), and the request hook refuses a token that
+ * lacks it with 403 before anything else runs — before the body is validated and before any lookup, so
+ * the answer reveals nothing. A route that declares nothing is refused with a 500 naming the route, and
+ * test/api/permissions.test.ts fails for it: a new route cannot forget its check. Handlers still check
+ * scope (and permissions that depend on the case, such as `create` when a PUT creates).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HeraldError } from '../core/errors.js';
 import { OPERATIONAL_APP_ID } from '../core/operational.js';
-import { authenticateToken, hashToken, issueToken, PERMISSIONS, type Permission as EnginePermission } from '../engine/auth-tokens.js';
+import {
+  adminTokenRoot,
+  authenticateToken,
+  hashToken,
+  holds,
+  issueToken,
+  PERMISSIONS,
+  type Need,
+  type Permission as EnginePermission,
+} from '../engine/auth-tokens.js';
 import type { Herald } from '../engine/herald.js';
 import { findLiveAdminToken, revokeAdminTokens } from '../store/api-keys.js';
 import { getApplication, type ApplicationRow } from '../store/applications.js';
@@ -39,7 +55,14 @@ export interface Principal {
   appId: string | null;
   /** Portal tokens: the session id given when it was issued. */
   sessionId?: string | null;
+  /** The credential whose authority this one carries; portal tokens minted by this caller record it. */
+  root: string;
+  /** Whether it may publish messages (create message, send-example). */
+  canPublish: boolean;
 }
+
+/** What a route declares its action needs: one need, all of several, or `'any'` (any valid token). */
+export type RouteNeed = Need | readonly Need[] | 'any';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -49,10 +72,14 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Credentials checked in the last second; cleared when a token is revoked through this node. */
     credentialCache: CredentialCache;
+    /** What each route declares it needs, by operationId (undefined: nothing declared), for tests and docs. */
+    routeNeeds: Map<string, RouteNeed | undefined>;
   }
   interface FastifyContextConfig {
     /** Serve this /api/v1 route without a token (health checks). */
     public?: boolean;
+    /** What the route's action needs; every authenticated /api/v1 route must declare it. */
+    permission?: RouteNeed;
   }
 }
 
@@ -71,7 +98,7 @@ function needsAuth(req: FastifyRequest): boolean {
 }
 
 /** Sets `req.principal` from the bearer token, or throws 401 (with WWW-Authenticate: Bearer). */
-async function authenticate(req: FastifyRequest, reply: FastifyReply, deps: ApiDeps, adminHash: Buffer | null, cache: CredentialCache): Promise<void> {
+async function authenticate(req: FastifyRequest, reply: FastifyReply, deps: ApiDeps, admin: AdminToken, cache: CredentialCache): Promise<void> {
   reply.header('www-authenticate', 'Bearer');
   const header = req.headers.authorization;
   if (header === undefined) {
@@ -87,11 +114,32 @@ async function authenticate(req: FastifyRequest, reply: FastifyReply, deps: ApiD
   const hash = hashToken(m[1]!);
   let credential = cache.get(hash, now);
   if (!credential) {
-    credential = await authenticateToken(herald.pool, m[1]!, { adminTokenHash: adminHash, now });
+    credential = await authenticateToken(herald.pool, m[1]!, { adminTokenHash: admin.hash, adminRoot: admin.root, now });
     cache.set(hash, credential);
   }
   req.principal = credential;
   reply.removeHeader('www-authenticate');
+}
+
+/** HERALD_ADMIN_TOKEN as the checks need it: its sha256, and its root for the portal tokens it mints. */
+interface AdminToken {
+  /** sha256, or null when unset. */
+  hash: Buffer | null;
+  /** {@link adminTokenRoot}, or null when unset. */
+  root: string | null;
+}
+
+/** Refuses (403) a caller without what the matched route declares; 500 for a route that declares nothing. */
+function checkDeclaredNeed(req: FastifyRequest): void {
+  // An unmatched path (the 404 handler, the web app's fallback) has no API action to protect.
+  const url = req.routeOptions.url;
+  if (req.is404 || url === undefined || !url.startsWith(`${API_PREFIX}/`)) return;
+  const declared = req.routeOptions.config?.permission;
+  if (declared === undefined) {
+    throw new HeraldError('internal', `route ${req.method} ${url} declares no permission (config.permission); it is refused until it does`);
+  }
+  if (declared === 'any') return;
+  for (const need of typeof declared === 'string' ? [declared as Need] : declared) requirePermission(req, need);
 }
 
 /**
@@ -101,25 +149,42 @@ async function authenticate(req: FastifyRequest, reply: FastifyReply, deps: ApiD
 export async function registerAuth(app: Api, deps: ApiDeps): Promise<void> {
   registerJsonBody(app);
   const configured = deps.herald.config.HERALD_ADMIN_TOKEN;
-  const adminHash = configured ? hashToken(configured) : null;
+  const admin: AdminToken = { hash: configured ? hashToken(configured) : null, root: configured ? await adminTokenRoot(configured) : null };
   app.decorateRequest('principal', null as unknown as Principal);
   const cache = new CredentialCache();
   app.decorate('credentialCache', cache);
+  const routeNeeds = new Map<string, RouteNeed | undefined>();
+  app.decorate('routeNeeds', routeNeeds);
+  app.addHook('onRoute', (route) => {
+    const operationId = (route.schema as { operationId?: string } | undefined)?.operationId;
+    if (operationId) routeNeeds.set(operationId, route.config?.public ? 'any' : route.config?.permission);
+  });
   app.addHook('onRequest', async (req, reply) => {
-    if (needsAuth(req)) await authenticate(req, reply, deps, adminHash, cache);
+    if (!needsAuth(req)) return;
+    await authenticate(req, reply, deps, admin, cache);
+    checkDeclaredNeed(req);
   });
   registerIdempotency(app, deps);
 }
 
-/** Throws 403 unless the caller holds `perm`. */
-export function requirePermission(req: FastifyRequest, perm: Permission): void {
-  if (!req.principal.permissions.has(perm)) {
-    throw new HeraldError('forbidden', `this token lacks the "${perm}" permission`);
+/** The 403 of a caller without `need`, saying what would grant it. */
+function lacking(principal: Principal, need: Need): HeraldError {
+  if (need === 'publish' && principal.permissions.has('create')) {
+    return new HeraldError(
+      'forbidden',
+      'this portal token may not publish messages; the platform can grant it with "allowPublish": true on POST /api/v1/auth/app-portal-access/{app_id}',
+    );
   }
+  return new HeraldError('forbidden', `this token lacks the "${need === 'publish' ? 'create' : need}" permission`);
+}
+
+/** Throws 403 unless the caller holds `perm`. */
+export function requirePermission(req: FastifyRequest, perm: Need): void {
+  if (!holds(req.principal, perm)) throw lacking(req.principal, perm);
 }
 
 /** Throws 403 unless the caller is global (not scoped to one application) and holds `perm`. */
-export function requireGlobal(req: FastifyRequest, perm: Permission): void {
+export function requireGlobal(req: FastifyRequest, perm: Need): void {
   if (req.principal.appId !== null) {
     throw new HeraldError('forbidden', 'this token is scoped to one application; this action needs a global API key or the operator token');
   }
@@ -132,7 +197,7 @@ export function requireGlobal(req: FastifyRequest, perm: Permission): void {
  * permission is missing. A global caller's permission is checked first, so it is not told either whether
  * an application it may not touch exists.
  */
-export async function requireApp(req: FastifyRequest, deps: ApiDeps, appIdOrUid: string, perm: Permission): Promise<ApplicationRow> {
+export async function requireApp(req: FastifyRequest, deps: ApiDeps, appIdOrUid: string, perm: Need): Promise<ApplicationRow> {
   if (req.principal.appId === null) requirePermission(req, perm);
   const app = await getApplication(deps.herald.pool, appIdOrUid);
   const refused = app === null ? notFound(appIdOrUid) : authorizeApp(req, app.id, appIdOrUid, perm);
@@ -147,13 +212,13 @@ const notFound = (appIdOrUid: string) => new HeraldError('not_found', `applicati
  * group commit): the error to answer when this caller may not act on application `appId` with `perm`,
  * else null. A global caller's permission must already have been checked.
  */
-export function authorizeApp(req: FastifyRequest, appId: string, appIdOrUid: string, perm: Permission): HeraldError | null {
+export function authorizeApp(req: FastifyRequest, appId: string, appIdOrUid: string, perm: Need): HeraldError | null {
   // Herald's own application is reached through the operational webhook routes only.
   if (appId === OPERATIONAL_APP_ID) return notFound(appIdOrUid);
   const scope = req.principal.appId;
   if (scope === null) return null;
   if (appId !== scope) return notFound(appIdOrUid);
-  return req.principal.permissions.has(perm) ? null : new HeraldError('forbidden', `this token lacks the "${perm}" permission`);
+  return holds(req.principal, perm) ? null : lacking(req.principal, perm);
 }
 
 /** Whether this caller may read endpoint secrets: `update` permission, and the operator allows it at all. */

@@ -37,16 +37,37 @@ export interface AuthTokenRow {
   createdBy: string | null;
   /** When issued. */
   createdAt: Date;
+  /**
+   * Portal tokens: the credential whose authority this one carries (an auth_token id, or
+   * `admin:<fingerprint>` of HERALD_ADMIN_TOKEN); it ends with it. Null for other kinds.
+   */
+  mintedBy: string | null;
+  /** Portal tokens: whether it may publish messages (create message, send-example). */
+  canPublish: boolean;
+}
+
+/** A token as found to authenticate a request: the row and, for a portal token, the state of the key that minted it. */
+export interface AuthTokenLookup extends AuthTokenRow {
+  /** The minting auth_token row's kind, or null when it is not a row (HERALD_ADMIN_TOKEN) or no longer exists. */
+  minterKind: TokenKind | null;
+  /** When the minting row was revoked, or null. */
+  minterRevokedAt: Date | null;
+  /** When the minting row expires, or null. */
+  minterExpiresAt: Date | null;
 }
 
 const COLUMNS = `id, kind, name, prefix, token_hash as "tokenHash", permissions, app_id as "appId",
   session_id as "sessionId", expires_at as "expiresAt", revoked_at as "revokedAt", last_used_at as "lastUsedAt",
-  created_by as "createdBy", created_at as "createdAt"`;
+  created_by as "createdBy", created_at as "createdAt", minted_by as "mintedBy", can_publish as "canPublish"`;
 
 /** A credential to store: a row without what only use and revocation set. */
-export type NewAuthToken = Omit<AuthTokenRow, 'revokedAt' | 'lastUsedAt' | 'sessionId'> & {
+export type NewAuthToken = Omit<AuthTokenRow, 'revokedAt' | 'lastUsedAt' | 'sessionId' | 'mintedBy' | 'canPublish'> & {
   /** Portal session id. */
   sessionId?: string | null;
+  /** Portal tokens: the minting credential (required for them by a check constraint). */
+  mintedBy?: string | null;
+  /** Portal tokens: may publish. */
+  canPublish?: boolean;
 };
 
 /**
@@ -55,18 +76,27 @@ export type NewAuthToken = Omit<AuthTokenRow, 'revokedAt' | 'lastUsedAt' | 'sess
  */
 export async function insertAuthToken(db: Queryable, t: NewAuthToken): Promise<AuthTokenRow | null> {
   const { rows } = await db.query<AuthTokenRow>(
-    `insert into auth_token (id, kind, name, prefix, token_hash, permissions, app_id, session_id, expires_at, created_by, created_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    `insert into auth_token (id, kind, name, prefix, token_hash, permissions, app_id, session_id, expires_at, created_by, created_at, minted_by, can_publish)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      on conflict (kind) where kind = 'admin' and revoked_at is null do nothing
      returning ${COLUMNS}`,
-    [t.id, t.kind, t.name, t.prefix, t.tokenHash, t.permissions, t.appId, t.sessionId ?? null, t.expiresAt, t.createdBy, t.createdAt],
+    [t.id, t.kind, t.name, t.prefix, t.tokenHash, t.permissions, t.appId, t.sessionId ?? null, t.expiresAt, t.createdBy, t.createdAt, t.mintedBy ?? null, t.canPublish ?? false],
   );
   return rows[0] ?? null;
 }
 
-/** Finds a credential by its lookup prefix (revoked and expired ones too: the caller says why it fails). */
-export async function findAuthTokenByPrefix(db: Queryable, prefix: string): Promise<AuthTokenRow | null> {
-  const { rows } = await db.query<AuthTokenRow>(`select ${COLUMNS} from auth_token where prefix = $1`, [prefix]);
+/**
+ * Finds a credential by its lookup prefix (revoked and expired ones too: the caller says why it
+ * fails), with the state of the row that minted it in the same statement, so checking that a portal
+ * token's key is still live costs no extra round trip.
+ */
+export async function findAuthTokenByPrefix(db: Queryable, prefix: string): Promise<AuthTokenLookup | null> {
+  const { rows } = await db.query<AuthTokenLookup>(
+    `select t.*, m.kind as "minterKind", m.revoked_at as "minterRevokedAt", m.expires_at as "minterExpiresAt"
+     from (select ${COLUMNS} from auth_token where prefix = $1) t
+     left join auth_token m on m.id = t."mintedBy"`,
+    [prefix],
+  );
   return rows[0] ?? null;
 }
 

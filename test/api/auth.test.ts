@@ -67,7 +67,7 @@ describe('API keys', () => {
     expect(created.body).toMatchObject({ name: 'ci', permissions: ['read', 'create'], appId: null });
 
     const who = await api.call('GET', '/api/v1/auth/whoami', { token: key });
-    expect(who.body).toEqual({ kind: 'api_key', appId: null, permissions: ['read', 'create'], canReadSecrets: false, sessionId: null });
+    expect(who.body).toEqual({ kind: 'api_key', appId: null, permissions: ['read', 'create'], canReadSecrets: false, sessionId: null, canPublish: true });
 
     const list = await api.call('GET', '/api/v1/api-key');
     expect(list.status).toBe(200);

@@ -20,6 +20,7 @@ export default async function alertSettingsRoutes(app: Api, deps: ApiDeps): Prom
   const { herald } = deps;
 
   app.get('/alert-settings', {
+    config: { permission: 'read' },
     schema: {
       operationId: 'v1.alert-settings.get',
       tags,
@@ -33,6 +34,7 @@ export default async function alertSettingsRoutes(app: Api, deps: ApiDeps): Prom
   });
 
   app.put('/alert-settings', {
+    config: { permission: 'update' },
     schema: {
       operationId: 'v1.alert-settings.update',
       tags,

@@ -19,7 +19,7 @@ export default async function apiKeyRoutes(app: Api, deps: ApiDeps): Promise<voi
   const { herald } = deps;
 
   app.post('/api-key', {
-    config: { idempotent: true },
+    config: { idempotent: true, permission: 'create' },
     schema: {
       operationId: 'v1.api-key.create',
       tags,
@@ -48,6 +48,7 @@ export default async function apiKeyRoutes(app: Api, deps: ApiDeps): Promise<voi
   });
 
   app.get('/api-key', {
+    config: { permission: 'read' },
     schema: { operationId: 'v1.api-key.list', tags, summary: 'List API keys', description: 'Live keys only, never the keys themselves.', querystring: listQuery('key'), response: { 200: listResponse(ApiKeyOut), ...errorResponses(422) } },
   }, async (req) => {
     requireGlobal(req, 'read');
@@ -56,6 +57,7 @@ export default async function apiKeyRoutes(app: Api, deps: ApiDeps): Promise<voi
   });
 
   app.delete('/api-key/:key_id', {
+    config: { permission: 'delete' },
     schema: { operationId: 'v1.api-key.delete', tags, summary: 'Revoke an API key', description: 'It stops working at once.', params: ApiKeyParams, response: { 204: NoContent, ...errorResponses(404) } },
   }, async (req, reply) => {
     requireGlobal(req, 'delete');

@@ -34,6 +34,7 @@ function listAndCreateRoutes(app: Api, deps: ApiDeps): void {
   const bounds = policyBoundsOf(herald.config);
 
   app.get('/app', {
+    config: { permission: 'read' },
     schema: { operationId: 'v1.application.list', tags, summary: 'List applications', querystring: listQuery('app'), response: { 200: listResponse(ApplicationOut), ...errorResponses(422) } },
   }, async (req) => {
     requireGlobal(req, 'read');
@@ -43,7 +44,7 @@ function listAndCreateRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.post('/app', {
-    config: { idempotent: true },
+    config: { permission: 'create', idempotent: true },
     schema: {
       operationId: 'v1.application.create',
       tags,
@@ -76,6 +77,7 @@ function listAndCreateRoutes(app: Api, deps: ApiDeps): void {
 /** Get by id or uid. */
 function getRoute(app: Api, deps: ApiDeps): void {
   app.get('/app/:app_id', {
+    config: { permission: 'read' },
     schema: { operationId: 'v1.application.get', tags, summary: 'Get an application (by id or uid)', params: AppParams, response: { 200: ApplicationOut, ...errorResponses(404) } },
   }, async (req) => toOut(await requireApp(req, deps, req.params.app_id, 'read'), policyViewOf(deps.herald)));
 }
@@ -87,6 +89,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   const bounds = policyBoundsOf(herald.config);
 
   app.put('/app/:app_id', {
+    config: { permission: 'update' },
     schema: {
       operationId: 'v1.application.update',
       tags,
@@ -114,6 +117,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.patch('/app/:app_id', {
+    config: { permission: 'update' },
     schema: { operationId: 'v1.application.patch', tags, summary: 'Partially update an application', params: AppParams, body: ApplicationPatch, response: { 200: ApplicationOut, ...errorResponses(404, 409, 422) } },
   }, async (req) => {
     const current = await requireApp(req, deps, req.params.app_id, 'update');
@@ -125,6 +129,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.delete('/app/:app_id', {
+    config: { permission: 'delete' },
     schema: { operationId: 'v1.application.delete', tags, summary: 'Delete an application and everything it owns', params: AppParams, response: { 204: NoContent, ...errorResponses(404) } },
   }, async (req, reply) => {
     const current = await requireApp(req, deps, req.params.app_id, 'delete');

@@ -96,6 +96,7 @@ function attemptListRoutes(app: Api, deps: ApiDeps): void {
   app.get(
     '/app/:app_id/attempt/endpoint/:endpoint_id',
     {
+      config: { permission: 'read' },
       preValidation: foldArrayQuery,
       schema: {
         operationId: 'v1.message-attempt.list-by-endpoint',
@@ -119,6 +120,7 @@ function attemptListRoutes(app: Api, deps: ApiDeps): void {
   app.get(
     '/app/:app_id/attempt/msg/:msg_id',
     {
+      config: { permission: 'read' },
       preValidation: foldArrayQuery,
       schema: {
         operationId: 'v1.message-attempt.list-by-msg',
@@ -149,6 +151,7 @@ function attemptRoutesOfOne(app: Api, deps: ApiDeps): void {
   app.get(
     '/app/:app_id/msg/:msg_id/attempt/:attempt_id',
     {
+      config: { permission: 'read' },
       schema: {
         operationId: 'v1.message-attempt.get',
         tags: TAGS,
@@ -170,7 +173,7 @@ function attemptRoutesOfOne(app: Api, deps: ApiDeps): void {
   app.post(
     '/app/:app_id/msg/:msg_id/endpoint/:endpoint_id/resend',
     {
-      config: { idempotent: true },
+      config: { permission: 'update', idempotent: true },
       schema: {
         operationId: 'v1.message-attempt.resend',
         tags: TAGS,
@@ -211,6 +214,7 @@ function deliveryStatusRoutes(app: Api, deps: ApiDeps): void {
   app.get(
     '/app/:app_id/msg/:msg_id/endpoint',
     {
+      config: { permission: 'read' },
       schema: {
         operationId: 'v1.message-attempt.list-attempted-destinations',
         tags: TAGS,
@@ -233,6 +237,7 @@ function deliveryStatusRoutes(app: Api, deps: ApiDeps): void {
   app.get(
     '/app/:app_id/endpoint/:endpoint_id/msg',
     {
+      config: { permission: 'read' },
       preValidation: foldArrayQuery,
       schema: {
         operationId: 'v1.message-attempt.list-attempted-messages',
@@ -271,6 +276,7 @@ function exportRoute(app: Api, deps: ApiDeps): void {
   app.get(
     '/app/:app_id/attempt/endpoint/:endpoint_id/export.csv',
     {
+      config: { permission: 'read' },
       preValidation: foldArrayQuery,
       schema: {
         operationId: 'v1.message-attempt.export-by-endpoint',

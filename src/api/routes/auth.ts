@@ -5,7 +5,10 @@
  * A portal token is the same credential model as an API key — permissions plus an application scope —
  * but short-lived (1 hour by default) and revocable per application or per session. A caller can only
  * hand out permissions it holds itself, and portal tokens cannot mint further portal tokens (a customer
- * could otherwise extend their own access forever).
+ * could otherwise extend their own access forever). A portal token records the credential it was minted
+ * with and dies with it (revoked, expired, or a changed HERALD_ADMIN_TOKEN), and publishes messages only
+ * when minted with `allowPublish` (issue 13): otherwise a customer could send correctly signed events
+ * as if the platform had sent them.
  */
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
@@ -21,6 +24,8 @@ import { AppParams, applicationInputOf } from '../schemas/applications.js';
 import { policyBoundsOf } from '../schemas/policy.js';
 import { AppPortalAccessIn, AppPortalAccessOut, ApplicationTokenExpireIn, PORTAL_EXPIRY, WhoamiOut } from '../schemas/auth.js';
 import { errorResponses, iso, NoContent } from '../schemas/common.js';
+import { fieldError } from '../errors.js';
+import { publicBaseUrl } from '../../core/public-url.js';
 import apiKeyRoutes from './api-keys.js';
 
 const tags = ['Authentication'];
@@ -59,10 +64,23 @@ async function portalApplication(req: FastifyRequest, deps: ApiDeps, appId: stri
   return requireApp(req, deps, appId, 'create');
 }
 
-/** Base URL for portal links: configured public URL, else the origin the request came to. */
+/** Base URL for portal links: the configured public URL, else an allowed Host (src/core/public-url.ts). */
 function publicBase(req: FastifyRequest, deps: ApiDeps): string {
-  const base = deps.options.publicUrl ?? deps.herald.config.HERALD_PUBLIC_URL ?? `${req.protocol}://${req.host}`;
-  return base.replace(/\/+$/, '');
+  const { config } = deps.herald;
+  return publicBaseUrl({
+    publicUrl: deps.options.publicUrl ?? config.HERALD_PUBLIC_URL,
+    allowedHosts: config.HERALD_ALLOWED_HOSTS,
+    protocol: req.protocol,
+    host: req.headers.host,
+  });
+}
+
+/** Whether the portal token may publish: only when asked, with create, and by a caller that may publish itself. */
+function portalCanPublish(req: FastifyRequest, body: z.output<typeof AppPortalAccessIn>, permissions: Permission[]): boolean {
+  if (!body.allowPublish) return false;
+  if (!req.principal.canPublish) throw new HeraldError('forbidden', 'cannot grant publishing: this token may not publish messages itself');
+  if (!permissions.includes('create')) throw fieldError('allowPublish', 'allowPublish needs the create permission, which these permissions or capabilities leave out');
+  return true;
 }
 
 /** Whoami and portal access. */
@@ -70,6 +88,7 @@ function whoamiAndPortalRoutes(app: Api, deps: ApiDeps): void {
   const { herald } = deps;
 
   app.get('/auth/whoami', {
+    config: { permission: 'any' },
     schema: { operationId: 'v1.authentication.whoami', tags, summary: 'Who the current token is', description: 'The dashboard uses it to hide what the token may not do.', response: { 200: WhoamiOut } },
   }, async (req) => {
     const p = req.principal;
@@ -79,25 +98,31 @@ function whoamiAndPortalRoutes(app: Api, deps: ApiDeps): void {
       permissions: PERMISSIONS.filter((x) => p.permissions.has(x)),
       canReadSecrets: canReadSecrets(p, herald.config.HERALD_ALLOW_SECRET_READ),
       sessionId: p.sessionId ?? null,
+      canPublish: p.canPublish,
     };
   });
 
   app.post('/auth/app-portal-access/:app_id', {
-    config: { idempotent: true },
+    // Minting a portal link needs create on the application, as it always has (it creates a credential).
+    config: { idempotent: true, permission: 'create' },
     schema: {
       operationId: 'v1.authentication.app-portal-access',
       tags,
       summary: 'Get a customer-portal link for one application',
-      description: 'Returns a short-lived token scoped to the application and a link to the portal with the token in its URL fragment.',
+      description:
+        'Returns a short-lived token scoped to the application and a link to the portal with the token in its URL fragment. ' +
+        'The token ends when the credential that asked for it is revoked or expires. It may not publish messages unless `allowPublish` is true.',
       params: AppParams,
       body: AppPortalAccessIn,
       response: { 200: AppPortalAccessOut, ...errorResponses(404, 422) },
     },
   }, async (req) => {
     if (req.principal.kind === 'portal') throw new HeraldError('forbidden', 'a portal token cannot create portal tokens');
+    const base = publicBase(req, deps); // first: nothing is created or stored for a link that cannot be built
     const application = await portalApplication(req, deps, req.params.app_id, req.body);
     const permissions = portalPermissions(req, req.body);
     if (!permissions.includes('read')) throw new HeraldError('forbidden', 'a portal token needs at least the read permission, which this token lacks');
+    const canPublish = portalCanPublish(req, req.body, permissions);
     const now = herald.clock.now();
     const expiresAt = new Date(now.getTime() + (req.body.expiry ?? PORTAL_EXPIRY.default) * 1000);
     const issued = await issueToken(herald.pool, {
@@ -108,10 +133,12 @@ function whoamiAndPortalRoutes(app: Api, deps: ApiDeps): void {
       sessionId: req.body.sessionId ?? null,
       expiresAt,
       createdBy: req.principal.id,
+      mintedBy: req.principal.root,
+      canPublish,
       now,
     });
     if (!issued) throw new HeraldError('internal', 'portal token was not stored');
-    return { url: `${publicBase(req, deps)}/portal#token=${issued.token}`, token: issued.token, expiresAt: iso(expiresAt) };
+    return { url: `${base}/portal#token=${issued.token}`, token: issued.token, expiresAt: iso(expiresAt) };
   });
 }
 
@@ -120,6 +147,7 @@ function portalRevocationRoutes(app: Api, deps: ApiDeps): void {
   const { herald } = deps;
 
   app.post('/auth/logout', {
+    config: { permission: 'any' },
     schema: { operationId: 'v1.authentication.logout', tags, summary: 'Revoke the portal token used for this request', response: { 204: NoContent } },
   }, async (req, reply) => {
     if (req.principal.kind !== 'portal') {
@@ -131,6 +159,7 @@ function portalRevocationRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.post('/auth/app/:app_id/expire-all', {
+    config: { permission: 'update' },
     schema: {
       operationId: 'v1.authentication.expire-all',
       tags,

@@ -20,6 +20,7 @@ export default async function backgroundTaskRoutes(app: Api, deps: ApiDeps): Pro
   app.get(
     '/background-task',
     {
+      config: { permission: 'read' },
       schema: {
         operationId: 'v1.background-task.list',
         tags: TAGS,
@@ -45,6 +46,7 @@ export default async function backgroundTaskRoutes(app: Api, deps: ApiDeps): Pro
   app.get(
     '/background-task/:task_id',
     {
+      config: { permission: 'read' },
       schema: {
         operationId: 'v1.background-task.get',
         tags: TAGS,

@@ -33,6 +33,7 @@ export default async function endpointKeyRoutes(app: Api, deps: ApiDeps): Promis
   const { herald } = deps;
 
   app.get('/app/:app_id/endpoint/:endpoint_id/public-key', {
+    config: { permission: 'read' },
     schema: {
       operationId: 'v1.endpoint.get-public-keys',
       tags,

@@ -54,7 +54,7 @@ function recoverRoute(app: Api, deps: ApiDeps): void {
   app.post(
     '/app/:app_id/endpoint/:endpoint_id/recover',
     {
-      config: { idempotent: true },
+      config: { permission: 'update', idempotent: true },
       schema: {
         operationId: 'v1.endpoint.recover',
         tags: ['Endpoint'],
@@ -86,7 +86,7 @@ function sendExampleRoute(app: Api, deps: ApiDeps): void {
   app.post(
     '/app/:app_id/endpoint/:endpoint_id/send-example',
     {
-      config: { idempotent: true },
+      config: { permission: 'publish', idempotent: true },
       schema: {
         operationId: 'v1.endpoint.send-example',
         tags: ['Endpoint'],
@@ -101,7 +101,8 @@ function sendExampleRoute(app: Api, deps: ApiDeps): void {
       },
     },
     async (req, reply) => {
-      const application = await requireApp(req, deps, req.params.app_id, 'update');
+      // A test event is a published message, signed as the platform's own: publishing, not an endpoint update (issue 13).
+      const application = await requireApp(req, deps, req.params.app_id, 'publish');
       const ep = await findEndpoint(db, application, req.params.endpoint_id);
       if (ep.disabled) throw new HeraldError('conflict', `endpoint ${ep.id} is disabled; enable it to send it a test event`);
       const { eventType, exampleIndex } = req.body;
@@ -136,6 +137,7 @@ function statsRoute(app: Api, deps: ApiDeps): void {
   app.get(
     '/app/:app_id/endpoint/:endpoint_id/stats',
     {
+      config: { permission: 'read' },
       schema: {
         operationId: 'v1.endpoint.get-stats',
         tags: ['Endpoint'],
@@ -172,6 +174,7 @@ function healthRoute(app: Api, deps: ApiDeps): void {
   app.get(
     '/stats/health',
     {
+      config: { permission: 'read' },
       schema: {
         operationId: 'v1.statistics.delivery-health',
         tags: ['Statistics'],

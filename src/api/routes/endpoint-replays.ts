@@ -63,7 +63,7 @@ export default async function endpointReplayRoutes(app: Api, deps: ApiDeps): Pro
   app.post(
     '/app/:app_id/endpoint/:endpoint_id/replay-missing',
     {
-      config: { idempotent: true },
+      config: { permission: 'update', idempotent: true },
       schema: {
         operationId: 'v1.endpoint.replay-missing',
         tags: ['Endpoint'],
@@ -87,7 +87,7 @@ export default async function endpointReplayRoutes(app: Api, deps: ApiDeps): Pro
   app.post(
     '/app/:app_id/endpoint/:endpoint_id/bulk-replay',
     {
-      config: { idempotent: true },
+      config: { permission: 'update', idempotent: true },
       schema: {
         operationId: 'v1.endpoint.bulk-replay',
         tags: ['Endpoint'],

@@ -29,6 +29,7 @@ function secretRoutes(app: Api, deps: ApiDeps): void {
   const { herald } = deps;
 
   app.get('/app/:app_id/endpoint/:endpoint_id/secret', {
+    config: { permission: 'update' },
     schema: {
       operationId: 'v1.endpoint.get-secret',
       tags,
@@ -47,7 +48,7 @@ function secretRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.post('/app/:app_id/endpoint/:endpoint_id/secret/rotate', {
-    config: { idempotent: true },
+    config: { permission: 'update', idempotent: true },
     schema: {
       operationId: 'v1.endpoint.rotate-secret',
       tags,
@@ -76,6 +77,7 @@ function headerRoutes(app: Api, deps: ApiDeps): void {
   const { herald } = deps;
 
   app.get('/app/:app_id/endpoint/:endpoint_id/headers', {
+    config: { permission: 'read' },
     schema: {
       operationId: 'v1.endpoint.get-headers',
       tags,
@@ -91,6 +93,7 @@ function headerRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.put('/app/:app_id/endpoint/:endpoint_id/headers', {
+    config: { permission: 'update' },
     schema: { operationId: 'v1.endpoint.update-headers', tags, summary: "Replace the endpoint's custom headers", params: EndpointParams, body: EndpointHeadersIn, response: { 204: NoContent, ...errorResponses(404, 422) } },
   }, async (req, reply) => {
     const application = await requireApp(req, deps, req.params.app_id, 'update');
@@ -101,6 +104,7 @@ function headerRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.patch('/app/:app_id/endpoint/:endpoint_id/headers', {
+    config: { permission: 'update' },
     schema: {
       operationId: 'v1.endpoint.patch-headers',
       tags,

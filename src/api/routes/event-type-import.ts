@@ -51,7 +51,7 @@ export default async function eventTypeImportRoutes(app: Api, deps: ApiDeps): Pr
   app.post(
     '/event-type/import/openapi',
     {
-      config: { idempotent: true },
+      config: { permission: ['create', 'update'], idempotent: true },
       bodyLimit: IMPORT_BODY_LIMIT,
       schema: {
         operationId: 'v1.event-type.import-openapi',

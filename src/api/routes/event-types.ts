@@ -40,6 +40,7 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
   const db = herald.pool;
 
   app.get('/event-type', {
+    config: { permission: 'read' },
     schema: { operationId: 'v1.event-type.list', tags, summary: 'List event types', querystring: EventTypeListQuery, response: { 200: listResponse(EventTypeOut), ...errorResponses(422) } },
   }, async (req) => {
     requirePermission(req, 'read');
@@ -49,7 +50,7 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.post('/event-type', {
-    config: { idempotent: true },
+    config: { permission: 'create', idempotent: true },
     schema: {
       operationId: 'v1.event-type.create',
       tags,
@@ -67,6 +68,7 @@ function readAndCreateRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.get('/event-type/:event_type_name', {
+    config: { permission: 'read' },
     schema: { operationId: 'v1.event-type.get', tags, summary: 'Get an event type', params: EventTypeParams, response: { 200: EventTypeOut, ...errorResponses(404) } },
   }, async (req) => {
     requirePermission(req, 'read');
@@ -82,6 +84,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   const db = herald.pool;
 
   app.put('/event-type/:event_type_name', {
+    config: { permission: 'update' },
     schema: {
       operationId: 'v1.event-type.update',
       tags,
@@ -100,6 +103,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.patch('/event-type/:event_type_name', {
+    config: { permission: 'update' },
     schema: { operationId: 'v1.event-type.patch', tags, summary: 'Partially update an event type', params: EventTypeParams, body: EventTypePatch, response: { 200: EventTypeOut, ...errorResponses(404, 422) } },
   }, async (req) => {
     requireGlobal(req, 'update');
@@ -113,6 +117,7 @@ function changeRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.delete('/event-type/:event_type_name', {
+    config: { permission: 'delete' },
     schema: {
       operationId: 'v1.event-type.delete',
       tags,

@@ -19,6 +19,7 @@ export default async function expungeRoutes(app: Api, deps: ApiDeps): Promise<vo
   app.delete(
     '/app/:app_id/msg/:msg_id/content',
     {
+      config: { permission: 'delete' },
       schema: {
         operationId: 'v1.message.expunge-content',
         tags: ['Message'],
@@ -43,6 +44,7 @@ export default async function expungeRoutes(app: Api, deps: ApiDeps): Promise<vo
   app.delete(
     '/app/:app_id/msg/:msg_id/attempt/:attempt_id/content',
     {
+      config: { permission: 'delete' },
       schema: {
         operationId: 'v1.message-attempt.expunge-content',
         tags: ['Message Attempt'],

@@ -45,7 +45,7 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
   app.post(
     '/app/:app_id/msg',
     {
-      config: { idempotent: true },
+      config: { permission: 'publish', idempotent: true },
       schema: {
         operationId: 'v1.message.create',
         tags: TAGS,
@@ -62,7 +62,7 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
     async (req, reply) => {
       // The application is found by the publish group's own query, which checks this caller's scope
       // before anything is written: one query per group instead of one per request.
-      if (req.principal.appId === null) requirePermission(req, 'create');
+      if (req.principal.appId === null) requirePermission(req, 'publish');
       const body = req.body;
       const input = {
         eventType: body.eventType,
@@ -70,9 +70,11 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
         eventId: body.eventId ?? null,
         channels: body.channels ?? null,
         tags: body.tags ?? null,
+        payloadRetentionPeriod: body.payloadRetentionPeriod ?? null,
+        payloadRetentionHours: body.payloadRetentionHours ?? null,
         validateSchema: req.query.validate_schema,
       };
-      const publish = () => herald.publish(req.params.app_id, input, (target) => authorizeApp(req, target.id, req.params.app_id, 'create'));
+      const publish = () => herald.publish(req.params.app_id, input, (target) => authorizeApp(req, target.id, req.params.app_id, 'publish'));
       let msg: PublishedMessage;
       try {
         msg = await publish();
@@ -89,7 +91,7 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
   app.post(
     '/app/:app_id/msg/batch',
     {
-      config: { idempotent: true },
+      config: { permission: 'publish', idempotent: true },
       // A batch carries many payloads: up to 16 MiB in all (each message still within HERALD_MAX_PAYLOAD_BYTES).
       bodyLimit: BATCH_BODY_LIMIT,
       schema: {
@@ -107,7 +109,7 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
       },
     },
     async (req) => {
-      const application = await requireApp(req, deps, req.params.app_id, 'create');
+      const application = await requireApp(req, deps, req.params.app_id, 'publish');
       return { data: await publishBatch(herald, application.id, req.body.messages, req.query) };
     },
   );
@@ -115,6 +117,7 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
   app.get(
     '/app/:app_id/msg',
     {
+      config: { permission: 'read' },
       preValidation: foldArrayQuery,
       schema: {
         operationId: 'v1.message.list',
@@ -143,6 +146,7 @@ export default async function messageRoutes(app: Api, deps: ApiDeps): Promise<vo
   app.get(
     '/app/:app_id/msg/:msg_id',
     {
+      config: { permission: 'read' },
       schema: {
         operationId: 'v1.message.get',
         tags: TAGS,
@@ -195,6 +199,8 @@ async function publishBatch(herald: Herald, appId: string, items: unknown[], que
     eventId: b.eventId ?? null,
     channels: b.channels ?? null,
     tags: b.tags ?? null,
+    payloadRetentionPeriod: b.payloadRetentionPeriod ?? null,
+    payloadRetentionHours: b.payloadRetentionHours ?? null,
     validateSchema: query.validate_schema,
   }));
   const outcomes = valid.length === 0 ? [] : await publishEach(herald.pool, appId, inputs, opts);

@@ -96,6 +96,7 @@ function endpointRoutes(app: Api, deps: ApiDeps): void {
   const { herald } = deps;
 
   app.get('/operational-webhook/endpoint', {
+    config: { permission: 'read' },
     schema: {
       operationId: 'v1.operational-webhook.endpoint.list',
       tags,
@@ -110,7 +111,7 @@ function endpointRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.post('/operational-webhook/endpoint', {
-    config: { idempotent: true },
+    config: { permission: 'create', idempotent: true },
     schema: {
       operationId: 'v1.operational-webhook.endpoint.create',
       tags,
@@ -125,6 +126,7 @@ function endpointRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.get('/operational-webhook/endpoint/:endpoint_id', {
+    config: { permission: 'read' },
     schema: {
       operationId: 'v1.operational-webhook.endpoint.get',
       tags,
@@ -138,6 +140,7 @@ function endpointRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.put('/operational-webhook/endpoint/:endpoint_id', {
+    config: { permission: 'update' },
     schema: {
       operationId: 'v1.operational-webhook.endpoint.upsert',
       tags,
@@ -161,6 +164,7 @@ function endpointRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.delete('/operational-webhook/endpoint/:endpoint_id', {
+    config: { permission: 'delete' },
     schema: {
       operationId: 'v1.operational-webhook.endpoint.delete',
       tags,
@@ -180,6 +184,7 @@ function secretAndHeaderRoutes(app: Api, deps: ApiDeps): void {
   const { herald } = deps;
 
   app.get('/operational-webhook/endpoint/:endpoint_id/secret', {
+    config: { permission: 'update' },
     schema: {
       operationId: 'v1.operational-webhook.endpoint.get-secret',
       tags,
@@ -197,7 +202,7 @@ function secretAndHeaderRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.post('/operational-webhook/endpoint/:endpoint_id/secret/rotate', {
-    config: { idempotent: true },
+    config: { permission: 'update', idempotent: true },
     schema: {
       operationId: 'v1.operational-webhook.endpoint.rotate-secret',
       tags,
@@ -219,6 +224,7 @@ function secretAndHeaderRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.get('/operational-webhook/endpoint/:endpoint_id/headers', {
+    config: { permission: 'read' },
     schema: {
       operationId: 'v1.operational-webhook.endpoint.get-headers',
       tags,
@@ -233,6 +239,7 @@ function secretAndHeaderRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.put('/operational-webhook/endpoint/:endpoint_id/headers', {
+    config: { permission: 'update' },
     schema: {
       operationId: 'v1.operational-webhook.endpoint.set-headers',
       tags,
@@ -254,6 +261,7 @@ function eventRoutes(app: Api, deps: ApiDeps): void {
   const { herald } = deps;
 
   app.get('/operational-event', {
+    config: { permission: 'read' },
     schema: {
       operationId: 'v1.operational-event.list',
       tags,

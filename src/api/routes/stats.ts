@@ -45,6 +45,7 @@ export default async function statsRoutes(app: Api, deps: ApiDeps): Promise<void
   app.get(
     '/app/:app_id/stats/attempts',
     {
+      config: { permission: 'read' },
       preValidation: foldArrayQuery,
       schema: {
         operationId: 'v1.application.stats.attempts',
@@ -77,6 +78,7 @@ export default async function statsRoutes(app: Api, deps: ApiDeps): Promise<void
   app.get(
     '/stats/app/:app_id/attempt',
     {
+      config: { permission: 'read' },
       preValidation: foldArrayQuery,
       schema: {
         operationId: 'v1.stats.app-attempts',
@@ -115,7 +117,7 @@ export default async function statsRoutes(app: Api, deps: ApiDeps): Promise<void
   app.post(
     '/stats/usage/app',
     {
-      config: { idempotent: true },
+      config: { permission: 'read', idempotent: true },
       schema: {
         operationId: 'v1.statistics.aggregate-app-stats',
         tags: ['Statistics'],
@@ -153,6 +155,7 @@ export default async function statsRoutes(app: Api, deps: ApiDeps): Promise<void
   app.put(
     '/stats/usage/event-types',
     {
+      config: { permission: 'read' },
       schema: {
         operationId: 'v1.statistics.aggregate-event-types',
         tags: ['Statistics'],
@@ -174,6 +177,7 @@ export default async function statsRoutes(app: Api, deps: ApiDeps): Promise<void
   app.get(
     '/app/:app_id/attempt/endpoint/:endpoint_id/count',
     {
+      config: { permission: 'read' },
       preValidation: foldArrayQuery,
       schema: {
         operationId: 'v1.message-attempt.count-by-endpoint',

@@ -28,6 +28,13 @@ export const AppPortalAccessIn = z.object({
   readOnly: z.boolean().nullish().describe('Only the read permission.'),
   capabilities: z.array(Capability).nullish().describe('Svix capabilities, mapped onto permissions.'),
   permissions: z.array(PermissionSchema).min(1).nullish().describe('Herald: the permissions to grant (default all the caller has).'),
+  allowPublish: z
+    .boolean()
+    .nullish()
+    .describe(
+      'Herald: also let the token publish messages (create message, send-example). Off by default: with it a customer can send ' +
+        'correctly signed events as if the platform had sent them. Needs the create permission, on this token and on the caller.',
+    ),
   featureFlags: z.array(EventTypeName).max(25).optional().describe('Accepted for Svix compatibility; not used.'),
   sessionId: SessionId.nullish().describe('Lets expire-all target this session only.'),
 }).meta({ id: 'AppPortalAccessIn' });
@@ -52,6 +59,7 @@ export const WhoamiOut = z.object({
   permissions: z.array(PermissionSchema),
   canReadSecrets: z.boolean().describe('Whether GET …/secret would succeed: update permission, and the operator allows reading secrets.'),
   sessionId: z.string().nullable().describe('Portal tokens: the session id given at issue.'),
+  canPublish: z.boolean().describe('Herald: whether the token may publish messages (create message, send-example): create, and for a portal token allowPublish when it was issued.'),
 }).meta({ id: 'WhoamiOut' });
 
 /** Body of POST /api-key. */

@@ -10,24 +10,56 @@ import { EVENT_TYPE_NAME_MAX_LENGTH, EVENT_TYPE_NAME_PATTERN } from '../../core/
 export const ID_PATTERN = /^[a-zA-Z0-9\-_.]+$/;
 const ID_HINT = 'may only contain letters, digits, "-", "_" and "."';
 
-/** Control characters (C0, DEL, C1): never meaningful in names or descriptions, and NUL breaks PostgreSQL text. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/**
+ * Characters that are invisible or change how the text around them is shown: control characters (C0,
+ * DEL, C1; NUL also breaks PostgreSQL text), bidirectional marks, embeddings, overrides and isolates
+ * (U+061C, U+200E/F, U+202A-U+202E, U+2066-U+2069) and zero-width characters (U+200B-U+200D, U+2060,
+ * U+FEFF). In a name a dashboard shows, they let one label pass for another ("evil\u202Egnp.exe",
+ * "billing\u200B" beside "billing"): names refuse them (issue 13).
+ */
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
 
-/** A bounded string without control characters (names, descriptions, labels). */
+/** What each refused character is, for the message. */
+function invisibleKind(c: number): string {
+  if (c <= 0x9f) return 'a control character';
+  if (c === 0x200b || c === 0x200c || c === 0x200d || c === 0x2060 || c === 0xfeff) return 'a zero-width character';
+  return 'a bidirectional control character';
+}
+
+/** The first refused character of `s` as `U+202E (a bidirectional control character)`, or null. */
+export function invisibleCharacter(s: string): string | null {
+  const m = INVISIBLE.exec(s);
+  if (!m) return null;
+  const c = m[0].charCodeAt(0);
+  return `U+${c.toString(16).toUpperCase().padStart(4, '0')} (${invisibleKind(c)})`;
+}
+
+/**
+ * The one refinement of every name, label and description: no control, bidirectional or zero-width
+ * characters, with the code point in the message (the 422's `loc` names the field). It runs first and
+ * stops the string's other checks, so the caller reads this reason and not "must match a pattern".
+ */
+export function visibleText<T extends z.ZodString>(schema: T): T {
+  return schema.refine((s) => !INVISIBLE.test(s), {
+    abort: true,
+    error: (issue) => {
+      const found = typeof issue.input === 'string' ? invisibleCharacter(issue.input) : null;
+      return `must not contain ${found ?? 'control, bidirectional or zero-width characters'}: control, bidirectional and zero-width characters can make one name look like another`;
+    },
+  }) as T;
+}
+
+/** A bounded string without control, bidirectional or zero-width characters (names, descriptions, labels). */
 export function text(max: number) {
-  return z
-    .string()
-    .max(max, `at most ${max} characters`)
-    .refine((s) => !CONTROL.test(s), 'must not contain control characters (newlines, tabs, NUL…)');
+  return visibleText(z.string()).max(max, `at most ${max} characters`);
 }
 
 /** An application or endpoint id or uid in a path. */
-export const IdOrUid = z.string().min(1).max(256).regex(ID_PATTERN, `an id or uid ${ID_HINT}`);
+export const IdOrUid = visibleText(z.string()).min(1).max(256).regex(ID_PATTERN, `an id or uid ${ID_HINT}`);
 
 /** A uid chosen by the platform; `reserved` is the id prefix it may not start with (ids and uids share lookups). */
 export function uid(reserved: string) {
-  return z
-    .string()
+  return visibleText(z.string())
     .min(1)
     .max(256)
     .regex(ID_PATTERN, `a uid ${ID_HINT}`)
@@ -35,8 +67,7 @@ export function uid(reserved: string) {
 }
 
 /** An event type name (the pattern of src/core/filters.ts, identical to Svix's). */
-export const EventTypeName = z
-  .string()
+export const EventTypeName = visibleText(z.string())
   .min(1)
   .max(EVENT_TYPE_NAME_MAX_LENGTH)
   .regex(EVENT_TYPE_NAME_PATTERN, `an event type name ${ID_HINT} (e.g. "order.paid")`);
@@ -48,8 +79,23 @@ export const MAX_METADATA_VALUE = 4096;
 
 /** Free-form string → string pairs (Svix `metadata`), bounded so a tenant cannot store megabytes in it. */
 export const Metadata = z
-  .record(text(256).min(1, 'keys must not be empty'), z.string().max(MAX_METADATA_VALUE).refine((s) => !s.includes('\u0000'), 'must not contain NUL'))
+  .record(z.string(), z.string().max(MAX_METADATA_VALUE).refine((s) => !s.includes('\u0000'), 'must not contain NUL'))
   .refine((m) => Object.keys(m).length <= MAX_METADATA_ENTRIES, `at most ${MAX_METADATA_ENTRIES} entries`)
+  // Keys are checked here rather than by the record's key schema, whose failures zod reports only as
+  // "Invalid key in record": this way the 422 says what is wrong with the key, at ["metadata", key].
+  .superRefine((m, ctx) => {
+    for (const key of Object.keys(m)) {
+      const found = invisibleCharacter(key);
+      const message = found
+        ? `must not contain ${found}: control, bidirectional and zero-width characters can make one name look like another`
+        : key.length === 0
+          ? 'keys must not be empty'
+          : key.length > 256
+            ? 'at most 256 characters'
+            : null;
+      if (message) ctx.addIssue({ code: 'custom', path: [key], message });
+    }
+  })
   .describe('String key/value pairs, at most 64 entries.');
 
 /** A requests-per-second limit (Svix's uint16, at least 1). */

@@ -10,7 +10,7 @@ import { breakerState } from '../../core/breaker.js';
 import { resolvePolicy } from '../../core/delivery-policy.js';
 import { effectiveDeliveryHeaders, effectiveSignature, resolvedDeliveryHeaders } from '../../engine/applications.js';
 import type { EndpointView } from '../../store/endpoints.js';
-import { IdOrUid, iso, Metadata, RateLimit, text, Timestamp, uid } from './common.js';
+import { IdOrUid, iso, Metadata, RateLimit, text, Timestamp, uid, visibleText } from './common.js';
 import { CONTRACT_DOCS, DeliveryHeadersIn, DeliveryHeadersOut, SignatureProfileIn, SignatureProfileOut, toDeliveryHeadersOut, toProfileOut } from './contract.js';
 import { BreakerOut, EffectivePolicyOut, MaxInFlight, Ordering, POLICY_DOCS, RetrySchedule, TimeoutMs, toEffectivePolicyOut, type PolicyView } from './policy.js';
 
@@ -21,11 +21,11 @@ const Url = z.string().min(1).max(65_536).describe('Where deliveries are POSTed:
 const Description = text(4096).describe('Free text; the UI shows it as the name.');
 const EndpointUid = uid('ep_').describe('Your own id for this endpoint, unique within the application.');
 const Filters = z
-  .array(z.string().min(1).max(258))
+  .array(visibleText(z.string()).min(1).max(258))
   .max(MAX_FILTER_TYPES)
   .describe('Event types this endpoint receives; null = all. Herald also accepts "*" and "prefix.*".');
 const Channels = z
-  .array(z.string().min(1).max(128).regex(/^[a-zA-Z0-9\-_.:+]+$/, 'a channel may only contain letters, digits and -_.:+'))
+  .array(visibleText(z.string()).min(1).max(128).regex(/^[a-zA-Z0-9\-_.:+]+$/, 'a channel may only contain letters, digits and -_.:+'))
   .max(10);
 /**
  * A signing secret. Its form depends on the endpoint's signature profile, so the schema only bounds

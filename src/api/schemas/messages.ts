@@ -10,12 +10,12 @@ import type { MessageRow } from '../../store/messages.js';
 import type { PagePosition } from '../../store/attempts.js';
 import { ListQuery } from '../pagination.js';
 import { AppParams, ApplicationIn } from './applications.js';
-import { EventTypeName, HttpErrorOut, HTTPValidationError, ID_PATTERN, IdOrUid, queryFlag } from './common.js';
+import { EventTypeName, HttpErrorOut, HTTPValidationError, ID_PATTERN, IdOrUid, queryFlag, visibleText } from './common.js';
 
 /** A channel name (Svix rule). */
-export const ChannelName = z.string().min(1).max(128).regex(ID_PATTERN).describe('Channel, e.g. project_123.');
+export const ChannelName = visibleText(z.string()).min(1).max(128).regex(ID_PATTERN).describe('Channel, e.g. project_123.');
 /** Svix's tag: letters, digits and - _ . / \ #. */
-export const TagName = z.string().min(1).max(128).regex(/^[a-zA-Z0-9\-_./\\#]+$/, 'may only contain letters, digits, "-", "_", ".", "/", "\\" and "#"').describe('Tag, e.g. project_123.');
+export const TagName = visibleText(z.string()).min(1).max(128).regex(/^[a-zA-Z0-9\-_./\\#]+$/, 'may only contain letters, digits, "-", "_", ".", "/", "\\" and "#"').describe('Tag, e.g. project_123.');
 
 /** A date-time query or body value (RFC 3339, e.g. 2026-01-31T12:00:00Z). */
 export const DateTime = z.iso
@@ -114,8 +114,10 @@ export const MessageIn = z.object({
   application: ApplicationIn.nullish().describe(
     'Creates the application of the path (with this name, uid and settings) when it does not exist; ignored when it does. Without it, publishing to a missing application is a 404.',
   ),
-  payloadRetentionPeriod: z.number().int().nullish().describe('Accepted for Svix compatibility; not used.'),
-  payloadRetentionHours: z.number().int().nullish().describe('Accepted for Svix compatibility; not used.'),
+  payloadRetentionPeriod: z.number().int().min(1).max(3_650).nullish().describe(
+    "Days to keep this message's payload (1-3650); after that it is purged (the message reads `payloadPurged: true`). The application's retention period, which deletes the whole message, still applies when shorter. Not with payloadRetentionHours.",
+  ),
+  payloadRetentionHours: z.number().int().min(1).max(87_600).nullish().describe("Hours to keep this message's payload (1-87600), instead of payloadRetentionPeriod's days."),
 }).meta({ id: 'MessageIn' });
 
 /** Query of message create and get. */
@@ -153,6 +155,11 @@ export const MessageOut = z.object({
     ),
   consolidatedInto: z.string().nullable().optional().describe('Herald, debounced event types: the consolidated message that carried this change.'),
   consolidates: z.array(z.string()).nullable().optional().describe('Herald, on a consolidated message: the published messages it consolidates, oldest first.'),
+  payloadPurged: z
+    .boolean()
+    .optional()
+    .describe('Herald: true when retention purged the payload (the message asked for a shorter payloadRetentionPeriod); `payload` is then {} and the message cannot be resent.'),
+  payloadPurgedAt: z.date().nullable().optional().describe('Herald: when retention purged the payload, or null.'),
 }).meta({ id: 'MessageOut' });
 
 /** Body of the batch publish (Herald extension). Items are checked one by one, not as a whole. */
@@ -191,11 +198,13 @@ export type MessageLike = Pick<MessageRow, 'id' | 'eventType' | 'eventId' | 'cre
   consolidatedInto?: string | null;
   /** Consolidated message: what it consolidates. */
   consolidates?: string[] | null;
+  /** When retention purged the payload, or null; absent where the query did not read it. */
+  payloadPurgedAt?: Date | null;
 };
 
 /** Parses stored payload bytes; they were serialised from a JSON object at publish. */
 export function payloadOf(bytes: Buffer | null, withContent = true): Record<string, unknown> {
-  if (!withContent || !bytes) return {};
+  if (!withContent || !bytes || bytes.length === 0) return {};
   return JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
 }
 
@@ -210,6 +219,7 @@ export function toMessageOut(m: MessageLike, withContent = true): z.output<typeo
     timestamp: m.createdAt,
     // Present where the query read them (a message's own view and list), absent elsewhere rather than a wrong null.
     ...(m.debounceState !== undefined && { debounceState: m.debounceState, consolidatedInto: m.consolidatedInto ?? null, consolidates: m.consolidates ?? null }),
+    ...(m.payloadPurgedAt !== undefined && { payloadPurged: m.payloadPurgedAt !== null, payloadPurgedAt: m.payloadPurgedAt }),
   };
 }
 

@@ -15,8 +15,12 @@ export interface AppContextValue {
   who: WhoAmI;
   /** Dashboard or portal. */
   mode: Mode;
-  /** Whether the token has a permission; controls it lacks are hidden, not shown to fail. */
-  can: (permission: Permission) => boolean;
+  /**
+   * Whether the token may do something; controls it may not use are hidden, not shown to fail.
+   * `publish` (Send test event) is create for API keys, and for a portal token create plus the
+   * platform's grant (`canPublish` from whoami).
+   */
+  can: (permission: Permission | 'publish') => boolean;
   /** A global token (operator token or unscoped API key): every application, catalogue, keys, health. */
   isOperator: boolean;
   /** Base path of an application's webhook pages. */
@@ -38,7 +42,7 @@ export function useApp(): AppContextValue {
 }
 
 /** Builds `can` from a WhoAmI. */
-export function permissionCheck(who: WhoAmI): (permission: Permission) => boolean {
+export function permissionCheck(who: WhoAmI): (permission: Permission | 'publish') => boolean {
   const granted = new Set(who.permissions);
-  return (permission) => granted.has(permission);
+  return (permission) => (permission === 'publish' ? who.canPublish : granted.has(permission));
 }

@@ -20,7 +20,7 @@ import { useAsync } from '../lib/use-async';
 
 const PERMISSIONS: { value: Permission; help: string }[] = [
   { value: 'read', help: 'See webhooks, messages and delivery history.' },
-  { value: 'create', help: 'Add webhooks, publish messages.' },
+  { value: 'create', help: 'Add webhooks, publish messages and send test events.' },
   { value: 'update', help: 'Edit, pause, rotate secrets, resend and recover.' },
   { value: 'delete', help: 'Delete webhooks.' },
 ];

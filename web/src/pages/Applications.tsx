@@ -140,7 +140,7 @@ function PortalLinkDialog({ app, onClose }: { app: ApplicationOut; onClose: () =
         <p className="field-error">{errorMessage(link.error)}</p>
       ) : link.data ? (
         <>
-          <p>This link opens the portal for this application only. It is short-lived; anyone holding it can manage this application's webhooks until it expires.</p>
+          <p>This link opens the portal for this application only. It is short-lived; anyone holding it can manage this application's webhooks until it expires, or until the token that created it is revoked. It cannot publish messages or send test events (the API's <code>allowPublish</code> grants that).</p>
           <div className="secret-box">
             <code className="break">{link.data.url}</code>
             <CopyButton value={link.data.url} label="Copy link" />

@@ -97,11 +97,13 @@ export function Deliveries({ appId, endpointId }: { appId: string; endpointId: s
         }
         actions={
           <>
+            {can('publish') && (
+              <button type="button" className="button" onClick={() => setDialog('test')} disabled={ep.disabled}>
+                Send test event
+              </button>
+            )}
             {can('update') && (
               <>
-                <button type="button" className="button" onClick={() => setDialog('test')} disabled={ep.disabled}>
-                  Send test event
-                </button>
                 <button type="button" className="button" onClick={() => setDialog('recover')} disabled={ep.disabled}>
                   Recover failed
                 </button>
