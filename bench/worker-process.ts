@@ -8,7 +8,7 @@
  */
 import { loadConfig } from '../src/config.js';
 import { openHerald, type Herald } from '../src/engine/herald.js';
-import { createLogger } from '../src/logger.js';
+import { loggerFor } from '../src/logger.js';
 
 type Command = { cmd: 'open'; env: Record<string, string> } | { cmd: 'start' } | { cmd: 'stop' };
 
@@ -17,7 +17,7 @@ let herald: Herald | undefined;
 async function onCommand(msg: Command): Promise<void> {
   if (msg.cmd === 'open') {
     const config = loadConfig(msg.env);
-    herald = await openHerald({ config, log: createLogger(config.HERALD_LOG_LEVEL), skipMigrations: true });
+    herald = await openHerald({ config, log: loggerFor(config), skipMigrations: true });
     process.send!({ ready: true });
   } else if (msg.cmd === 'start') {
     await herald!.createWorker().start();

@@ -6,10 +6,10 @@
  */
 import { loadConfig } from '../../src/config.js';
 import { openHerald } from '../../src/engine/herald.js';
-import { createLogger } from '../../src/logger.js';
+import { loggerFor } from '../../src/logger.js';
 
 const config = loadConfig(process.env);
-const herald = await openHerald({ config, log: createLogger(config.HERALD_LOG_LEVEL), skipMigrations: true });
+const herald = await openHerald({ config, log: loggerFor(config), skipMigrations: true });
 await herald.createWorker().start();
 herald.createDebounceFlusher().start();
 process.stdout.write('ready\n');

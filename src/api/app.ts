@@ -3,7 +3,7 @@
  * API reference, Prometheus metrics at /metrics, and (once built) the dashboard. One plugin per
  * resource under src/api/routes/.
  */
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Api, ApiDeps } from './context.js';
 import { errorHandler, notFoundHandler, validatorCompiler } from './errors.js';
@@ -26,6 +26,14 @@ import operationalWebhookRoutes from './routes/operational-webhooks.js';
 import alertSettingsRoutes from './routes/alert-settings.js';
 import metricsRoutes from './routes/metrics.js';
 import { registerWeb } from './static.js';
+import { registerRequestLog } from './request-log.js';
+import { registerResponseHeaders } from './response-headers.js';
+import { toFastifyLogger } from '../logger.js';
+
+/** A request id (`req_` and 10 base-36 characters): answered in 5xx bodies and on every log line of the request. */
+export function newRequestId(): string {
+  return `req_${Math.random().toString(36).slice(2, 12).padEnd(10, '0')}`;
+}
 
 /** Largest request body: the payload limit plus room for the envelope around it. */
 function bodyLimit(maxPayloadBytes: number): number {
@@ -35,9 +43,12 @@ function bodyLimit(maxPayloadBytes: number): number {
 export async function buildApp(deps: ApiDeps): Promise<Api> {
   const { herald } = deps;
   const app = Fastify({
-    logger: false,
+    // Herald's own logger (pino, redacting): Fastify's per-request child carries `reqId`. Fastify's
+    // two lines per request are off; src/api/request-log.ts writes one access line instead.
+    loggerInstance: toFastifyLogger(herald.log),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     bodyLimit: bodyLimit(herald.config.HERALD_MAX_PAYLOAD_BYTES),
-    genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
+    genReqId: newRequestId,
     // Svix ids and uids may contain dots; keep routing literal.
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
@@ -45,6 +56,9 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  // First, so every answer below (401s of the token check included) has its headers and its line.
+  registerResponseHeaders(app as unknown as Api);
+  registerRequestLog(app as unknown as Api);
 
   await registerOpenApi(app);
   await registerAuth(app, deps);

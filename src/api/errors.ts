@@ -3,11 +3,12 @@
  * them: a 422 is always `HTTPValidationError` (`detail` lists every bad value with its `loc`, e.g.
  * `["body", "filterTypes", 2]`), every other 4xx is `HttpErrorOut` (`detail` is a sentence). Both
  * carry Herald's `code` too. Anything that is not a HeraldError becomes a 500 with no internals (the
- * log has them, keyed by request id).
+ * log has them, keyed by request id), or a 503 when the database did not answer.
  */
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
 import { HeraldError, httpStatusOf, type FieldError } from '../core/errors.js';
+import { logServerError } from './request-log.js';
 
 /** One bad value of a 422 (Svix `ValidationError`). */
 export interface ValidationItem {
@@ -91,6 +92,33 @@ export function heraldErrorBody(err: HeraldError, opts: ErrorBodyOptions = {}): 
   };
 }
 
+/**
+ * Errors of a database that is not answering (down, restarting, out of connections, or this node's
+ * pool exhausted for its connection timeout), anywhere in the cause chain: the caller may retry, so
+ * these are 503s, not 500s. pg-pool raises its timeout and a closed pool as plain Errors, known by
+ * message only.
+ */
+const UNAVAILABLE_MESSAGES = [
+  'timeout exceeded when trying to connect',
+  'Connection terminated',
+  'Cannot use a pool after calling end on the pool',
+  'Client has encountered a connection error and is not queryable',
+];
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
+
+/** Whether `err` (or what it wraps) says the database did not answer. */
+export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
+  if (!(err instanceof Error) || depth > 5) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  if (UNAVAILABLE_MESSAGES.some((m) => err.message.startsWith(m))) return true;
+  return isDatabaseUnavailable(err.cause, depth + 1);
+}
+
+/**
+ * The answer to every error: 4xx for the caller's mistakes (not logged as errors: the access line
+ * has them), 5xx logged once at error with the cause and the request id the body quotes.
+ */
 export function errorHandler(err: FastifyError | HeraldError | Error, req: FastifyRequest, reply: FastifyReply): void {
   if (err instanceof RequestValidationError) {
     const where = LOCATION_OF[err.validationContext ?? 'body'] ?? 'body';
@@ -101,7 +129,12 @@ export function errorHandler(err: FastifyError | HeraldError | Error, req: Fasti
     return;
   }
   if (err instanceof HeraldError) {
-    void reply.code(httpStatusOf[err.code]).send(heraldErrorBody(err));
+    const status = httpStatusOf[err.code];
+    if (status >= 500) {
+      logServerError(req, status, err);
+      if (status === 503) void reply.header('retry-after', '1');
+    }
+    void reply.code(status).send(heraldErrorBody(err));
     return;
   }
   const fst = FASTIFY_CLIENT_ERRORS[(err as FastifyError).code ?? ''];
@@ -118,7 +151,15 @@ export function errorHandler(err: FastifyError | HeraldError | Error, req: Fasti
     void reply.code(status).send({ code: 'bad_request', detail: err.message } satisfies ErrorBody);
     return;
   }
-  req.log.error({ err }, 'unhandled error');
+  if (isDatabaseUnavailable(err)) {
+    logServerError(req, 503, err, 'database unavailable');
+    void reply
+      .code(503)
+      .header('retry-after', '1')
+      .send({ code: 'unavailable', detail: `the database did not answer; try again in a moment (request id ${req.id})` } satisfies ErrorBody);
+    return;
+  }
+  logServerError(req, 500, err, 'unhandled error');
   void reply.code(500).send({ code: 'internal', detail: `internal error; quote request id ${req.id} to the operator` } satisfies ErrorBody);
 }
 

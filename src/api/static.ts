@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Api } from './context.js';
+import { logServerError } from './request-log.js';
 
 /** Options of registerWeb. */
 export interface WebOptions {
@@ -113,6 +114,7 @@ export async function registerWeb(app: Api, options: WebOptions = {}): Promise<v
         void reply.header('cross-origin-opener-policy', 'same-origin');
       }
       if (!built) {
+        logServerError(req, 503, new Error(`the dashboard is not built (no index.html in ${root}): run npm run build`), 'dashboard not built');
         return reply
           .code(503)
           .type('text/plain; charset=utf-8')

@@ -2,13 +2,16 @@
  * The HTTP side of `serve`: the management API, OpenAPI document and reference (buildApp), after
  * making sure an operator token exists (printed once at first start when HERALD_ADMIN_TOKEN is unset).
  */
-import Fastify from 'fastify';
-import { buildApp } from '../api/app.js';
+import Fastify, { LogController } from 'fastify';
+import { buildApp, newRequestId } from '../api/app.js';
 import { ensureAdminToken } from '../api/auth.js';
 import type { Api } from '../api/context.js';
 import { errorHandler, notFoundHandler } from '../api/errors.js';
 import metricsRoutes from '../api/routes/metrics.js';
 import type { Herald } from '../engine/herald.js';
+import { registerRequestLog } from '../api/request-log.js';
+import { registerResponseHeaders } from '../api/response-headers.js';
+import { toFastifyLogger } from '../logger.js';
 
 export async function startHttpServer(herald: Herald): Promise<{ close(): Promise<void> }> {
   await ensureAdminToken(herald);
@@ -24,9 +27,16 @@ export async function startHttpServer(herald: Herald): Promise<{ close(): Promis
  * (every other path is the JSON 404), so Prometheus sees each worker's deliveries and durations.
  */
 export async function startMetricsServer(herald: Herald, port: number): Promise<{ close(): Promise<void> }> {
-  const app = Fastify({ logger: false }) as unknown as Api;
+  const app = Fastify({
+    loggerInstance: toFastifyLogger(herald.log),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    genReqId: newRequestId,
+  }) as unknown as Api;
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  // The same headers and log lines as the API server's (src/api/app.ts).
+  registerResponseHeaders(app);
+  registerRequestLog(app);
   await metricsRoutes(app, { herald, options: {} });
   await listen(app, herald, port, 'HERALD_METRICS_PORT');
   herald.log.info({ url: `http://${herald.config.HERALD_HOST}:${port}/metrics` }, 'metrics listening');

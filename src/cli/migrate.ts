@@ -1,12 +1,12 @@
 /** `herald migrate`: applies pending database migrations and exits. */
 import type { Command } from 'commander';
-import { createLogger } from '../logger.js';
+import { loggerFor } from '../logger.js';
 import { configFromFlags, withServerFlags } from './server-flags.js';
 
 export function registerMigrate(program: Command): void {
   withServerFlags(program.command('migrate').description('apply pending database migrations, then exit')).action(async (opts) => {
     const config = configFromFlags(opts);
-    const log = createLogger(config.HERALD_LOG_LEVEL);
+    const log = loggerFor(config);
     const { openHerald } = await import('../engine/herald.js');
     const { migrate } = await import('../store/migrate.js');
     const herald = await openHerald({ config, log, skipMigrations: true });

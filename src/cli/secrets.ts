@@ -5,7 +5,7 @@
  * `migrate`; safe to run while Herald serves, to interrupt, and to run again (src/engine/reseal.ts).
  */
 import type { Command } from 'commander';
-import { createLogger } from '../logger.js';
+import { loggerFor } from '../logger.js';
 import { CommandFailed, run, UsageError } from './exit-codes.js';
 import { configFromFlags, withServerFlags } from './server-flags.js';
 
@@ -40,7 +40,7 @@ another key appeared meanwhile (a node still runs with an older first key: run a
       const batchSize = Number(opts.batchSize);
       if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new UsageError('--batch-size must be a whole number from 1 to 10000');
       const config = configFromFlags(opts);
-      const log = createLogger(config.HERALD_LOG_LEVEL);
+      const log = loggerFor(config);
       const { openHerald } = await import('../engine/herald.js');
       const { rotateSealedValues } = await import('../engine/reseal.js');
       const { countNotUnder } = await import('../store/sealed-values.js');

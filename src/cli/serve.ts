@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../config.js';
 import type { Herald } from '../engine/herald.js';
-import { createLogger } from '../logger.js';
+import { loggerFor } from '../logger.js';
 import { configFromFlags, withServerFlags } from './server-flags.js';
 
 /** How long in-flight deliveries may take to finish at shutdown. */
@@ -22,7 +22,7 @@ export function registerServe(program: Command): void {
         process.stderr.write(`--role must be all, api or worker (got "${role}")\n`);
         process.exit(2);
       }
-      const log = createLogger(config.HERALD_LOG_LEVEL);
+      const log = loggerFor(config);
       // Loaded here, not at the top: every other command starts without the server's module graph.
       const { openHerald } = await import('../engine/herald.js');
       const { startHttpServer, startMetricsServer } = await import('./http-server.js');

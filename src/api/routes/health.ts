@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { HERALD_VERSION } from '../../version.js';
 import type { Api, ApiDeps } from '../context.js';
 import { NoContent } from '../schemas/common.js';
+import { logServerError } from '../request-log.js';
 
 /** Health of this node. */
 const HealthOut = z.object({
@@ -38,7 +39,7 @@ export default async function healthRoutes(app: Api, deps: ApiDeps): Promise<voi
   app.get('/health', {
     config: { public: true },
     schema: { operationId: 'v1.health.get', tags: ['Health'], summary: 'Health check', security: [], response: { 200: HealthOut, 503: HealthOut } },
-  }, async (_req, reply) => {
+  }, async (req, reply) => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('database probe timed out')), PROBE_TIMEOUT_MS);
@@ -46,7 +47,8 @@ export default async function healthRoutes(app: Api, deps: ApiDeps): Promise<voi
     try {
       await Promise.race([pool.query('select 1'), timeout]);
       return { status: 'ok' as const, version: HERALD_VERSION, database: 'ok' as const };
-    } catch {
+    } catch (e) {
+      logServerError(req, 503, e, 'health check: the database did not answer');
       return reply.code(503).send({ status: 'unavailable', version: HERALD_VERSION, database: 'unreachable' });
     } finally {
       clearTimeout(timer);
