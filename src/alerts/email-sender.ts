@@ -24,6 +24,8 @@ import type { Clock } from '../core/clock.js';
 import { OPERATIONAL_APP_ID } from '../core/operational.js';
 import type { Logger } from '../logger.js';
 import { createPool } from '../store/pool.js';
+import { withSessionLock } from '../store/session-lock.js';
+import { PeriodicPass } from '../engine/periodic-pass.js';
 import {
   listDueAlertGroups,
   loadAlertBatch,
@@ -95,10 +97,7 @@ export class AlertEmailSender {
   private readonly db: pg.Pool;
   private readonly transport: MailTransport | null;
   private readonly secrets: string[];
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | null = null;
-  private stopped = true;
-  private closing: Promise<void> | null = null;
+  private readonly loop: PeriodicPass;
 
   constructor(private readonly opts: AlertSenderOptions) {
     const { log } = opts;
@@ -107,13 +106,16 @@ export class AlertEmailSender {
     const url = opts.config.HERALD_SMTP_URL;
     this.transport = opts.transport ?? (url ? createSmtpTransport(url) : null);
     this.secrets = smtpSecretsOf(url);
+    this.loop = new PeriodicPass(
+      () => this.pass(),
+      () => opts.tickMs ?? TICK_MS,
+      (e) => log.warn({ error: e instanceof Error ? e.message : String(e) }, 'alert sender pass failed; trying again'),
+    );
   }
 
   /** Starts passes: one at once, then every tickMs. */
   start(): void {
-    if (!this.stopped || this.closing) return;
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
   /**
@@ -121,28 +123,10 @@ export class AlertEmailSender {
    * connection. Calling it again waits for the same stop; a stopped sender does not start again.
    */
   stop(): Promise<void> {
-    this.closing ??= (async () => {
-      this.stopped = true;
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      await this.running;
+    return this.loop.stop(async () => {
       this.transport?.close();
       await this.db.end();
-    })();
-    return this.closing;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.pass()
-        .catch((e: unknown) => this.opts.log.warn({ error: e instanceof Error ? e.message : String(e) }, 'alert sender pass failed; trying again'))
-        .finally(() => {
-          this.running = null;
-          this.schedule(this.opts.tickMs ?? TICK_MS);
-        });
-    }, ms);
-    this.timer.unref();
+    });
   }
 
   /**
@@ -153,26 +137,8 @@ export class AlertEmailSender {
   async pass(): Promise<PassResult> {
     const result: PassResult = { ran: false, sent: 0, failed: 0, skipped: 0 };
     if (this.transport === null) return result;
-    const client = await this.db.connect();
-    let broken = false;
-    try {
-      const { rows } = await client.query<{ got: boolean }>('select pg_try_advisory_lock($1::bigint) as got', [ALERT_LOCK_KEY]);
-      if (!rows[0]!.got) return result;
-      result.ran = true;
-      try {
-        await this.locked(client, result);
-      } finally {
-        await client.query('select pg_advisory_unlock($1::bigint)', [ALERT_LOCK_KEY]).catch(() => {
-          broken = true; // the session ends with the connection, and its lock with it
-        });
-      }
-      return result;
-    } catch (e) {
-      broken = true;
-      throw e;
-    } finally {
-      client.release(broken);
-    }
+    result.ran = await withSessionLock(this.db, ALERT_LOCK_KEY, (client) => this.locked(client, result));
+    return result;
   }
 
   private async locked(db: pg.PoolClient, result: PassResult): Promise<void> {
@@ -185,10 +151,10 @@ export class AlertEmailSender {
     if (!on) return;
     for (const audience of ['operators', 'contact'] as const) {
       const limit = EMAILS_PER_PASS - result.sent - result.failed;
-      if (limit <= 0 || this.closing) return;
+      if (limit <= 0 || this.loop.stopping) return;
       const groups = await listDueAlertGroups(db, audience, now, settings.windowSeconds * 1000, limit);
       for (const g of groups) {
-        if (this.closing) return;
+        if (this.loop.stopping) return;
         const outcome = await this.sendGroup(db, audience, g, settings, now);
         if (outcome === 'sent') result.sent++;
         else if (outcome !== 'nothing') result.failed++;

@@ -28,6 +28,8 @@ import type { Herald } from './herald.js';
 import type { Logger } from '../logger.js';
 import { IDEMPOTENCY_WINDOW_MS } from '../api/idempotency.js';
 import { createPool } from '../store/pool.js';
+import { withSessionLock } from '../store/session-lock.js';
+import { PeriodicPass } from './periodic-pass.js';
 import {
   appRetentionPage,
   deleteAttemptsOf,
@@ -94,87 +96,49 @@ export class RetentionPurger {
   private readonly db: pg.Pool;
   private readonly batchSize: number;
   private readonly pauseMs: number;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | null = null;
-  private stopped = true;
-  private closing: Promise<void> | null = null;
+  private readonly loop: PeriodicPass;
 
   constructor(private readonly opts: RetentionOptions) {
     this.db = createPool({ url: opts.databaseUrl, max: 1, applicationName: 'herald-retention' }, (e) =>
       opts.log.warn({ error: e.message }, 'retention purge: idle database connection lost; it reconnects'));
     this.batchSize = opts.batchSize ?? BATCH_SIZE;
     this.pauseMs = opts.pauseMs ?? PAUSE_MS;
+    this.loop = new PeriodicPass(
+      () => this.pass(),
+      () => opts.intervalMs,
+      (e) => opts.log.warn({ error: e instanceof Error ? e.message : String(e) }, 'retention purge pass failed; the next one goes on'),
+    );
   }
 
   /** Starts passes: one at once, then one every intervalMs after the previous one ended. */
   start(): void {
-    if (!this.stopped || this.closing) return;
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
   /** Stops after the batch in progress and closes the purger's connection; a stopped purger does not start again. */
   stop(): Promise<void> {
-    this.closing ??= (async () => {
-      this.stopped = true;
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      await this.running;
-      await this.db.end();
-    })();
-    return this.closing;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.pass()
-        .catch((e: unknown) => this.opts.log.warn({ error: e instanceof Error ? e.message : String(e) }, 'retention purge pass failed; the next one goes on'))
-        .finally(() => {
-          this.running = null;
-          this.schedule(this.opts.intervalMs);
-        });
-    }, ms);
-    this.timer.unref();
+    return this.loop.stop(() => this.db.end());
   }
 
   /** One pass under the lock; a pass that finds the lock taken does nothing (`ran: false`). */
   async pass(): Promise<PurgeResult> {
     const result: PurgeResult = { ran: false, payloads: 0, messages: 0, deliveries: 0, attempts: 0, batches: 0, swept: {} };
-    const client = await this.db.connect();
-    let broken = false;
-    try {
-      const { rows } = await client.query<{ got: boolean }>('select pg_try_advisory_lock($1::bigint) as got', [RETENTION_LOCK_KEY]);
-      if (!rows[0]!.got) return result;
-      result.ran = true;
-      try {
-        await this.locked(client, result);
-      } finally {
-        await client.query('select pg_advisory_unlock($1::bigint)', [RETENTION_LOCK_KEY]).catch(() => {
-          broken = true; // the session ends with the connection, and its lock with it
-        });
-      }
-      const total = result.payloads + result.messages + Object.values(result.swept).reduce((a, b) => a + b, 0);
-      if (total > 0) this.opts.log.info({ ...result, ran: undefined }, 'retention purge pass');
-      return result;
-    } catch (e) {
-      broken = true;
-      throw e;
-    } finally {
-      client.release(broken);
-    }
+    result.ran = await withSessionLock(this.db, RETENTION_LOCK_KEY, (client) => this.locked(client, result));
+    const total = result.payloads + result.messages + Object.values(result.swept).reduce((a, b) => a + b, 0);
+    if (total > 0) this.opts.log.info({ ...result, ran: undefined }, 'retention purge pass');
+    return result;
   }
 
   private async locked(db: pg.PoolClient, result: PurgeResult): Promise<void> {
     const now = this.opts.clock.now();
     await this.purgePayloads(db, now, result);
     let after: string | null = null;
-    while (!this.closing) {
+    while (!this.loop.stopping) {
       const apps = await appRetentionPage(db, after, this.opts.retentionMs, now, APP_PAGE);
       if (apps.length === 0) break;
       after = apps.at(-1)!.id;
       await this.repeat(result, 'debounce entity states', () => deleteOldEntityStates(db, apps, now, this.batchSize));
-      for (const app of apps) if (app.due && !this.closing) await this.purgeLog(db, app, now, result);
+      for (const app of apps) if (app.due && !this.loop.stopping) await this.purgeLog(db, app, now, result);
       if (apps.length < APP_PAGE) break;
     }
     const t = now.getTime();
@@ -190,7 +154,7 @@ export class RetentionPurger {
   /** Runs a one-statement sweep until it comes back short, pausing between batches. */
   private async repeat(result: PurgeResult, name: string, batch: () => Promise<number>): Promise<void> {
     for (;;) {
-      if (this.closing) return;
+      if (this.loop.stopping) return;
       const n = await batch();
       if (n > 0) result.swept[name] = (result.swept[name] ?? 0) + n;
       if (n < this.batchSize) return;
@@ -201,7 +165,7 @@ export class RetentionPurger {
   /** Step 1: payloads past their message's own retention, a batch per transaction. */
   private async purgePayloads(db: pg.PoolClient, now: Date, result: PurgeResult): Promise<void> {
     let cursor: MessageCursor | null = null;
-    while (!this.closing) {
+    while (!this.loop.stopping) {
       const rows = await inTx(db, async () => {
         const found = await lockExpiredPayloads(db, now, cursor, this.batchSize);
         if (found.length > 0) result.payloads += await purgePayloads(db, found.map((r) => r.id), now);
@@ -225,7 +189,7 @@ export class RetentionPurger {
     const before = new Date(now.getTime() - app.retentionMs);
     const n = this.batchSize;
     let cursor: MessageCursor | null = null;
-    while (!this.closing) {
+    while (!this.loop.stopping) {
       const step = await inTx(db, async () => {
         const rows = await lockExpiredMessages(db, app.id, before, cursor, n);
         if (rows.length === 0) return null;
