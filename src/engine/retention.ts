@@ -32,9 +32,8 @@ import { withSessionLock } from '../store/session-lock.js';
 import { PeriodicPass } from './periodic-pass.js';
 import {
   appRetentionPage,
-  deleteAttemptsOf,
   deleteBareMessages,
-  deleteDeliveriesOf,
+  deleteLogRowsOf,
   deleteOldEntityStates,
   lockExpiredMessages,
   lockExpiredPayloads,
@@ -194,8 +193,8 @@ export class RetentionPurger {
         const rows = await lockExpiredMessages(db, app.id, before, cursor, n);
         if (rows.length === 0) return null;
         const ids = rows.map((r) => r.id);
-        const attempts = await deleteAttemptsOf(db, app.id, ids, n);
-        const deliveries = attempts < n ? await deleteDeliveriesOf(db, app.id, ids, n) : 0;
+        const attempts = await deleteLogRowsOf(db, 'attempt', app.id, ids, n);
+        const deliveries = attempts < n ? await deleteLogRowsOf(db, 'delivery', app.id, ids, n) : 0;
         const done = attempts < n && deliveries < n;
         const messages = done ? await deleteBareMessages(db, app.id, ids) : 0;
         return { rows, attempts, deliveries, messages, done };

@@ -74,26 +74,16 @@ export async function lockExpiredMessages(
 const UNPROTECTED = `select u.id from unnest($2::text[]) u(id)
   where not exists (select 1 from delivery p where p.msg_id = u.id and p.state in ('pending', 'sending'))`;
 
-/** Deletes up to `limit` attempts of the messages of `ids` that no pending delivery protects. */
-export async function deleteAttemptsOf(db: Queryable, appId: string, ids: string[], limit: number): Promise<number> {
-  const { rowCount } = await db.query(
-    `delete from attempt where id in (
-       select a.id from attempt a where a.msg_id in (${UNPROTECTED}) and a.app_id = $1 limit $3 for update skip locked)`,
-    [appId, ids, limit],
-  );
-  return rowCount ?? 0;
-}
-
 /**
- * Deletes up to `limit` deliveries (all finished) of the messages of `ids` that no pending delivery
- * protects. Rows another transaction holds (a recover or bulk replay that locked the delivery and
- * waits for the message's lock) are skipped rather than waited for, so the two cannot deadlock; their
- * message keeps a delivery and is deleted by a later pass.
+ * Deletes up to `limit` rows of `table` (attempts first, then deliveries, all finished) of the messages
+ * of `ids` that no pending delivery protects. Rows another transaction holds (a recover or bulk replay
+ * that locked the delivery and waits for the message's lock) are skipped rather than waited for, so the
+ * two cannot deadlock; their message keeps a delivery and is deleted by a later pass.
  */
-export async function deleteDeliveriesOf(db: Queryable, appId: string, ids: string[], limit: number): Promise<number> {
+export async function deleteLogRowsOf(db: Queryable, table: 'attempt' | 'delivery', appId: string, ids: string[], limit: number): Promise<number> {
   const { rowCount } = await db.query(
-    `delete from delivery where id in (
-       select d.id from delivery d where d.msg_id in (${UNPROTECTED}) and d.app_id = $1 limit $3 for update skip locked)`,
+    `delete from ${table} where id in (
+       select r.id from ${table} r where r.msg_id in (${UNPROTECTED}) and r.app_id = $1 limit $3 for update skip locked)`,
     [appId, ids, limit],
   );
   return rowCount ?? 0;
