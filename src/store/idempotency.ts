@@ -1,7 +1,9 @@
 /**
  * Stored responses of POST requests sent with an Idempotency-Key (see src/api/idempotency.ts).
  * A key is claimed with a `pending` row before the handler runs, so two concurrent requests with the
- * same key cannot both perform the side effect: the second sees the claim and is told to retry.
+ * same key cannot both perform the side effect: the second sees the claim and waits for its outcome.
+ * A claim is settled (completed or released) only by the request that made it: both statements match
+ * the claim's `created_at`, so a late settle of a claim that was taken over leaves the new one alone.
  */
 import type { Queryable } from './pool.js';
 
@@ -68,19 +70,29 @@ async function claimOnce(
   return row.claimed ? 'claimed' : row;
 }
 
-/** Stores the response of a claimed key. */
-export async function completeIdempotencyKey(db: Queryable, principalId: string, key: string, status: number, sealed: string): Promise<void> {
-  await db.query(`update idempotency_key set state = 'done', status = $3, response = $4 where principal_id = $1 and key = $2`, [
-    principalId,
-    key,
-    status,
-    sealed,
-  ]);
+/** Stores the response of the claim made at `claimedAt` (the `now` it was claimed with). */
+export async function completeIdempotencyKey(
+  db: Queryable,
+  principalId: string,
+  key: string,
+  claimedAt: Date,
+  status: number,
+  sealed: string,
+): Promise<void> {
+  await db.query(
+    `update idempotency_key set state = 'done', status = $4, response = $5
+      where principal_id = $1 and key = $2 and state = 'pending' and created_at = $3`,
+    [principalId, key, claimedAt, status, sealed],
+  );
 }
 
-/** Forgets a claim whose request failed, so the client can retry with the same key. */
-export async function releaseIdempotencyKey(db: Queryable, principalId: string, key: string): Promise<void> {
-  await db.query(`delete from idempotency_key where principal_id = $1 and key = $2 and state = 'pending'`, [principalId, key]);
+/** Forgets the claim made at `claimedAt`, whose request failed, so the client can retry with the same key. */
+export async function releaseIdempotencyKey(db: Queryable, principalId: string, key: string, claimedAt: Date): Promise<void> {
+  await db.query(`delete from idempotency_key where principal_id = $1 and key = $2 and state = 'pending' and created_at = $3`, [
+    principalId,
+    key,
+    claimedAt,
+  ]);
 }
 
 /** Deletes keys past their replay window; returns how many. */

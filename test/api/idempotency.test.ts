@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STALE_CLAIM_MS } from '../../src/api/idempotency.js';
 import { startApi, type ApiHarness } from '../support/api.js';
 
 let api: ApiHarness;
@@ -57,15 +59,41 @@ describe('Idempotency-Key', () => {
     expect(ok.status).toBe(201);
   });
 
-  it('lets only one of two concurrent requests with the same key run', async () => {
+  it('runs one of several concurrent requests with the same key; the others wait for it and replay its response', async () => {
     const results = await Promise.all(
       Array.from({ length: 5 }, () => api.call('POST', '/api/v1/event-type', withKey('k-race', { name: 'race.type', description: '' }))),
     );
-    const statuses = results.map((r) => r.status).sort();
-    expect(statuses.filter((s) => s === 201).length).toBeGreaterThanOrEqual(1);
-    expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
-    // Whatever came back as 201 is the same event type, created once.
-    expect(new Set(results.filter((r) => r.status === 201).map((r) => r.body.createdAt)).size).toBe(1);
+    expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    expect(results.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(4);
+    // Every answer is the same event type, created once.
+    expect(new Set(results.map((r) => r.body.createdAt)).size).toBe(1);
+  });
+
+  it('answers 503 with Retry-After, never 409, while the key is held by a request that never settled it, and runs the request once that claim is stale', async () => {
+    // A claim whose request died without storing or releasing it (its process was killed).
+    await api.call('POST', '/api/v1/app', withKey('k-probe', { name: 'Probe' }));
+    const { rows } = await api.t.herald.pool.query(`select principal_id from idempotency_key where key = 'k-probe'`);
+    const body = JSON.stringify({ name: 'Orphan' });
+    const hash = createHash('sha256').update('POST\n/api/v1/app\n').update(body).digest();
+    await api.t.herald.pool.query(`insert into idempotency_key (principal_id, key, request_hash, state, created_at) values ($1, 'k-orphan', $2, 'pending', $3)`, [
+      rows[0].principal_id,
+      hash,
+      api.t.clock.now(),
+    ]);
+    const held = await api.call('POST', '/api/v1/app', withKey('k-orphan', body));
+    expect(held.status).toBe(503);
+    expect(held.body.code).toBe('unavailable');
+    expect(held.headers['retry-after']).toBe('1');
+    const other = await api.call('POST', '/api/v1/app', withKey('k-orphan', { name: 'Someone else' }));
+    expect(other.status).toBe(409);
+    expect(other.body.code).toBe('idempotency_conflict');
+    const { rows: before } = await api.t.herald.pool.query(`select count(*)::int as n from application where name = 'Orphan'`);
+    expect(before[0].n).toBe(0);
+
+    api.t.clock.advance(STALE_CLAIM_MS + 1);
+    const taken = await api.call('POST', '/api/v1/app', withKey('k-orphan', body));
+    expect(taken.status).toBe(201);
+    expect(taken.body.name).toBe('Orphan');
   });
 
   it('replays an API key creation with the same key, and stores it sealed, not in clear', async () => {
