@@ -34,6 +34,14 @@ export function registerServe(program: Command): void {
           process.stderr.write(`${e.message}\n`);
           process.exit(2);
         }
+        // A database that cannot be reached or logged into is the commonest failed start: say so in
+        // words, naming DATABASE_URL (password masked) and the fix, instead of a driver error and stack.
+        const { describeConnectionFailure } = await import('../store/connection-failure.js');
+        const problem = config.DATABASE_URL === undefined ? null : describeConnectionFailure(e, config.DATABASE_URL);
+        if (problem !== null) {
+          process.stderr.write(`${problem}\n`);
+          process.exit(1);
+        }
         log.error({ err: e }, 'Herald could not start');
         process.exit(1);
       }
