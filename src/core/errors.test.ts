@@ -16,6 +16,7 @@ describe('httpStatusOf', () => {
       internal: 500,
       unavailable: 503,
       config: 500,
+      misdirected_request: 421,
     };
     expect(httpStatusOf).toEqual(expected);
   });

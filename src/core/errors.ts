@@ -18,7 +18,8 @@ export type ErrorCode =
   | 'unprocessable'
   | 'internal'
   | 'unavailable'
-  | 'config';
+  | 'config'
+  | 'misdirected_request';
 
 /** The HTTP status each code maps to. `Record` makes the compiler reject a missing code. */
 export const httpStatusOf: Record<ErrorCode, number> = {
@@ -37,6 +38,9 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   unavailable: 503,
   // A misconfigured server is the operator's problem, not the caller's: 500, with a detail for the logs.
   config: 500,
+  // RFC 9110 §15.5.20: the request's Host is not one this server answers for with authority, so no
+  // link may be built from it (a forged Host would make Herald hand out links to the sender's server).
+  misdirected_request: 421,
 };
 
 /** All codes, for exhaustive tests and for documenting the API's error responses. */

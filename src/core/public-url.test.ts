@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HeraldError } from './errors.js';
+import { HeraldError, httpStatusOf } from './errors.js';
 import { parseAllowedHost, publicBaseUrl, type AllowedHost } from './public-url.js';
 
 const hosts = (...entries: string[]): AllowedHost[] => entries.map((e) => parseAllowedHost(e)!);
@@ -26,7 +26,7 @@ describe('public base URL', () => {
     expect(() => base('hooks.example.com:9999', hosts('hooks.example.com:8080'))).toThrow(HeraldError);
   });
 
-  it('refuses any other Host, saying to set HERALD_PUBLIC_URL', () => {
+  it('refuses any other Host with 421 Misdirected Request, saying to set HERALD_PUBLIC_URL or HERALD_ALLOWED_HOSTS', () => {
     for (const host of ['evil.example', 'hooks.example.com.evil.example', 'localhost.evil.example', '127.0.0.1.nip.io', '', undefined, 'a b']) {
       let err: unknown;
       try {
@@ -35,8 +35,9 @@ describe('public base URL', () => {
         err = e;
       }
       expect(err, String(host)).toBeInstanceOf(HeraldError);
-      expect((err as HeraldError).code).toBe('config');
-      expect((err as HeraldError).detail).toMatch(/HERALD_PUBLIC_URL/);
+      expect((err as HeraldError).code).toBe('misdirected_request');
+      expect(httpStatusOf[(err as HeraldError).code]).toBe(421);
+      expect((err as HeraldError).detail).toMatch(/HERALD_PUBLIC_URL.*HERALD_ALLOWED_HOSTS/);
     }
   });
 

@@ -3,8 +3,9 @@
  * by whoever sends the request: building a link from it lets a forged Host make Herald hand out links
  * to the sender's server, with a live portal token in them (issue 13). So the base is
  * HERALD_PUBLIC_URL; without it, the request's Host only when it is a loopback address (the quick start
- * on http://127.0.0.1:8080 keeps working) or listed in HERALD_ALLOWED_HOSTS; otherwise a 500 telling
- * the operator what to set (a configuration problem, not the caller's).
+ * on http://127.0.0.1:8080 keeps working) or listed in HERALD_ALLOWED_HOSTS; otherwise 421 Misdirected
+ * Request (RFC 9110 §15.5.20: Herald is not authoritative for that Host), saying what to set. Not a 500:
+ * nothing failed on the server, and a forged Host must not page the operator or look like a crash.
  */
 import { HeraldError } from './errors.js';
 
@@ -50,7 +51,7 @@ export interface PublicBaseInput {
   host: string | undefined;
 }
 
-/** The base URL (no trailing slash) for links in answers to this request, or a HeraldError('config') saying what to set. */
+/** The base URL (no trailing slash) for links in answers to this request, or a HeraldError('misdirected_request') saying what to set. */
 export function publicBaseUrl(input: PublicBaseInput): string {
   if (input.publicUrl) return input.publicUrl.replace(/\/+$/, '');
   const host = input.host ?? '';
@@ -61,8 +62,9 @@ export function publicBaseUrl(input: PublicBaseInput): string {
     if (entry) return `${entry.scheme ?? input.protocol}://${host.toLowerCase()}`;
   }
   throw new HeraldError(
-    'config',
+    'misdirected_request',
     `Herald does not know its public address, and builds no link from the request's Host header (${JSON.stringify(host.slice(0, 100))}) ` +
-      'unless it is allowed: set HERALD_PUBLIC_URL (e.g. https://hooks.example.com), or list this host in HERALD_ALLOWED_HOSTS',
+      'unless it is allowed: the operator sets HERALD_PUBLIC_URL (e.g. https://hooks.example.com), or lists this host in HERALD_ALLOWED_HOSTS; ' +
+      'or send the request to an address Herald answers for',
   );
 }

@@ -176,13 +176,13 @@ describe('portal tokens and publishing', () => {
 describe('portal links and the Host header', () => {
   const countPortalTokens = async (h: ApiHarness) => (await h.t.herald.pool.query(`select count(*)::int as n from auth_token where kind = 'portal'`)).rows[0].n;
 
-  it('builds no link from a forged Host, stores no token, and says to set HERALD_PUBLIC_URL', async () => {
+  it('answers a forged Host with 421, builds no link, stores no token, and says to set HERALD_PUBLIC_URL or HERALD_ALLOWED_HOSTS', async () => {
     const a = await api.makeApp();
     const before = await countPortalTokens(api);
     const res = await api.call('POST', `/api/v1/auth/app-portal-access/${a.id}`, { body: {}, headers: { host: 'attacker.example' } });
-    expect(res.status).toBe(500);
-    expect(res.body).toMatchObject({ code: 'config' });
-    expect(res.body.detail).toMatch(/set HERALD_PUBLIC_URL/);
+    expect(res.status).toBe(421);
+    expect(res.body).toMatchObject({ code: 'misdirected_request' });
+    expect(res.body.detail).toMatch(/sets HERALD_PUBLIC_URL .* HERALD_ALLOWED_HOSTS/);
     expect(JSON.stringify(res.body)).not.toMatch(/hp_/);
     expect(await countPortalTokens(api)).toBe(before);
     // Loopback hosts are fine: the quick start on http://127.0.0.1:8080 works without settings.
@@ -200,7 +200,10 @@ describe('portal links and the Host header', () => {
       const intranet = await listed.call('POST', `/api/v1/auth/app-portal-access/${a.id}`, { body: {}, headers: { host: 'intranet.example:8080' } });
       expect(intranet.body.url).toBe(`http://intranet.example:8080/portal#token=${intranet.body.token}`);
       const forged = await listed.call('POST', `/api/v1/auth/app-portal-access/${a.id}`, { body: {}, headers: { host: 'hooks.example.com.attacker.example' } });
-      expect(forged.status).toBe(500);
+      expect(forged.status).toBe(421);
+      // A Host that is not a host name at all is refused the same way.
+      const garbage = await listed.call('POST', `/api/v1/auth/app-portal-access/${a.id}`, { body: {}, headers: { host: 'hooks.example.com@attacker.example' } });
+      expect(garbage.status).toBe(421);
 
       const b = await fixed.makeApp();
       const res = await fixed.call('POST', `/api/v1/auth/app-portal-access/${b.id}`, { body: {}, headers: { host: 'attacker.example' } });
