@@ -1,5 +1,6 @@
 /**
- * An application's settings (operators): its name, the delivery policy and the signing contract
+ * An application's settings (operators): its name, how long its delivery log is kept (retention, in
+ * days; empty = the server's default), the delivery policy and the signing contract
  * (signature profile, delivery headers) its webhooks inherit unless they set their own. Empty policy
  * fields use the server's defaults; the profile defaults to Standard Webhooks. A profile change an
  * inheriting webhook's secret cannot follow is refused by the API, whose sentence shows beside the
@@ -10,6 +11,7 @@ import { ok } from '../lib/api';
 import { useApp } from '../lib/context';
 import { useFormSubmit } from '../lib/form';
 import { draftOf, policyBody } from '../lib/policy';
+import { RETENTION_DAYS, retentionBody, retentionProblem, SERVER_DEFAULT_RETENTION } from '../lib/retention';
 import type { ApplicationOut, EffectivePolicy } from '../lib/types';
 import { Dialog } from './Dialog';
 import { Field, FormActions, FormError } from './Field';
@@ -37,12 +39,13 @@ export function ApplicationSettingsDialog({ app, onClose, onSaved }: { app: Appl
   const { client, toast } = useApp();
   const [name, setName] = useState(app.name);
   const [alertEmail, setAlertEmail] = useState(app.alertEmail ?? '');
+  const [retention, setRetention] = useState(app.retentionPeriod == null ? '' : String(app.retentionPeriod));
   const [policy, setPolicy] = useState(() => draftOf(app));
   const sig = useSignatureForm(app, undefined, { canInherit: false });
   const { busy, errors, onSubmit } = useFormSubmit();
-  const valid = name.trim() !== '' && policyValid(policy) && sig.valid && !busy;
+  const valid = name.trim() !== '' && retentionProblem(retention) === null && policyValid(policy) && sig.valid && !busy;
   const submit = onSubmit(valid, async () => {
-    const body = { name: name.trim(), alertEmail: alertEmail.trim() || null, ...policyBody(policy, false), ...sig.body() };
+    const body = { name: name.trim(), alertEmail: alertEmail.trim() || null, retentionPeriod: retentionBody(retention), ...policyBody(policy, false), ...sig.body() };
     await ok(client.api.PATCH('/api/v1/app/{app_id}', { params: { path: { app_id: app.id } }, body }));
     toast(`Settings of “${name.trim()}” saved`);
     onSaved();
@@ -60,6 +63,21 @@ export function ApplicationSettingsDialog({ app, onClose, onSaved }: { app: Appl
           error={errors.alertEmail ?? null}
         >
           <input type="email" value={alertEmail} onChange={(e) => setAlertEmail(e.target.value)} autoComplete="off" />
+        </Field>
+        <Field
+          id="app-settings-retention"
+          label="Retention (days)"
+          hint={`How long this application's messages, deliveries and attempts are kept (${RETENTION_DAYS.min}–${RETENTION_DAYS.max} days); older ones are deleted unless a delivery is still pending. Leave empty for ${SERVER_DEFAULT_RETENTION}.`}
+          error={errors.retentionPeriod ?? retentionProblem(retention)}
+        >
+          <input
+            type="text"
+            inputMode="numeric"
+            value={retention}
+            placeholder="Server default"
+            onChange={(e) => setRetention(e.target.value)}
+            autoComplete="off"
+          />
         </Field>
         <PolicyFields
           idPrefix="app-policy"

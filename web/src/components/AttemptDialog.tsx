@@ -1,11 +1,14 @@
 /**
  * "Webhook logs" for one attempt, everything a user needs to see why it failed: date, time, status
  * code, error, URL; the request body and headers sent; the response headers and body. Bodies are shown
- * as text in <pre> (React escapes them): a receiver's HTML error page is never rendered.
+ * as text in <pre> (React escapes them): a receiver's HTML error page is never rendered. A message whose
+ * payload retention purged says so where the body would be, and that it cannot be resent.
  */
+import { useEffect } from 'react';
 import { ok } from '../lib/api';
 import { useApp } from '../lib/context';
 import { attemptResult, attemptStatusName, formatDate, formatDuration, formatTime, zoneLabel } from '../lib/format';
+import { PURGED_EXPLANATION, PURGED_TITLE } from '../lib/retention';
 import type { AttemptOut } from '../lib/types';
 import { useAsync } from '../lib/use-async';
 import { Badge } from './Badge';
@@ -46,8 +49,8 @@ function HeaderTable({ headers, caption }: { headers: Record<string, string> | n
   );
 }
 
-/** Modal with everything known about an attempt and the other attempts of its message. */
-export function AttemptDialog({ appId, attempt, onClose }: { appId: string; attempt: AttemptOut; onClose: () => void }) {
+/** Modal with everything known about an attempt and the other attempts of its message; `onPurged` hears when its payload turns out purged. */
+export function AttemptDialog({ appId, attempt, onClose, onPurged }: { appId: string; attempt: AttemptOut; onClose: () => void; onPurged?: (msgId: string) => void }) {
   const { client } = useApp();
   const msgPath = { app_id: appId, msg_id: attempt.msgId };
   const detail = useAsync(
@@ -67,6 +70,11 @@ export function AttemptDialog({ appId, attempt, onClose }: { appId: string; atte
   const name = attemptStatusName(a.status);
   // The exact bytes that were signed and sent (a Svix-only server gives the payload, re-serialised).
   const requestBody = a.requestBody ?? prettyBody(message.data?.payload);
+  // Herald's attempt detail says whether retention purged the payload; a message says it itself.
+  const purged = detail.data?.msgPayloadPurged === true || message.data?.payloadPurged === true;
+  useEffect(() => {
+    if (purged) onPurged?.(attempt.msgId);
+  }, [purged, attempt.msgId, onPurged]);
 
   return (
     <Dialog title="Webhook logs" onClose={onClose} wide footer={<button type="button" className="button" onClick={onClose}>Close</button>}>
@@ -75,6 +83,12 @@ export function AttemptDialog({ appId, attempt, onClose }: { appId: string; atte
           <dt>Event</dt>
           <dd>
             <code className="tag">{a.eventType ?? message.data?.eventType ?? '—'}</code> <CopyableId id={a.msgId} />
+            {purged && (
+              <>
+                {' '}
+                <Badge tone="muted">Payload purged</Badge>
+              </>
+            )}
           </dd>
         </div>
         <div>
@@ -121,6 +135,13 @@ export function AttemptDialog({ appId, attempt, onClose }: { appId: string; atte
       <h4>Body</h4>
       {detail.loading && !detail.data ? (
         <Loading />
+      ) : purged ? (
+        <div className="notice" data-testid="payload-purged">
+          <p>
+            <strong>{PURGED_TITLE}</strong>
+          </p>
+          <p>{PURGED_EXPLANATION}</p>
+        </div>
       ) : message.error ? (
         <ErrorState error={message.error} onRetry={message.reload} />
       ) : (

@@ -1,7 +1,8 @@
 /**
  * The rows of the delivery history: date, time (viewer's zone), event type and message id, attempt
  * number, status badge, HTTP status or error, duration, and the Logs / Resend actions. Resend is
- * greyed out once the message was delivered (resending what arrived would only duplicate it) and hidden without the
+ * greyed out once the message was delivered (resending what arrived would only duplicate it) or once
+ * its payload is known to be purged by retention (nothing is left to send), and hidden without the
  * update permission.
  */
 import { useMemo } from 'react';
@@ -24,12 +25,14 @@ export interface AttemptTableProps {
   resending: string | null;
   /** The endpoint is paused or disabled: nothing can be resent. */
   resendDisabled?: boolean;
+  /** Messages known to have had their payload purged by retention (learnt from their logs or a refused resend). */
+  purged?: ReadonlySet<string>;
   /** Note under the table. */
   note: string;
 }
 
 /** Delivery history table. */
-export function AttemptTable({ rows, onInspect, onResend, resending, resendDisabled, note }: AttemptTableProps) {
+export function AttemptTable({ rows, onInspect, onResend, resending, resendDisabled, purged, note }: AttemptTableProps) {
   const { can } = useApp();
   const delivered = useMemo(() => new Set(rows.filter((a) => a.status === 0).map((a) => a.msgId)), [rows]);
   const zone = zoneLabel();
@@ -38,6 +41,7 @@ export function AttemptTable({ rows, onInspect, onResend, resending, resendDisab
       {rows.map((a) => {
         const name = attemptStatusName(a.status);
         const done = delivered.has(a.msgId);
+        const gone = purged?.has(a.msgId) ?? false;
         return (
           <tr key={a.id} data-testid="attempt-row" data-status={name} data-msg-id={a.msgId}>
             <td data-label="Date">{formatDate(a.timestamp)}</td>
@@ -47,6 +51,7 @@ export function AttemptTable({ rows, onInspect, onResend, resending, resendDisab
               <div className="cell-sub">
                 <CopyableId id={a.msgId} />
               </div>
+              {gone && <div className="cell-sub muted">Payload purged (retention)</div>}
             </td>
             <td data-label="Attempt">
               {a.attemptNumber ?? '—'}
@@ -68,8 +73,8 @@ export function AttemptTable({ rows, onInspect, onResend, resending, resendDisab
                   <button
                     type="button"
                     className="button button-small"
-                    disabled={done || resendDisabled || resending === a.id}
-                    title={done ? 'Already delivered successfully' : resendDisabled ? 'Resume the webhook first' : undefined}
+                    disabled={done || gone || resendDisabled || resending === a.id}
+                    title={done ? 'Already delivered successfully' : gone ? 'Its payload was purged by retention: publish it again instead' : resendDisabled ? 'Resume the webhook first' : undefined}
                     aria-label={`Resend ${a.msgId}`}
                     onClick={() => onResend(a)}
                   >

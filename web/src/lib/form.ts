@@ -17,7 +17,7 @@ const KNOWN_FIELDS = [
   'url', 'name', 'uid', 'alertEmail', 'emails', 'windowSeconds', 'eventTypes', 'headers', 'maxInFlight', 'timeout', 'retrySchedule', 'throttleRate', 'ordering', 'secret',
   'signature', 'signature.scheme', 'signature.header', 'signature.timestampHeader', 'signature.content', 'signature.encoding', 'signature.key',
   'deliveryHeaders', 'deliveryHeaders.eventType', 'deliveryHeaders.deliveryId', 'deliveryHeaders.userAgent',
-  'payloadFilter',
+  'payloadFilter', 'retentionPeriod',
 ];
 
 /** Maps API field names onto the form fields (unknown fields go to ''). */

@@ -1,6 +1,7 @@
 /**
- * Operator: every application (tenant), a way into each one's webhooks, a new application form, its
- * settings (name, delivery policy), and the customer-portal link (with an iframe snippet) for one application.
+ * Operator: every application (tenant) with its retention period, a way into each one's webhooks, a new
+ * application form, its settings (name, retention, delivery policy), and the customer-portal link (with an
+ * iframe snippet) for one application.
  */
 import { useState } from 'react';
 import { ApplicationSettingsDialog } from '../components/ApplicationSettingsDialog';
@@ -14,6 +15,7 @@ import { errorMessage, ok, seg } from '../lib/api';
 import { useApp } from '../lib/context';
 import { formFieldErrors, useFormSubmit } from '../lib/form';
 import { formatDateTime, zoneLabel } from '../lib/format';
+import { describeRetention, SERVER_DEFAULT_RETENTION } from '../lib/retention';
 import { Link } from '../lib/router';
 import type { ApplicationOut } from '../lib/types';
 import { useAsync } from '../lib/use-async';
@@ -48,7 +50,7 @@ export function Applications() {
       />
       <AsyncView state={apps} loading="Loading applications…" isEmpty={(page) => !page.data.length} empty="No applications yet. Create one here or with POST /api/v1/app.">
         {(page) => (
-          <DataTable columns={['Name', 'UID', 'ID', `Created (${zoneLabel()})`]} actions>
+          <DataTable columns={['Name', 'UID', 'ID', 'Retention', `Created (${zoneLabel()})`]} actions>
             {page.data.map((app) => (
               <tr key={app.id}>
                 <td data-label="Name">
@@ -59,6 +61,9 @@ export function Applications() {
                 <td data-label="UID">{app.uid ? <code>{app.uid}</code> : <span className="muted">—</span>}</td>
                 <td data-label="ID">
                   <CopyableId id={app.id} />
+                </td>
+                <td data-label="Retention" data-testid={`retention-${app.id}`}>
+                  {app.retentionPeriod == null ? <span className="muted" title={`Kept for ${SERVER_DEFAULT_RETENTION}`}>{describeRetention(null)}</span> : describeRetention(app.retentionPeriod)}
                 </td>
                 <td data-label="Created">{formatDateTime(app.createdAt)}</td>
                 <td data-label="Actions" className="actions-cell">

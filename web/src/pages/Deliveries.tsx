@@ -1,9 +1,10 @@
 /**
  * Delivery history of one webhook: newest first,
  * 100 per page; filter by status and event type; CSV export of the filtered history; inspect, resend,
- * recover and send-test. The first page polls, so new attempts appear without a reload.
+ * recover and send-test. The first page polls, so new attempts appear without a reload. Messages whose
+ * payload retention purged (seen in their logs, or a resend the API refused for it) cannot be resent.
  */
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { AttemptDialog } from '../components/AttemptDialog';
 import { AttemptTable } from '../components/AttemptTable';
 import { Badge } from '../components/Badge';
@@ -19,6 +20,7 @@ import { errorMessage, ok, seg } from '../lib/api';
 import { useApp } from '../lib/context';
 import { ATTEMPT_STATUS_CODES, endpointStatus } from '../lib/format';
 import { Link } from '../lib/router';
+import { isPurgedRefusal } from '../lib/retention';
 import type { AttemptOut } from '../lib/types';
 import { useAsync } from '../lib/use-async';
 
@@ -43,6 +45,9 @@ export function Deliveries({ appId, endpointId }: { appId: string; endpointId: s
   const [inspecting, setInspecting] = useState<AttemptOut | null>(null);
   const [dialog, setDialog] = useState<'test' | 'recover' | null>(null);
   const [resending, setResending] = useState<string | null>(null);
+  // The attempt list does not say which payloads were purged; each message's log or refused resend does.
+  const [purged, setPurged] = useState<ReadonlySet<string>>(() => new Set());
+  const markPurged = useCallback((msgId: string) => setPurged((s) => (s.has(msgId) ? s : new Set(s).add(msgId))), []);
 
   const filters = {
     status: status === 'success' || status === 'failed' ? ATTEMPT_STATUS_CODES[status] : undefined,
@@ -69,7 +74,12 @@ export function Deliveries({ appId, endpointId }: { appId: string; endpointId: s
       toast(`Webhook resend is in progress: ${a.msgId} is queued for another attempt.`);
       attempts.reload();
     } catch (e) {
-      toast(errorMessage(e), 'bad');
+      if (isPurgedRefusal(e)) {
+        markPurged(a.msgId);
+        toast(`${a.msgId} cannot be resent: retention purged its payload, so there is nothing left to send. Publish it again instead.`, 'bad');
+      } else {
+        toast(errorMessage(e), 'bad');
+      }
     } finally {
       setResending(null);
     }
@@ -159,13 +169,14 @@ export function Deliveries({ appId, endpointId }: { appId: string; endpointId: s
               onResend={resend}
               resending={resending}
               resendDisabled={!!ep.disabled}
+              purged={purged}
               note={`Newest first, ${PAGE_SIZE} per page${cursors.length === 0 ? '; new attempts appear automatically' : ''}.`}
             />
           )}
           <Pager cursors={cursors} onChange={setCursors} page={attempts.data} what="deliveries" />
         </>
       )}
-      {inspecting && <AttemptDialog appId={appId} attempt={inspecting} onClose={() => setInspecting(null)} />}
+      {inspecting && <AttemptDialog appId={appId} attempt={inspecting} onClose={() => setInspecting(null)} onPurged={markPurged} />}
       {dialog === 'test' && <SendTestDialog endpointPath={epPath} types={ep.filterTypes?.some((t) => !t.includes('*')) ? ep.filterTypes.filter((t) => !t.includes('*')) : typeOptions} onClose={() => setDialog(null)} onQueued={attempts.reload} />}
       {dialog === 'recover' && <RecoverDialog endpointPath={epPath} onClose={() => setDialog(null)} onQueued={attempts.reload} />}
     </section>
