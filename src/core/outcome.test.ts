@@ -74,10 +74,10 @@ describe('decideOutcome: retried', () => {
   });
 
   it('gives up with the last network error in the reason', () => {
-    const outcome = decide(failure('dns', 'getaddrinfo ENOTFOUND hooks.example.invalid'), 8);
+    const outcome = decide(failure('dns', 'hooks.example.invalid could not be resolved: no such host (ENOTFOUND)'), 8);
     expect(outcome).toEqual({
       kind: 'failed',
-      reason: "gave up after 8 attempts: could not resolve host: check the endpoint URL's hostname (getaddrinfo ENOTFOUND hooks.example.invalid)",
+      reason: 'gave up after 8 attempts: hooks.example.invalid could not be resolved: no such host (ENOTFOUND); check the host name in the endpoint URL',
     });
   });
 
@@ -95,9 +95,9 @@ describe('decideOutcome: retried', () => {
 
   it('fails at once with a one-attempt policy', () => {
     const policy: RetryPolicy = { schedule: [0], jitter: 0, retryAfterMaxMs: 0 };
-    expect(decide(failure('connect', 'ECONNREFUSED'), 1, { policy })).toMatchObject({
+    expect(decide(failure('connect', 'connection refused by 1.2.3.4:443 (ECONNREFUSED)'), 1, { policy })).toMatchObject({
       kind: 'failed',
-      reason: expect.stringMatching(/^gave up after 1 attempts: could not connect: ECONNREFUSED/),
+      reason: expect.stringMatching(/^gave up after 1 attempt: connection refused by 1\.2\.3\.4:443 \(ECONNREFUSED\); check that the receiver is running/),
     });
   });
 });
@@ -158,12 +158,27 @@ describe('decideOutcome: failed permanently', () => {
   });
 
   it('fails a blocked (SSRF) address on the first attempt', () => {
-    const outcome = decide(failure('blocked', '10.0.0.5'), 1);
-    expect(outcome).toEqual({
-      kind: 'failed',
-      reason:
-        'the endpoint resolves to a private address (10.0.0.5); Herald does not deliver into internal networks: use a public URL, or ask the operator to allow that range',
-    });
+    const refusal =
+      'hooks.internal.example resolves to a non-public address (private, loopback, link-local, metadata or reserved), which Herald does not deliver to; ' +
+      "if the endpoint is meant to reach a private network, the operator of this Herald can allow that network with HERALD_ALLOWED_NETWORKS (Herald's log names the address)";
+    const outcome = decide(failure('blocked', refusal), 1);
+    expect(outcome).toEqual({ kind: 'failed', reason: `${refusal}; nothing was sent, and it is not retried: resend the message once the endpoint is fixed` });
+  });
+
+  it('fails every other refusal on the first attempt too, without calling it a private address', () => {
+    const refusals = [
+      'Herald refused to send the request: invalid x-price header',
+      'plain http:// URLs are not allowed on this server; use https://',
+      'not a valid absolute URL (expected e.g. https://example.com/webhooks)',
+      'the host header cannot be set; it always matches the endpoint URL',
+    ];
+    for (const message of refusals) {
+      const outcome = decide(failure('blocked', message), 1);
+      expect(outcome.kind, message).toBe('failed');
+      if (outcome.kind !== 'failed') continue;
+      expect(outcome.reason.startsWith(message), message).toBe(true);
+      expect(outcome.reason, message).not.toMatch(/private|internal network|non-public/);
+    }
   });
 
   it('classifies by status when the status line arrived before a failure', () => {
@@ -201,21 +216,57 @@ describe('decideOutcome: input checks', () => {
 });
 
 describe('describeFailure', () => {
-  it('tells the user what to fix for every stage', () => {
-    expect(describeFailure(failure('dns', 'ENOTFOUND x.invalid'))).toBe(
-      "could not resolve host: check the endpoint URL's hostname (ENOTFOUND x.invalid)",
+  it('quotes the HTTP client\'s message and gives the advice of its stage', () => {
+    expect(describeFailure(failure('dns', 'x.invalid could not be resolved: no such host (ENOTFOUND)'))).toBe(
+      'x.invalid could not be resolved: no such host (ENOTFOUND); check the host name in the endpoint URL',
     );
-    expect(describeFailure(failure('connect', 'connect ECONNREFUSED 1.2.3.4:443'))).toBe(
-      'could not connect: connect ECONNREFUSED 1.2.3.4:443; check that the receiver is running and reachable from Herald on that port',
+    expect(describeFailure(failure('connect', 'connection refused by 1.2.3.4:443 (ECONNREFUSED)'))).toBe(
+      'connection refused by 1.2.3.4:443 (ECONNREFUSED); check that the receiver is running and reachable from Herald at that address and port (firewall, listening port)',
     );
-    expect(describeFailure(failure('tls', 'certificate has expired'))).toBe(
-      "TLS handshake failed: certificate has expired; the receiver's certificate must be valid for the hostname",
+    expect(describeFailure(failure('tls', 'the TLS handshake with h.example (1.2.3.4:443) failed: certificate has expired (CERT_HAS_EXPIRED)'))).toBe(
+      "the TLS handshake with h.example (1.2.3.4:443) failed: certificate has expired (CERT_HAS_EXPIRED); the receiver's certificate must be valid for the host name, unexpired, and issued by a CA that Herald trusts",
     );
-    expect(describeFailure(failure('timeout', 'Headers Timeout Error'))).toBe(
-      'no complete response within the deadline; acknowledge fast (2xx) and process asynchronously',
+    expect(describeFailure(failure('timeout', 'no response headers arrived within the 15000 ms deadline'))).toBe(
+      'no response headers arrived within the 15000 ms deadline; the receiver must answer within the deadline: acknowledge with 2xx first, then process asynchronously',
     );
-    expect(describeFailure(failure('response', 'other side closed'))).toMatch(/^the connection broke before a complete response arrived: other side closed/);
-    expect(describeFailure(failure('blocked', '127.0.0.1'))).toMatch(/^the endpoint resolves to a private address \(127\.0\.0\.1\)/);
+    expect(describeFailure(failure('response', 'the receiver reset the connection before a complete response arrived (ECONNRESET)'))).toBe(
+      "the receiver reset the connection before a complete response arrived (ECONNRESET); check the receiver's logs (or its proxy's) for why it closed the connection before answering",
+    );
+  });
+
+  it('gives no advice meant for another failure of the same stage', () => {
+    // A temporary DNS failure is not a wrong host name.
+    expect(describeFailure(failure('dns', 'h.example could not be resolved: temporary DNS failure (EAI_AGAIN)'))).toMatch(/usually temporary$/);
+    expect(describeFailure(failure('dns', 'the DNS lookup of h.example took too long: timed out'))).not.toMatch(/host name in the endpoint URL/);
+    // Herald's own shutdown is not the receiver being down.
+    expect(describeFailure(failure('connect', 'the HTTP client is shutting down (UND_ERR_CLOSED)'))).toMatch(/Herald was shutting down; nothing is wrong with the receiver$/);
+    // A TLS failure that is not about the certificate gets no certificate advice.
+    const plain = describeFailure(failure('tls', 'the TLS handshake with h.example (1.2.3.4:443) failed: wrong version number (ERR_SSL_WRONG_VERSION_NUMBER)'));
+    expect(plain).toMatch(/serves HTTPS \(TLS\) on that port$/);
+    expect(plain).not.toMatch(/certificate/);
+    // A request that never reached the receiver is not the receiver being slow to answer.
+    for (const message of ['could not connect to 1.2.3.4:443 within the 15000 ms deadline', 'the DNS lookup of h.example did not finish within the 15000 ms deadline']) {
+      const text = describeFailure(failure('timeout', message));
+      expect(text, message).toMatch(/never reached the receiver/);
+      expect(text, message).not.toMatch(/acknowledge/);
+    }
+    // A broken answer is not a broken connection.
+    expect(describeFailure(failure('response', "the response headers exceeded Herald's 64 KiB limit (UND_ERR_HEADERS_OVERFLOW)"))).toMatch(/smaller headers$/);
+    expect(describeFailure(failure('response', "the receiver's answer is not valid HTTP/1.1: Invalid header value char (HPE_INVALID_HEADER_TOKEN)"))).toMatch(/valid HTTP\/1\.1$/);
+    expect(describeFailure(failure('response', 'Herald failed to send: TypeError: x is not a function'))).toMatch(/fault in Herald, not in the receiver/);
+  });
+
+  it('promises no retry in the reason a delivery gave up with', () => {
+    for (const status of [425, 429]) {
+      const outcome = decide(response(status), DEFAULT_RETRY_POLICY.schedule.length + 1);
+      expect(outcome.kind).toBe('failed');
+      if (outcome.kind === 'failed') expect(outcome.reason).not.toMatch(/will retry|retries later/);
+    }
+  });
+
+  it('keeps the whole of a long refusal, with its fix at the end', () => {
+    const refusal = `${'h'.repeat(250)}.example resolves to a non-public address, which Herald does not deliver to; ${'x'.repeat(200)} HERALD_ALLOWED_NETWORKS`;
+    expect(describeFailure(failure('blocked', refusal))).toContain('HERALD_ALLOWED_NETWORKS; nothing was sent');
   });
 
   it('gives status-specific advice', () => {

@@ -97,9 +97,10 @@ function classifyStatus(status: number): ResultClass {
 /**
  * Classifies one attempt. When a status line arrived, the status decides even if reading the rest failed:
  * the receiver's verdict is in the status, and Herald only logs the body. Network failures are retried,
- * except `blocked`: the SSRF guard refused the address, and retrying on a schedule would only refuse
- * again (DNS rarely changes within hours), so the delivery fails now and the user fixes the URL and
- * resends. It still counts towards the endpoint's auto-disable streak.
+ * except `blocked`: Herald refused to send the request at all (the SSRF guard refused the address, the
+ * URL is not allowed on this server, a custom header cannot be sent), and retrying on a schedule would
+ * only refuse again (DNS rarely changes within hours), so the delivery fails now and the user fixes the
+ * endpoint and resends. It still counts towards the endpoint's auto-disable streak.
  */
 export function classify(result: SendResult): ResultClass {
   if (result.status !== undefined) return classifyStatus(result.status);
@@ -108,7 +109,23 @@ export function classify(result: SendResult): ResultClass {
 }
 
 const MAX_DETAIL_CHARS = 300;
-const clip = (s: string) => (s.length > MAX_DETAIL_CHARS ? `${s.slice(0, MAX_DETAIL_CHARS)}…` : s);
+/** A refusal is Herald's own sentence with its fix at the end (the address refusal runs to ~550 characters). */
+const MAX_REFUSAL_CHARS = 1_000;
+const clip = (s: string, max = MAX_DETAIL_CHARS) => (s.length > max ? `${s.slice(0, max)}…` : s);
+
+/**
+ * The error code that ends the HTTP client's failure messages ("connection refused by 1.2.3.4:443
+ * (ECONNREFUSED)", src/delivery/failure-message.ts). Advice that holds only for some failures of a stage
+ * is chosen by it, so no failure gets advice meant for another (issue 13: a refused header was told it
+ * hit a private address).
+ */
+const codeOf = (message: string): string | undefined => /\(([A-Z][A-Z0-9_]*)\)$/.exec(message)?.[1];
+/** Resolver answers meaning the name does not exist (rather than "could not ask"). */
+const NO_SUCH_NAME = new Set(['ENOTFOUND', 'ENODATA', 'EAI_NONAME', 'EAI_NODATA']);
+/** Node/OpenSSL codes about the certificate itself (expired, self-signed, wrong name, unknown issuer). */
+const CERTIFICATE_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|LEAF_SIGNATURE/;
+/** Deadline messages of an attempt that never had a connection: the receiver did not see the request. */
+const NEVER_CONNECTED = /^(the DNS lookup|could not connect|connecting to|the TLS handshake)/;
 
 /** Advice for a status the receiver answered with. */
 function describeStatus(status: number, headers: Record<string, string> | undefined): string {
@@ -122,9 +139,10 @@ function describeStatus(status: number, headers: Record<string, string> | undefi
     return 'the receiver answered 410 Gone: it says this endpoint no longer exists, so Herald disabled it; re-enable it once the URL accepts deliveries again';
   }
   if (status === 408) return 'the receiver answered 408 Request Timeout; it must read the whole request body and answer faster';
-  if (status === 425) return 'the receiver answered 425 Too Early; Herald will retry later';
+  // No promise of a retry in these sentences: after the last attempt they are the reason it gave up.
+  if (status === 425) return 'the receiver answered 425 Too Early: it asks for the request to be sent again later';
   if (status === 429) {
-    return 'the receiver answered 429 Too Many Requests; Herald retries later (honouring Retry-After); raise the receiver\'s rate limit or lower the endpoint\'s';
+    return 'the receiver answered 429 Too Many Requests: raise the receiver\'s rate limit or lower the endpoint\'s (a retry waits at least its Retry-After)';
   }
   if (status >= 500 && status <= 599) return `the receiver failed with ${status}; check the receiver's logs for the error`;
   if (status >= 400 && status <= 499) {
@@ -137,27 +155,46 @@ function describeStatus(status: number, headers: Record<string, string> | undefi
   return `the receiver answered with unexpected status ${status}; a webhook receiver must answer 2xx to accept a message`;
 }
 
-/** One sentence saying what went wrong with this attempt and what to change. */
+/**
+ * One sentence saying what went wrong with this attempt and what to change: the HTTP client's message
+ * (which names the host, address and error code), then the advice that fits it.
+ */
 export function describeFailure(result: SendResult): string {
   if (result.status !== undefined) return describeStatus(result.status, result.headers);
   if (result.ok) return describeStatus(result.status, result.headers); // unreachable, see classify
+  if (result.stage === 'blocked') {
+    return `${clip(result.message, MAX_REFUSAL_CHARS)}; nothing was sent, and it is not retried: resend the message once the endpoint is fixed`;
+  }
   const msg = clip(result.message);
-  switch (result.stage) {
+  return `${msg}; ${networkAdvice(result.stage, result.message, codeOf(result.message))}`;
+}
+
+/** What to check after a failure at `stage` that produced `message`. */
+function networkAdvice(stage: Exclude<ErrorStage, 'blocked'>, message: string, code: string | undefined): string {
+  switch (stage) {
     case 'dns':
-      return `could not resolve host: check the endpoint URL's hostname (${msg})`;
+      return code !== undefined && NO_SUCH_NAME.has(code)
+        ? "check the host name in the endpoint URL"
+        : "the domain's name servers or Herald's resolver did not answer; this is usually temporary";
     case 'connect':
-      return `could not connect: ${msg}; check that the receiver is running and reachable from Herald on that port`;
+      if (code === 'UND_ERR_CLOSED' || code === 'UND_ERR_DESTROYED') return 'Herald was shutting down; nothing is wrong with the receiver';
+      return 'check that the receiver is running and reachable from Herald at that address and port (firewall, listening port)';
     case 'tls':
-      return `TLS handshake failed: ${msg}; the receiver's certificate must be valid for the hostname`;
+      return code !== undefined && CERTIFICATE_CODE.test(code)
+        ? "the receiver's certificate must be valid for the host name, unexpired, and issued by a CA that Herald trusts"
+        : 'check that the receiver serves HTTPS (TLS) on that port';
     case 'timeout':
-      return 'no complete response within the deadline; acknowledge fast (2xx) and process asynchronously';
+      return NEVER_CONNECTED.test(message)
+        ? 'the request never reached the receiver: check that it is reachable from Herald'
+        : 'the receiver must answer within the deadline: acknowledge with 2xx first, then process asynchronously';
     case 'response':
-      return `the connection broke before a complete response arrived: ${msg}; the receiver must send a complete HTTP response`;
-    case 'blocked':
-      return `the endpoint resolves to a private address (${msg}); Herald does not deliver into internal networks: use a public URL, or ask the operator to allow that range`;
+      if (code === 'UND_ERR_HEADERS_OVERFLOW') return 'the receiver must answer with smaller headers';
+      if (code?.startsWith('HPE_')) return 'the receiver (or a proxy in front of it) must answer with valid HTTP/1.1';
+      if (message.startsWith('Herald failed to send')) return "this is a fault in Herald, not in the receiver; the operator's log has the details";
+      return "check the receiver's logs (or its proxy's) for why it closed the connection before answering";
     default: {
-      const never: never = result.stage;
-      return `delivery failed at an unknown stage ${String(never)}: ${msg}`;
+      const never: never = stage;
+      return `delivery failed at an unknown stage ${String(never)}`;
     }
   }
 }
@@ -175,7 +212,7 @@ export function decideOutcome(result: SendResult, ctx: OutcomeContext): Outcome 
 
   const scheduled = nextAttemptDelay(ctx.policy, ctx.attemptsMade, ctx.random);
   if (scheduled === null) {
-    return { kind: 'failed', reason: `gave up after ${ctx.attemptsMade} attempts: ${reason}` };
+    return { kind: 'failed', reason: `gave up after ${ctx.attemptsMade} attempt${ctx.attemptsMade === 1 ? '' : 's'}: ${reason}` };
   }
   // A receiver asking for a pause (RFC 9110 §10.2.3) gets at least that pause, capped so it cannot stall us.
   const retryAfter = result.status === undefined ? null : parseRetryAfter(headerValue(result.headers, 'retry-after'), ctx.now);
