@@ -95,24 +95,61 @@ export function heraldErrorBody(err: HeraldError, opts: ErrorBodyOptions = {}): 
 /**
  * Errors of a database that is not answering (down, restarting, out of connections, or this node's
  * pool exhausted for its connection timeout), anywhere in the cause chain: the caller may retry, so
- * these are 503s, not 500s. pg-pool raises its timeout and a closed pool as plain Errors, known by
- * message only.
+ * these are 503s, not 500s. pg and pg-pool raise their timeout, a dropped connection ("Connection
+ * terminated unexpectedly") and a closed pool or client as plain Errors, known by message only.
  */
 const UNAVAILABLE_MESSAGES = [
   'timeout exceeded when trying to connect',
   'Connection terminated',
   'Cannot use a pool after calling end on the pool',
   'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
 ];
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
+/**
+ * Node socket and resolver codes, and SQLSTATEs (PostgreSQL appendix A): 57P01 admin_shutdown, 57P02
+ * crash_shutdown, 57P03 cannot_connect_now (starting up, shutting down), 57P05 idle_session_timeout,
+ * 53300 too_many_connections; class 08 (connection exception) is matched as a class.
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '57P05',
+  '53300',
+]);
 
-/** Whether `err` (or what it wraps) says the database did not answer. */
+/**
+ * Whether `err` (or what it wraps) says the database did not answer. Follows `cause` (a HeraldError
+ * wrapping a driver error) and an AggregateError's `errors` (Node's connect to a host name with
+ * several addresses, each refused).
+ */
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (!(err instanceof Error) || depth > 5) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
   if (UNAVAILABLE_MESSAGES.some((m) => err.message.startsWith(m))) return true;
+  if (err instanceof AggregateError && err.errors.some((e) => isDatabaseUnavailable(e, depth + 1))) return true;
   return isDatabaseUnavailable(err.cause, depth + 1);
+}
+
+/** The 503 of a request that failed because the database did not answer. */
+function sendUnavailable(req: FastifyRequest, reply: FastifyReply, err: Error): void {
+  logServerError(req, 503, err, 'database unavailable');
+  void reply
+    .code(503)
+    .header('retry-after', '1')
+    .send({ code: 'unavailable', detail: `the database did not answer; try again in a moment (request id ${req.id})` } satisfies ErrorBody);
 }
 
 /**
@@ -130,6 +167,8 @@ export function errorHandler(err: FastifyError | HeraldError | Error, req: Fasti
   }
   if (err instanceof HeraldError) {
     const status = httpStatusOf[err.code];
+    // An internal error that only wraps a lost connection (publish's per-message errors do) is a 503 too.
+    if (status === 500 && isDatabaseUnavailable(err.cause)) return sendUnavailable(req, reply, err);
     if (status >= 500) {
       logServerError(req, status, err);
       if (status === 503) void reply.header('retry-after', '1');
@@ -151,14 +190,7 @@ export function errorHandler(err: FastifyError | HeraldError | Error, req: Fasti
     void reply.code(status).send({ code: 'bad_request', detail: err.message } satisfies ErrorBody);
     return;
   }
-  if (isDatabaseUnavailable(err)) {
-    logServerError(req, 503, err, 'database unavailable');
-    void reply
-      .code(503)
-      .header('retry-after', '1')
-      .send({ code: 'unavailable', detail: `the database did not answer; try again in a moment (request id ${req.id})` } satisfies ErrorBody);
-    return;
-  }
+  if (isDatabaseUnavailable(err)) return sendUnavailable(req, reply, err);
   logServerError(req, 500, err, 'unhandled error');
   void reply.code(500).send({ code: 'internal', detail: `internal error; quote request id ${req.id} to the operator` } satisfies ErrorBody);
 }
