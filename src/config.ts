@@ -199,6 +199,15 @@ export const ConfigSchema = z.object({
   HERALD_MAX_ENDPOINTS_PER_APP: intInRange(0, 1_000_000)
     .default(100)
     .describe('Most endpoints one application may have; creating one more is a 422 naming this setting. 0 = no limit.'),
+  HERALD_MAX_API_KEYS_PER_APP: intInRange(0, 1_000_000)
+    .default(50)
+    .describe('Most live (unrevoked) API keys scoped to one application; creating one more is a 422 naming this setting. 0 = no limit.'),
+  HERALD_MAX_GLOBAL_API_KEYS: intInRange(0, 1_000_000)
+    .default(50)
+    .describe('Most live global (unscoped) API keys; creating one more is a 422 naming this setting. 0 = no limit.'),
+  HERALD_MAX_PORTAL_TOKENS_PER_APP: intInRange(0, 1_000_000)
+    .default(1000)
+    .describe('Most live (unexpired, unrevoked) customer-portal tokens of one application; asking for one more portal link is a 422 naming this setting (expire-all frees slots at once). 0 = no limit.'),
   HERALD_MAX_CUSTOM_HEADERS: intInRange(0, 1_000)
     .default(32)
     .describe('Most custom headers one endpoint may have (each is sent with every delivery).'),

@@ -832,7 +832,7 @@ export interface paths {
         put?: never;
         /**
          * Get a customer-portal link for one application
-         * @description Returns a short-lived token scoped to the application and a link to the portal with the token in its URL fragment. The token ends when the credential that asked for it is revoked or expires. It may not publish messages unless `allowPublish` is true.
+         * @description Returns a short-lived token scoped to the application and a link to the portal with the token in its URL fragment. The token ends when the credential that asked for it is revoked or expires. It may not publish messages unless `allowPublish` is true. Refused (422) when the application already has HERALD_MAX_PORTAL_TOKENS_PER_APP live portal tokens.
          */
         post: operations["v1.authentication.app-portal-access"];
         delete?: never;
@@ -893,7 +893,7 @@ export interface paths {
         put?: never;
         /**
          * Create an API key
-         * @description The response holds the full key; it is never shown again. Scope it to one application with appId.
+         * @description The response holds the full key; it is never shown again. Scope it to one application with appId. Refused (422) when the application already has HERALD_MAX_API_KEYS_PER_APP live keys, or a global key when there are HERALD_MAX_GLOBAL_API_KEYS.
          */
         post: operations["v1.api-key.create"];
         delete?: never;
@@ -1218,7 +1218,7 @@ export interface components {
             /** @description Application name for human consumption. */
             name: string;
             uid?: string | null;
-            /** @description String key/value pairs, at most 64 entries. */
+            /** @description String key/value pairs, at most 64 entries and 4096 bytes as JSON. */
             metadata?: {
                 [key: string]: string;
             };
@@ -1285,7 +1285,7 @@ export interface components {
             /** @description Application name for human consumption. */
             name?: string;
             uid?: string | null;
-            /** @description String key/value pairs, at most 64 entries. */
+            /** @description String key/value pairs, at most 64 entries and 4096 bytes as JSON. */
             metadata?: {
                 [key: string]: string;
             };
@@ -1567,7 +1567,7 @@ export interface components {
             /** @description Newer Svix name of filterTypes. */
             eventTypes?: string[] | null;
             channels?: string[] | null;
-            /** @description String key/value pairs, at most 64 entries. */
+            /** @description String key/value pairs, at most 64 entries and 4096 bytes as JSON. */
             metadata?: {
                 [key: string]: string;
             };
@@ -1718,7 +1718,7 @@ export interface components {
             filterTypes?: string[] | null;
             eventTypes?: string[] | null;
             channels?: string[] | null;
-            /** @description String key/value pairs, at most 64 entries. */
+            /** @description String key/value pairs, at most 64 entries and 4096 bytes as JSON. */
             metadata?: {
                 [key: string]: string;
             };
@@ -1784,7 +1784,7 @@ export interface components {
             /** @description Newer Svix name of filterTypes. */
             eventTypes?: string[] | null;
             channels?: string[] | null;
-            /** @description String key/value pairs, at most 64 entries. */
+            /** @description String key/value pairs, at most 64 entries and 4096 bytes as JSON. */
             metadata?: {
                 [key: string]: string;
             };
@@ -2287,7 +2287,7 @@ export interface components {
             };
             /** @description Your idempotency key: publishing it again returns the first message and sends nothing. */
             eventId?: string | null;
-            /** @description Free-form channels (stored and returned). */
+            /** @description Free-form channels (stored and returned), 1-10. */
             channels?: string[] | null;
             /** @description Not supported: Herald delivers at once, so a scheduled time is refused rather than ignored. */
             deliverAt?: null;
@@ -2382,7 +2382,7 @@ export interface components {
             eventTypes?: ("endpoint.created" | "endpoint.updated" | "endpoint.deleted" | "endpoint.disabled" | "endpoint.enabled" | "message.attempt.exhausted" | "message.attempt.failing" | "message.attempt.recovered")[] | null;
             /** @description Older Svix name of eventTypes (the official clients send it); both with different values is a 422. */
             filterTypes?: ("endpoint.created" | "endpoint.updated" | "endpoint.deleted" | "endpoint.disabled" | "endpoint.enabled" | "message.attempt.exhausted" | "message.attempt.failing" | "message.attempt.recovered")[] | null;
-            /** @description String key/value pairs, at most 64 entries. */
+            /** @description String key/value pairs, at most 64 entries and 4096 bytes as JSON. */
             metadata?: {
                 [key: string]: string;
             };
@@ -2437,7 +2437,7 @@ export interface components {
             eventTypes?: ("endpoint.created" | "endpoint.updated" | "endpoint.deleted" | "endpoint.disabled" | "endpoint.enabled" | "message.attempt.exhausted" | "message.attempt.failing" | "message.attempt.recovered")[] | null;
             /** @description Older Svix name of eventTypes (the official clients send it); both with different values is a 422. */
             filterTypes?: ("endpoint.created" | "endpoint.updated" | "endpoint.deleted" | "endpoint.disabled" | "endpoint.enabled" | "message.attempt.exhausted" | "message.attempt.failing" | "message.attempt.recovered")[] | null;
-            /** @description String key/value pairs, at most 64 entries. */
+            /** @description String key/value pairs, at most 64 entries and 4096 bytes as JSON. */
             metadata?: {
                 [key: string]: string;
             };

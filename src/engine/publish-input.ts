@@ -8,13 +8,18 @@ import { validateEventTypeName } from '../core/filters.js';
 /** Same pattern and length as Svix's eventId. */
 const EVENT_ID_PATTERN = /^[a-zA-Z0-9\-_.]{1,256}$/;
 
-/** Same pattern and length as Svix's channel names; at most five per message. */
+/** Same pattern and length as Svix's channel names. */
 const CHANNEL_PATTERN = /^[a-zA-Z0-9\-_.]{1,128}$/;
-const MAX_CHANNELS = 5;
+/**
+ * Most channels per message: 10, as Svix's published API (`MessageIn.channels` maxItems) allows, so a
+ * message Svix accepts Herald accepts too (Svix's open-source server keeps an older bound of 5).
+ */
+export const MAX_MESSAGE_CHANNELS = 10;
 
-/** Same pattern and length as Svix's tags (no comma: they travel comma-joined); at most five per message. */
+/** Same pattern and length as Svix's tags (no comma: they travel comma-joined). */
 const TAG_PATTERN = /^[a-zA-Z0-9\-_./\\#]{1,128}$/;
-const MAX_TAGS = 5;
+/** Most tags per message (Svix's `MessageIn.tags` maxItems). */
+export const MAX_MESSAGE_TAGS = 5;
 
 /** One message to publish. */
 export interface PublishInput {
@@ -24,7 +29,7 @@ export interface PublishInput {
   payload: unknown;
   /** Your idempotency key: publishing it again returns the first message and creates nothing. */
   eventId?: string | null;
-  /** Up to five channels to tag the message with (stored and returned). */
+  /** Up to ten channels to tag the message with (stored and returned). */
   channels?: string[] | null;
   /** Up to five free-form tags a message list can filter by (`?tag=`). */
   tags?: string[] | null;
@@ -73,8 +78,8 @@ export function validate(input: PublishInput, index: number): Checked {
     eventType: input.eventType,
     payload: p as Record<string, unknown>,
     eventId,
-    channels: checkLabels(input.channels, at, 'channels', CHANNEL_PATTERN, MAX_CHANNELS),
-    tags: checkLabels(input.tags, at, 'tags', TAG_PATTERN, MAX_TAGS),
+    channels: checkLabels(input.channels, at, 'channels', CHANNEL_PATTERN, MAX_MESSAGE_CHANNELS),
+    tags: checkLabels(input.tags, at, 'tags', TAG_PATTERN, MAX_MESSAGE_TAGS),
     payloadRetentionMs: payloadRetentionOf(input, at),
   };
 }
@@ -95,7 +100,7 @@ function checkLabels(labels: unknown, at: (field: string) => string, field: 'cha
   if (labels === undefined || labels === null) return null;
   const bad = (message: string, path: string = field) => new HeraldError('validation', `${field}: ${message}`, { fields: [{ path: at(path), message }] });
   if (!Array.isArray(labels)) throw bad('must be an array of strings');
-  if (labels.length > max) throw bad(`at most ${max} ${field}`);
+  if (labels.length > max) throw bad(`at most ${max} ${field} per message (a fixed limit, as in Svix's API)`);
   const chars = field === 'tags' ? 'a-z, A-Z, 0-9, "-", "_", ".", "/", "\\" or "#"' : 'a-z, A-Z, 0-9, "-", "_" or "."';
   for (const [i, c] of labels.entries()) {
     if (typeof c !== 'string' || !pattern.test(c)) throw bad(`must be 1-128 characters of ${chars}`, `${field}.${i}`);

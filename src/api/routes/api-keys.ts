@@ -5,8 +5,10 @@
  */
 import { HeraldError } from '../../core/errors.js';
 import { issueToken, PERMISSIONS } from '../../engine/auth-tokens.js';
+import { reserveApiKeySlot, tenantLimitsOf } from '../../engine/limits.js';
 import { listApiKeys, revokeAuthToken } from '../../store/api-keys.js';
 import { toPage } from '../../store/paging.js';
+import { inTransaction } from '../../store/pool.js';
 import { requireApp, requireGlobal } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
 import { listQuery, listResponse } from '../pagination.js';
@@ -24,7 +26,7 @@ export default async function apiKeyRoutes(app: Api, deps: ApiDeps): Promise<voi
       operationId: 'v1.api-key.create',
       tags,
       summary: 'Create an API key',
-      description: 'The response holds the full key; it is never shown again. Scope it to one application with appId.',
+      description: 'The response holds the full key; it is never shown again. Scope it to one application with appId. Refused (422) when the application already has HERALD_MAX_API_KEYS_PER_APP live keys, or a global key when there are HERALD_MAX_GLOBAL_API_KEYS.',
       body: ApiKeyIn,
       response: { 201: ApiKeyCreatedOut, ...errorResponses(404, 422) },
     },
@@ -34,14 +36,19 @@ export default async function apiKeyRoutes(app: Api, deps: ApiDeps): Promise<voi
     if (extra.length) throw new HeraldError('forbidden', `cannot grant permissions this token does not have: ${extra.join(', ')}`);
     // Resolving through requireApp gives the same 404 as any other reference to a missing application.
     const appId = req.body.appId ? (await requireApp(req, deps, req.body.appId, 'create')).id : null;
-    const issued = await issueToken(herald.pool, {
-      kind: 'api_key',
-      name: req.body.name,
-      permissions: PERMISSIONS.filter((p) => req.body.permissions.includes(p)),
-      appId,
-      expiresAt: null,
-      createdBy: req.principal.id,
-      now: herald.clock.now(),
+    const now = herald.clock.now();
+    // One transaction: the key slot is held (locked) until the insert commits (engine/limits.ts).
+    const issued = await inTransaction(herald.pool, async (tx) => {
+      await reserveApiKeySlot(tx, appId, tenantLimitsOf(herald.config), now);
+      return issueToken(tx, {
+        kind: 'api_key',
+        name: req.body.name,
+        permissions: PERMISSIONS.filter((p) => req.body.permissions.includes(p)),
+        appId,
+        expiresAt: null,
+        createdBy: req.principal.id,
+        now,
+      });
     });
     if (!issued) throw new HeraldError('internal', 'API key was not stored');
     return reply.code(201).send({ ...toApiKeyOut(issued.row), key: issued.token });

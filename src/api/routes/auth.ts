@@ -16,8 +16,10 @@ import { HeraldError } from '../../core/errors.js';
 import { isId } from '../../core/ids.js';
 import { createApplication } from '../../engine/applications.js';
 import { issueToken, PERMISSIONS } from '../../engine/auth-tokens.js';
+import { reservePortalTokenSlot, tenantLimitsOf } from '../../engine/limits.js';
 import { expirePortalTokens, revokeAuthToken } from '../../store/api-keys.js';
 import { getApplication, type ApplicationRow } from '../../store/applications.js';
+import { inTransaction } from '../../store/pool.js';
 import { canReadSecrets, requireApp, requireGlobal, type Permission } from '../auth.js';
 import type { Api, ApiDeps } from '../context.js';
 import { AppParams, applicationInputOf } from '../schemas/applications.js';
@@ -111,7 +113,8 @@ function whoamiAndPortalRoutes(app: Api, deps: ApiDeps): void {
       summary: 'Get a customer-portal link for one application',
       description:
         'Returns a short-lived token scoped to the application and a link to the portal with the token in its URL fragment. ' +
-        'The token ends when the credential that asked for it is revoked or expires. It may not publish messages unless `allowPublish` is true.',
+        'The token ends when the credential that asked for it is revoked or expires. It may not publish messages unless `allowPublish` is true. ' +
+        'Refused (422) when the application already has HERALD_MAX_PORTAL_TOKENS_PER_APP live portal tokens.',
       params: AppParams,
       body: AppPortalAccessIn,
       response: { 200: AppPortalAccessOut, ...errorResponses(404, 422) },
@@ -125,17 +128,21 @@ function whoamiAndPortalRoutes(app: Api, deps: ApiDeps): void {
     const canPublish = portalCanPublish(req, req.body, permissions);
     const now = herald.clock.now();
     const expiresAt = new Date(now.getTime() + (req.body.expiry ?? PORTAL_EXPIRY.default) * 1000);
-    const issued = await issueToken(herald.pool, {
-      kind: 'portal',
-      name: `portal ${application.uid ?? application.id}`,
-      permissions,
-      appId: application.id,
-      sessionId: req.body.sessionId ?? null,
-      expiresAt,
-      createdBy: req.principal.id,
-      mintedBy: req.principal.root,
-      canPublish,
-      now,
+    // One transaction: the portal token slot is held (locked) until the insert commits (engine/limits.ts).
+    const issued = await inTransaction(herald.pool, async (tx) => {
+      await reservePortalTokenSlot(tx, application.id, tenantLimitsOf(herald.config), now);
+      return issueToken(tx, {
+        kind: 'portal',
+        name: `portal ${application.uid ?? application.id}`,
+        permissions,
+        appId: application.id,
+        sessionId: req.body.sessionId ?? null,
+        expiresAt,
+        createdBy: req.principal.id,
+        mintedBy: req.principal.root,
+        canPublish,
+        now,
+      });
     });
     if (!issued) throw new HeraldError('internal', 'portal token was not stored');
     return { url: `${base}/portal#token=${issued.token}`, token: issued.token, expiresAt: iso(expiresAt) };

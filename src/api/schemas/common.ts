@@ -76,6 +76,11 @@ export const EventTypeName = visibleText(z.string())
 export const MAX_METADATA_ENTRIES = 64;
 /** Longest metadata value. */
 export const MAX_METADATA_VALUE = 4096;
+/**
+ * Most bytes of an object's metadata as JSON (UTF-8): Svix's bound (MAX_METADATA_SIZE in its server),
+ * so metadata one accepts the other accepts too. Metadata labels an object; data belongs elsewhere.
+ */
+export const MAX_METADATA_BYTES = 4096;
 
 /** Free-form string → string pairs (Svix `metadata`), bounded so a tenant cannot store megabytes in it. */
 export const Metadata = z
@@ -95,8 +100,12 @@ export const Metadata = z
             : null;
       if (message) ctx.addIssue({ code: 'custom', path: [key], message });
     }
+    const bytes = Buffer.byteLength(JSON.stringify(m), 'utf8');
+    if (bytes > MAX_METADATA_BYTES) {
+      ctx.addIssue({ code: 'custom', message: `takes ${bytes} bytes as JSON; at most ${MAX_METADATA_BYTES} (a fixed limit, as in Svix's API)` });
+    }
   })
-  .describe('String key/value pairs, at most 64 entries.');
+  .describe(`String key/value pairs, at most ${MAX_METADATA_ENTRIES} entries and ${MAX_METADATA_BYTES} bytes as JSON.`);
 
 /** A requests-per-second limit (Svix's uint16, at least 1). */
 export const RateLimit = z.number().int().min(1).max(65_535);

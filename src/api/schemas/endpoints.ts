@@ -14,19 +14,24 @@ import { IdOrUid, iso, Metadata, RateLimit, text, Timestamp, uid, visibleText } 
 import { CONTRACT_DOCS, DeliveryHeadersIn, DeliveryHeadersOut, SignatureProfileIn, SignatureProfileOut, toDeliveryHeadersOut, toProfileOut } from './contract.js';
 import { BreakerOut, EffectivePolicyOut, MaxInFlight, Ordering, POLICY_DOCS, RetrySchedule, TimeoutMs, toEffectivePolicyOut, type PolicyView } from './policy.js';
 
-/** Most filter entries per endpoint. */
+/**
+ * Most filter entries per endpoint. Svix sets no bound; Herald's is fixed rather than a setting because
+ * wildcards ("prefix.*", or null for all) already subscribe to any number of event types.
+ */
 export const MAX_FILTER_TYPES = 1000;
+/** Most channels per endpoint (Svix's `EndpointIn.channels` maxItems). */
+export const MAX_ENDPOINT_CHANNELS = 10;
 
 const Url = z.string().min(1).max(65_536).describe('Where deliveries are POSTed: https:// (http:// only with HERALD_ALLOW_HTTP), no credentials.');
 const Description = text(4096).describe('Free text; the UI shows it as the name.');
 const EndpointUid = uid('ep_').describe('Your own id for this endpoint, unique within the application.');
 const Filters = z
   .array(visibleText(z.string()).min(1).max(258))
-  .max(MAX_FILTER_TYPES)
+  .max(MAX_FILTER_TYPES, `at most ${MAX_FILTER_TYPES} event types per endpoint (a fixed limit); subscribe to more with a wildcard ("prefix.*") or null (all)`)
   .describe('Event types this endpoint receives; null = all. Herald also accepts "*" and "prefix.*".');
 const Channels = z
   .array(visibleText(z.string()).min(1).max(128).regex(/^[a-zA-Z0-9\-_.:+]+$/, 'a channel may only contain letters, digits and -_.:+'))
-  .max(10);
+  .max(MAX_ENDPOINT_CHANNELS, `at most ${MAX_ENDPOINT_CHANNELS} channels per endpoint (a fixed limit, as in Svix's API)`);
 /**
  * A signing secret. Its form depends on the endpoint's signature profile, so the schema only bounds
  * it; src/engine/endpoints.ts checks that it fits (for standard, Svix's whsec_ + base64 of 24-64 bytes).

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { HeraldError } from '../../core/errors.js';
 import { idTimestamp, isId, type IdPrefix } from '../../core/ids.js';
+import { MAX_MESSAGE_CHANNELS, MAX_MESSAGE_TAGS } from '../../engine/publish-input.js';
 import type { MessageRow } from '../../store/messages.js';
 import type { PagePosition } from '../../store/attempts.js';
 import { ListQuery } from '../pagination.js';
@@ -105,12 +106,17 @@ export const MessageIn = z.object({
     .regex(ID_PATTERN)
     .nullish()
     .describe('Your idempotency key: publishing it again returns the first message and sends nothing.'),
-  channels: z.array(ChannelName).min(1).max(5).nullish().describe('Free-form channels (stored and returned).'),
+  channels: z
+    .array(ChannelName)
+    .min(1)
+    .max(MAX_MESSAGE_CHANNELS, `at most ${MAX_MESSAGE_CHANNELS} channels per message (a fixed limit, as in Svix's API)`)
+    .nullish()
+    .describe(`Free-form channels (stored and returned), 1-${MAX_MESSAGE_CHANNELS}.`),
   deliverAt: z
     .null({ error: 'Herald delivers at once and does not support deliverAt; omit it' })
     .optional()
     .describe('Not supported: Herald delivers at once, so a scheduled time is refused rather than ignored.'),
-  tags: z.array(TagName).max(5).nullish().describe('Up to five free-form tags (stored and returned); the message list filters by one (`?tag=`).'),
+  tags: z.array(TagName).max(MAX_MESSAGE_TAGS, `at most ${MAX_MESSAGE_TAGS} tags per message (a fixed limit, as in Svix's API)`).nullish().describe('Up to five free-form tags (stored and returned); the message list filters by one (`?tag=`).'),
   application: ApplicationIn.nullish().describe(
     'Creates the application of the path (with this name, uid and settings) when it does not exist; ignored when it does. Without it, publishing to a missing application is a 404.',
   ),
