@@ -18,6 +18,10 @@ interface Watched {
   v: number;
   /** When that lease expired (next_attempt_at of a leased row), epoch ms. */
   until: number;
+  /** Its endpoint. */
+  endpointId: string;
+  /** What its lane looked like when last seen waiting past its lease (see {@link LeaseWatch.laneStates}). */
+  lane?: string;
 }
 
 /** Results of {@link LeaseWatch}. */
@@ -57,10 +61,12 @@ export class LeaseWatch {
   async killed(at: number): Promise<void> {
     for (let i = 0; ; i++) {
       try {
-        const { rows } = await this.pool.query<{ id: number; v: number; until: Date }>(
-          `select id, lease_version as v, next_attempt_at as until from delivery where state = 'sending'`,
+        const { rows } = await this.pool.query<{ id: number; v: number; until: Date; endpointId: string }>(
+          `select id, lease_version as v, next_attempt_at as until, endpoint_id as "endpointId" from delivery where state = 'sending'`,
         );
-        for (const r of rows) if (!this.open.has(Number(r.id))) this.open.set(Number(r.id), { at, v: r.v, until: r.until.getTime() });
+        for (const r of rows) {
+          if (!this.open.has(Number(r.id))) this.open.set(Number(r.id), { at, v: r.v, until: r.until.getTime(), endpointId: r.endpointId });
+        }
         return;
       } catch (e) {
         if (i >= 40) throw e;
@@ -86,17 +92,41 @@ export class LeaseWatch {
           this.retaken++;
           if (now - w.at > this.maxWaitMs) {
             this.maxWaitMs = now - w.at;
-            this.worst = `delivery ${id}: leased until ${((w.until - w.at) / 1000).toFixed(1)} s after the kill, claimed again after ${((now - w.at) / 1000).toFixed(1)} s`;
+            this.worst = `delivery ${id}: leased until ${((w.until - w.at) / 1000).toFixed(1)} s after the kill, claimed again after ${((now - w.at) / 1000).toFixed(1)} s` +
+              (w.lane ? `; its lane while it waited: ${w.lane}` : '');
           }
           this.maxPastLeaseMs = Math.max(this.maxPastLeaseMs, now - Math.max(w.at, w.until));
           this.open.delete(id);
         } else if (row.state !== 'sending') this.open.delete(id); // finished by the live worker holding it
       }
+      await this.laneStates(now);
     } catch {
       // the database is restarting: look again next time
     } finally {
       this.polling = false;
     }
+  }
+
+  /**
+   * For rows waiting past their lease, what their lane looks like now: breaker, failures in a row,
+   * rows in flight under a live lease, expired leases, due pending rows. When a wait runs long, this
+   * says which of the claim's conditions held the row back.
+   */
+  private async laneStates(now: number): Promise<void> {
+    const late = [...this.open.values()].filter((w) => now > w.until + 2_000);
+    if (late.length === 0) return;
+    const { rows } = await this.pool.query<{ endpointId: string; state: string }>(
+      `select l.endpoint_id as "endpointId", format('breaker %s, %s failures in a row, %s in flight, %s expired leases, %s due pending',
+         case when l.breaker_until > now() then 'open ' || round(extract(epoch from l.breaker_until - now())::numeric, 1) || ' s more' else 'closed' end,
+         e.consecutive_failures,
+         (select count(*) from delivery d where d.endpoint_id = l.endpoint_id and d.state = 'sending' and d.next_attempt_at > now()),
+         (select count(*) from delivery d where d.endpoint_id = l.endpoint_id and d.state = 'sending' and d.next_attempt_at <= now()),
+         (select count(*) from delivery d where d.endpoint_id = l.endpoint_id and d.state = 'pending' and d.next_attempt_at <= now())) as state
+       from endpoint_lane l join endpoint e on e.id = l.endpoint_id where l.endpoint_id = any($1::text[])`,
+      [[...new Set(late.map((w) => w.endpointId))]],
+    );
+    const byEndpoint = new Map(rows.map((r) => [r.endpointId, r.state]));
+    for (const w of late) w.lane = byEndpoint.get(w.endpointId) ?? w.lane;
   }
 
   /** Whether every noted row is settled. */

@@ -1,14 +1,24 @@
 /**
  * The worker's LISTEN connection: one pooled connection that listens on `herald_due`, which
  * publishes, resends and recoveries notify at commit. If it is lost (database restart, network), the
- * worker keeps polling and the connection is re-established with backoff, so wake-ups come back on
- * their own.
+ * worker keeps polling and the connection is re-established with backoff (at most a few seconds, so
+ * a restarted database has every live worker back, and registered as alive, quickly), so wake-ups
+ * come back on their own. The connection also carries the worker's liveness (liveness.ts).
  */
 import type pg from 'pg';
 import type { Logger } from '../logger.js';
 
 /** Channel every publish notifies at commit. */
 export const DUE_CHANNEL = 'herald_due';
+
+/** Longest wait between attempts to get the LISTEN connection back. */
+const MAX_RETRY_MS = 4_000;
+
+/** Told when the LISTEN connection is (re)established and when it is lost. */
+export interface ListenSession {
+  opened(client: pg.ClientBase): Promise<void>;
+  lost(): void;
+}
 
 export class DueListener {
   private client: pg.PoolClient | null = null;
@@ -23,6 +33,7 @@ export class DueListener {
     private readonly log: Logger,
     private readonly onNotify: () => void,
     private readonly onListening: () => void,
+    private readonly session?: ListenSession,
   ) {}
 
   /** Starts listening; resolves after the first attempt, whether it succeeded or will be retried. */
@@ -52,6 +63,7 @@ export class DueListener {
       client.on('error', (e) => {
         this.log.warn({ err: e }, 'notification connection lost; polling until it is back');
         if (this.client === client) this.client = null;
+        this.session?.lost();
         client?.release(e);
         this.retry(0);
       });
@@ -60,6 +72,7 @@ export class DueListener {
         client.release();
         return;
       }
+      await this.session?.opened(client);
       this.client = client;
       this.onListening();
     } catch (e) {
@@ -71,7 +84,7 @@ export class DueListener {
 
   private retry(attempt: number): void {
     if (!this.running) return;
-    const delay = Math.min(30_000, 250 * 2 ** attempt);
+    const delay = Math.min(MAX_RETRY_MS, 250 * 2 ** attempt);
     setTimeout(() => void this.listen(attempt), delay).unref();
   }
 }

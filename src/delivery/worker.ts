@@ -22,6 +22,7 @@ import type { SecretBox } from '../core/secret-box.js';
 import { releaseLeases, renewLeases, type ClaimedDelivery } from '../store/deliveries.js';
 import { claimFromLanes, loadPayloads } from '../store/lanes.js';
 import { DueListener } from './due-listener.js';
+import { WorkerLiveness } from './liveness.js';
 import { PayloadCache } from './payload-cache.js';
 
 /** A claimed delivery with the sealed secrets that sign it (current first) and its message body. */
@@ -63,6 +64,8 @@ export interface WorkerOptions {
   batchSize?: number;
   /** Lease length; renewed every third of it while a request is in flight. */
   leaseMs?: number;
+  /** How often and after how long a session this worker looks for dead workers (liveness.ts). */
+  liveness?: { intervalMs?: number; graceMs?: number };
   /** Fallback poll when no notification arrives. */
   pollIntervalMs: number;
   /** Logger. */
@@ -111,6 +114,7 @@ export class DeliveryWorker {
   private wake: (() => void) | null = null;
   private wakePending = false;
   private readonly listener: DueListener;
+  private readonly liveness: WorkerLiveness;
   private renewTimer: NodeJS.Timeout | null = null;
   private readonly sends = new Set<Promise<void>>();
 
@@ -121,7 +125,8 @@ export class DeliveryWorker {
     this.random = opts.random ?? Math.random;
     this.keys = new SecretKeyCache(opts.secretBox);
     // Linger before claiming, so a burst of publishes becomes one claim rather than one each.
-    this.listener = new DueListener(opts.pool, opts.log, () => this.wakeSoon(), () => this.wake?.());
+    this.liveness = new WorkerLiveness({ pool: opts.pool, owner: this.id, log: opts.log, clock: opts.clock, ...opts.liveness });
+    this.listener = new DueListener(opts.pool, opts.log, () => this.wakeSoon(), () => this.wake?.(), this.liveness);
   }
 
   /** Starts claiming in the background. */
@@ -130,6 +135,7 @@ export class DeliveryWorker {
     this.running = true;
     this.closed = false;
     await this.listener.start();
+    this.liveness.start();
     this.renewTimer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.loopDone = this.loop();
   }
@@ -156,6 +162,7 @@ export class DeliveryWorker {
       this.opts.log.warn({ err: e }, 'could not release leases; they expire on their own'),
     );
     this.held.clear();
+    await this.liveness.stop();
     await this.listener.stop();
   }
 

@@ -62,7 +62,7 @@ export interface Herald {
    */
   backgroundTasks: BackgroundTaskRunner;
   /** Builds a delivery worker with this process's settings (not started). */
-  createWorker(overrides?: { http?: HttpClient; concurrency?: number; batchSize?: number; leaseMs?: number; random?: () => number }): DeliveryWorker;
+  createWorker(overrides?: { http?: HttpClient; concurrency?: number; batchSize?: number; leaseMs?: number; random?: () => number; liveness?: { intervalMs?: number; graceMs?: number } }): DeliveryWorker;
   /**
    * Builds the alert email sender (not started; `start()` it where a delivery worker runs). Any number
    * of processes may run one: they take turns, and each email is sent once (src/alerts/email-sender.ts).
@@ -204,6 +204,7 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
         concurrency: overrides.concurrency ?? config.HERALD_WORKER_CONCURRENCY,
         batchSize: overrides.batchSize,
         leaseMs: overrides.leaseMs,
+        liveness: overrides.liveness,
         pollIntervalMs: config.HERALD_POLL_INTERVAL,
         log,
         metrics,

@@ -51,6 +51,55 @@ describe('leases', () => {
     expect(rx.requests.map((r) => r.headers['webhook-id'])).toEqual([msg.id, msg.id]);
   });
 
+  it('takes over at once, not when its lease runs out, what a worker killed with SIGKILL had in flight', async () => {
+    const app = await t.makeApp();
+    await t.makeEndpoint(app.id, { url: `${rx.url}/liveness` });
+    rx.requests.length = 0;
+    // The child worker runs on the real clock; this one stands still at its start, so the child's
+    // 30-second lease cannot run out for the in-process worker during the test.
+    t.clock.set(new Date());
+    let hang = true;
+    rx.respondWith(async () => {
+      while (hang) await new Promise((r) => setTimeout(r, 20));
+      return { status: 200 };
+    });
+    const msg = await publish(t.herald.pool, app.id, { eventType: 'order.paid', payload: { n: 2 } }, { now: t.clock.now() });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-child.ts'], {
+      env: { ...process.env, ...configEnv() },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.add(child);
+    await rx.waitFor(1, 20_000);
+    const leased = await t.herald.pool.query(`select lease_owner, next_attempt_at from delivery where msg_id = $1`, [msg.id]);
+    const owner = leased.rows[0].lease_owner as string;
+    const registered = await t.herald.pool.query(`select owner from worker_session where owner = $1`, [owner]);
+    expect(registered.rows).toHaveLength(1);
+
+    // While the child lives, a worker looking for dead ones leaves its lease alone.
+    const worker = t.herald.createWorker({ liveness: { intervalMs: 50, graceMs: 0 } });
+    await worker.start();
+    const seen = await t.herald.pool.query(`select owner from worker_session`);
+    expect(seen.rows.map((r) => r.owner)).toContain(owner);
+    await new Promise((r) => setTimeout(r, 300)); // several looks (every 50 ms)
+    const still = await t.herald.pool.query(`select lease_owner, next_attempt_at from delivery where msg_id = $1`, [msg.id]);
+    expect(still.rows[0]).toEqual(leased.rows[0]);
+
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    hang = false;
+    // The clock stands still: the 30-second lease never runs out in this test. The delivery is
+    // attempted again because the dead worker's session is gone.
+    await rx.waitFor(2, 20_000);
+    await worker.stop();
+    const { rows } = await t.herald.pool.query(`select state from delivery where msg_id = $1`, [msg.id]);
+    expect(rows[0]).toEqual({ state: 'succeeded' });
+    const gone = await t.herald.pool.query(`select owner from worker_session where owner = $1`, [owner]);
+    expect(gone.rows).toHaveLength(0);
+    // A worker that stops on purpose unregisters too.
+    const left = await t.herald.pool.query(`select count(*)::int as n from worker_session`);
+    expect(left.rows[0].n).toBe(0);
+  });
+
   it('delivers every acknowledged message when a worker is killed with SIGKILL mid-load', async () => {
     const app = await t.makeApp();
     await t.makeEndpoint(app.id, { url: `${rx.url}/load` });
