@@ -1,7 +1,8 @@
 /**
- * `herald apps list|create|get|update|delete`: applications (tenants) over the API (Svix `/api/v1/app`).
- * Also the delivery-policy flags and their printing, which `herald endpoints` shares; the signing
- * contract flags are in ./contract-flags.ts.
+ * `herald apps list|create|get|update|delete`: applications (tenants) over the API (Svix `/api/v1/app`),
+ * with `--retention` (how long its delivery log is kept, docs/retention.md). Also the delivery-policy
+ * flags and their printing, which `herald endpoints` shares; the signing contract flags are in
+ * ./contract-flags.ts.
  */
 import type { Command } from 'commander';
 import { parseDuration } from '../config.js';
@@ -38,6 +39,18 @@ const COLUMNS: Column<ApplicationOut>[] = [
   { header: 'name', value: (a) => a.name },
   { header: 'created', value: (a) => a.createdAt },
 ];
+
+/**
+ * The list's retention column, shown when an application of the page sets its own period (`-` = the
+ * server's HERALD_RETENTION_PERIOD): a column of dashes only would tell nothing, and tables that
+ * scripts already cut by column stay as they were until someone sets one. `--json` always has it.
+ */
+const RETENTION_COLUMN: Column<ApplicationOut> = { header: 'retention', value: (a) => (a.retentionPeriod == null ? null : `${a.retentionPeriod}d`) };
+
+/** The list's columns for a page of applications. */
+export function listColumns(rows: ApplicationOut[]): Column<ApplicationOut>[] {
+  return rows.some((a) => a.retentionPeriod != null) ? [...COLUMNS.slice(0, 3), RETENTION_COLUMN, ...COLUMNS.slice(3)] : COLUMNS;
+}
 
 /** Parses `--metadata`: a JSON object of string values (Svix metadata). */
 export async function metadataArg(value: string | undefined): Promise<Record<string, string> | undefined> {
@@ -123,6 +136,25 @@ export function policyLines(own: { maxInFlight?: number | null; timeoutMs?: numb
   ];
 }
 
+/** The API's bounds of an application's retention period, in days. */
+const RETENTION_DAYS = { min: 1, max: 3_650 };
+
+/** `--retention 30d` → 30 (the API's days); `inherit` → null (the server's HERALD_RETENTION_PERIOD). */
+export function retentionArg(value: string): number | null {
+  if (value.trim() === INHERIT) return null;
+  const ms = durationMs(value, '--retention');
+  const days = ms / 86_400_000;
+  if (!Number.isInteger(days) || days < RETENTION_DAYS.min || days > RETENTION_DAYS.max) {
+    throw new UsageError(`--retention is whole days from ${RETENTION_DAYS.min}d to ${RETENTION_DAYS.max}d (e.g. 30d, or 720h), or inherit; got "${value}"`);
+  }
+  return days;
+}
+
+/** The `get` line of an application's retention period. */
+export function retentionLine(days: number | null): [string, string] {
+  return ['retention', days == null ? 'server default (HERALD_RETENTION_PERIOD; inherited)' : `${days}d`];
+}
+
 /** Prints label/value lines aligned, for `get` commands. */
 export function printDetails(lines: [string, string][]): void {
   const width = Math.max(...lines.map(([k]) => k.length));
@@ -134,6 +166,8 @@ interface AppFlags extends ApiFlags, PolicyFlags, ContractFlags, EnvelopeFlags {
   name?: string;
   uid?: string;
   metadata?: string;
+  /** `--retention`. */
+  retention?: string;
   idempotencyKey?: string;
   json?: boolean;
 }
@@ -147,7 +181,7 @@ export function registerApps(program: Command): void {
   withListFlags(withApiFlags(apps.command('list').description('list applications'))).action(
     run(async (flags: ListFlags & ApiFlags) => {
       const { api } = clientFrom(flags);
-      await printList((query) => ok(api.GET('/api/v1/app', { params: { query } })), flags, COLUMNS, { noun: 'applications' });
+      await printList((query) => ok(api.GET('/api/v1/app', { params: { query } })), flags, listColumns, { noun: 'applications' });
     }),
   );
 
@@ -160,7 +194,8 @@ export function registerApps(program: Command): void {
             .description('create an application; prints its id')
             .argument('<name>', 'display name')
             .option('--uid <uid>', 'your own id for it (letters, digits, - _ .); usable wherever the id is')
-            .option('--metadata <json|@file>', 'JSON object of string values'),
+            .option('--metadata <json|@file>', 'JSON object of string values')
+            .option('--retention <days>', "how long its delivery log is kept, in whole days, e.g. 30d (default: the server's HERALD_RETENTION_PERIOD)"),
           'each of its endpoints (their default)',
         ),
         'its endpoints',
@@ -182,6 +217,7 @@ export function registerApps(program: Command): void {
         name,
         uid: flags.uid,
         metadata: await metadataArg(flags.metadata),
+        retentionPeriod: flags.retention === undefined ? undefined : retentionArg(flags.retention),
         ...policyBody(flags),
         signature: signatureBody(flags),
         deliveryHeaders: deliveryHeadersBody(flags),
@@ -192,11 +228,11 @@ export function registerApps(program: Command): void {
     }),
   );
 
-  withApiFlags(apps.command('get').description('show an application and the delivery policy its endpoints inherit').argument('<app>', 'application id or uid').option('--json', 'print it as JSON')).action(
+  withApiFlags(apps.command('get').description('show an application, its retention and the delivery policy its endpoints inherit').argument('<app>', 'application id or uid').option('--json', 'print it as JSON')).action(
     run(async (app: string, flags: ApiFlags & { json?: boolean }) => {
       const a = await ok(clientFrom(flags).api.GET('/api/v1/app/{app_id}', { params: { path: { app_id: app } } }));
       if (flags.json) return printJson(a);
-      const lines: [string, string][] = [['id', a.id], ['uid', a.uid ?? '-'], ['name', a.name]];
+      const lines: [string, string][] = [['id', a.id], ['uid', a.uid ?? '-'], ['name', a.name], retentionLine(a.retentionPeriod)];
       if (a.effectivePolicy) lines.push(...policyLines(a, a.effectivePolicy));
       lines.push(['signature', describeProfile(a.signature ?? { scheme: 'standard' })]);
       lines.push(['delivery headers', a.deliveryHeaders ? describeDeliveryHeaders(a.deliveryHeaders) : 'none']);
@@ -215,7 +251,8 @@ export function registerApps(program: Command): void {
             .argument('<app>', 'application id or uid')
             .option('--name <name>', 'display name')
             .option('--uid <uid>', 'your own id for it')
-            .option('--metadata <json|@file>', 'JSON object of string values (replaces the old one)'),
+            .option('--metadata <json|@file>', 'JSON object of string values (replaces the old one)')
+            .option('--retention <days|inherit>', "how long its delivery log is kept, in whole days, e.g. 30d; inherit = the server's HERALD_RETENTION_PERIOD"),
           'each of its endpoints (their default)',
         ),
         'its endpoints',
@@ -233,6 +270,7 @@ export function registerApps(program: Command): void {
         name: flags.name,
         uid: flags.uid,
         metadata: await metadataArg(flags.metadata),
+        retentionPeriod: flags.retention === undefined ? undefined : retentionArg(flags.retention),
         ...policyBody(flags),
         signature: signatureBody(flags, current?.signature),
         deliveryHeaders: deliveryHeadersBody(flags, current?.deliveryHeaders),

@@ -76,12 +76,13 @@ export function listOptions(flags: ListFlags): ListOptions {
 
 /**
  * Fetches a list (`page` asks the API for the page at a cursor) and prints it: the API's envelope with
- * `--json`, else a table, a note when it is empty, and the cursor when more pages exist.
+ * `--json`, else a table, a note when it is empty, and the cursor when more pages exist. `columns` may
+ * depend on the rows printed (a column shown only when some row has a value for it).
  */
 export async function printList<T>(
   page: (query: { limit: number; iterator?: string }) => Promise<ListPage<T>>,
   flags: ListFlags,
-  columns: Column<T>[],
+  columns: Column<T>[] | ((rows: T[]) => Column<T>[]),
   opts: { noun: string },
 ): Promise<void> {
   const result = await listPages(listOptions(flags), page);
@@ -93,7 +94,7 @@ export async function printList<T>(
     note(`no ${opts.noun}`);
     return;
   }
-  process.stdout.write(renderTable(result.data, columns));
+  process.stdout.write(renderTable(result.data, typeof columns === 'function' ? columns(result.data) : columns));
   if (!result.done && result.iterator) note(`more ${opts.noun}: add --iterator ${result.iterator}, or --all`);
 }
 

@@ -427,3 +427,40 @@ describe('connection errors', () => {
     expect((await herald('apps', '--help')).code).toBe(0);
   });
 });
+
+describe('herald apps --retention', () => {
+  it('sets, shows and resets an application retention period; the list gains a RETENTION column once one is set', async () => {
+    const plain = await ok('apps', 'create', 'Plain keeper');
+    const id = await ok('apps', 'create', 'Keeper', '--uid', 'keeper', '--retention', '30d');
+    expect(JSON.parse(await ok('apps', 'get', 'keeper', '--json'))).toMatchObject({ id, retentionPeriod: 30 });
+    expect(await ok('apps', 'get', 'keeper')).toMatch(/\nretention\s+30d\n/);
+
+    const table = await ok('apps', 'list', '--all');
+    expect(table.split('\n')[0]).toMatch(/^ID\s+UID\s+NAME\s+RETENTION\s+CREATED$/);
+    expect(table).toMatch(new RegExp(`${id}\\s+keeper\\s+Keeper\\s+30d\\s`));
+    expect(table).toMatch(new RegExp(`${plain}\\s+-\\s+Plain keeper\\s+-\\s+\\d{4}-`)); // on the server default: "-"
+
+    await ok('apps', 'update', 'keeper', '--retention', '2160h'); // 90 days, in hours
+    expect(JSON.parse(await ok('apps', 'get', 'keeper', '--json')).retentionPeriod).toBe(90);
+    await ok('apps', 'update', 'keeper', '--retention', 'inherit');
+    expect(JSON.parse(await ok('apps', 'get', 'keeper', '--json')).retentionPeriod).toBeNull();
+    expect(await ok('apps', 'get', 'keeper')).toMatch(/\nretention\s+server default \(HERALD_RETENTION_PERIOD; inherited\)\n/);
+    const listed = JSON.parse(await ok('apps', 'list', '--all', '--json'));
+    expect(listed.data.find((a: { id: string }) => a.id === id)).toMatchObject({ retentionPeriod: null });
+  });
+
+  it('refuses a retention that is not whole days from 1d to 3650d before calling the API', async () => {
+    const refused = await Promise.all([
+      herald('apps', 'create', 'Bad retention', '--retention', '30'),
+      herald('apps', 'create', 'Bad retention', '--retention', '36h'),
+      herald('apps', 'create', 'Bad retention', '--retention', '3651d'),
+      herald('apps', 'update', 'keeper', '--retention', 'forever'),
+    ]);
+    expect(refused.map((r) => r.code)).toEqual([2, 2, 2, 2]);
+    expect(refused[0]!.stderr).toContain('--retention takes durations with a unit');
+    expect(refused[1]!.stderr).toContain('--retention is whole days from 1d to 3650d');
+    expect(refused[2]!.stderr).toContain('--retention is whole days from 1d to 3650d');
+    expect(refused[3]!.stderr).toContain('--retention takes durations with a unit');
+    expect(JSON.parse(await ok('apps', 'list', '--all', '--json')).data.some((a: { name: string }) => a.name === 'Bad retention')).toBe(false);
+  });
+});
