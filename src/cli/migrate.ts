@@ -1,15 +1,15 @@
 /** `herald migrate`: applies pending database migrations and exits. */
 import type { Command } from 'commander';
 import { loggerFor } from '../logger.js';
+import { openHeraldOrExit } from './open-herald.js';
 import { configFromFlags, withServerFlags } from './server-flags.js';
 
 export function registerMigrate(program: Command): void {
   withServerFlags(program.command('migrate').description('apply pending database migrations, then exit')).action(async (opts) => {
     const config = configFromFlags(opts);
     const log = loggerFor(config);
-    const { openHerald } = await import('../engine/herald.js');
     const { migrate } = await import('../store/migrate.js');
-    const herald = await openHerald({ config, log, skipMigrations: true });
+    const herald = await openHeraldOrExit(config, log, { skipMigrations: true });
     try {
       const applied = await migrate(herald.pool);
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');

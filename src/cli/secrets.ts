@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { loggerFor } from '../logger.js';
 import { CommandFailed, run, UsageError } from './exit-codes.js';
+import { openHeraldOrExit } from './open-herald.js';
 import { configFromFlags, withServerFlags } from './server-flags.js';
 
 /** Options of `secrets rotate-key`. */
@@ -41,12 +42,11 @@ another key appeared meanwhile (a node still runs with an older first key: run a
       if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new UsageError('--batch-size must be a whole number from 1 to 10000');
       const config = configFromFlags(opts);
       const log = loggerFor(config);
-      const { openHerald } = await import('../engine/herald.js');
       const { rotateSealedValues } = await import('../engine/reseal.js');
       const { countNotUnder } = await import('../store/sealed-values.js');
       const { migrate } = await import('../store/migrate.js');
       // Migrations here rather than in openHerald, whose start-up sweep would race this run for clear header values.
-      const herald = await openHerald({ config, log, skipMigrations: true });
+      const herald = await openHeraldOrExit(config, log, { skipMigrations: true });
       const stop = new AbortController();
       const interrupt = () => stop.abort();
       process.once('SIGINT', interrupt);

@@ -4,9 +4,8 @@
  * embedded database.
  */
 import type { Command } from 'commander';
-import { ConfigError } from '../config.js';
-import type { Herald } from '../engine/herald.js';
 import { loggerFor } from '../logger.js';
+import { openHeraldOrExit } from './open-herald.js';
 import { configFromFlags, withServerFlags } from './server-flags.js';
 
 /** How long in-flight deliveries may take to finish at shutdown. */
@@ -24,27 +23,8 @@ export function registerServe(program: Command): void {
       }
       const log = loggerFor(config);
       // Loaded here, not at the top: every other command starts without the server's module graph.
-      const { openHerald } = await import('../engine/herald.js');
       const { startHttpServer, startMetricsServer } = await import('./http-server.js');
-      let herald: Herald;
-      try {
-        herald = await openHerald({ config, log });
-      } catch (e) {
-        if (e instanceof ConfigError) {
-          process.stderr.write(`${e.message}\n`);
-          process.exit(2);
-        }
-        // A database that cannot be reached or logged into is the commonest failed start: say so in
-        // words, naming DATABASE_URL (password masked) and the fix, instead of a driver error and stack.
-        const { describeConnectionFailure } = await import('../store/connection-failure.js');
-        const problem = config.DATABASE_URL === undefined ? null : describeConnectionFailure(e, config.DATABASE_URL);
-        if (problem !== null) {
-          process.stderr.write(`${problem}\n`);
-          process.exit(1);
-        }
-        log.error({ err: e }, 'Herald could not start');
-        process.exit(1);
-      }
+      const herald = await openHeraldOrExit(config, log);
       // Signals are handled from here on, before anything starts: a SIGTERM sent the moment the
       // server says it is listening still drains and exits 0.
       const stops: (() => Promise<void>)[] = [];

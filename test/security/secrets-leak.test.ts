@@ -234,9 +234,12 @@ describe('start-up failures do not echo credentials', { timeout: 60_000 }, () =>
       ['postgres://u:hunter2secret@127.0.0.1:1/x', 'postgres://u:***@127.0.0.1:1/x'],
       ['postgres://u@127.0.0.1:1/x?password=hunter2secret', 'postgres://u@127.0.0.1:1/x?password=***'],
     ] as const;
-    const results = await Promise.all(cases.map(([url]) => runCli(['serve'], { env: env({ DATABASE_URL: url }) })));
+    // Every command that opens the database says it the same way, not only serve.
+    const commands = [['serve'], ['migrate'], ['secrets', 'rotate-key']];
+    const runs = cases.flatMap(([url, shown]) => commands.map((args) => ({ args, url, shown })));
+    const results = await Promise.all(runs.map(({ args, url }) => runCli(args, { env: env({ DATABASE_URL: url }) })));
     for (const [i, res] of results.entries()) {
-      const shown = cases[i]![1];
+      const { shown } = runs[i]!;
       expect(res.code).toBe(1);
       expect(res.stderr).toContain(`Herald could not reach the PostgreSQL server in DATABASE_URL (${shown}): connect ECONNREFUSED 127.0.0.1:1.`);
       expect(res.stderr).toMatch(/Check that PostgreSQL is running and accepts TCP connections at that host and port/);
