@@ -121,7 +121,13 @@ export class LeaseWatch {
          e.consecutive_failures,
          (select count(*) from delivery d where d.endpoint_id = l.endpoint_id and d.state = 'sending' and d.next_attempt_at > now()),
          (select count(*) from delivery d where d.endpoint_id = l.endpoint_id and d.state = 'sending' and d.next_attempt_at <= now()),
-         (select count(*) from delivery d where d.endpoint_id = l.endpoint_id and d.state = 'pending' and d.next_attempt_at <= now())) as state
+         (select count(*) from delivery d where d.endpoint_id = l.endpoint_id and d.state = 'pending' and d.next_attempt_at <= now()))
+         || format(' (everywhere: %s workers registered, %s in flight, %s transactions open, the oldest %s s)',
+           (select count(*) from worker_session),
+           (select count(*) from delivery d where d.state = 'sending' and d.next_attempt_at > now()),
+           (select count(*) from pg_stat_activity a where a.datname = current_database() and a.xact_start is not null and a.pid <> pg_backend_pid()),
+           (select coalesce(round(extract(epoch from now() - min(a.xact_start))::numeric, 1), 0) from pg_stat_activity a
+            where a.datname = current_database() and a.pid <> pg_backend_pid())) as state
        from endpoint_lane l join endpoint e on e.id = l.endpoint_id where l.endpoint_id = any($1::text[])`,
       [[...new Set(late.map((w) => w.endpointId))]],
     );
