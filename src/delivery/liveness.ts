@@ -5,11 +5,11 @@
  * leases run out, and a lane that may run one request at a time (breaker probing, strict ordering) is
  * not held up by a dead worker's lease that still counts as in flight.
  *
- * After a PostgreSQL restart every session is new and every worker is briefly unregistered, so a worker
- * reaps only once its own session has lived for the grace period: by then the live workers have
- * reconnected (their LISTEN retry is capped well below it) and only the dead stay unregistered. Should a
- * live worker still be taken for dead (a long network cut), it loses its leases to another worker and
- * a delivery may be sent twice, which at-least-once delivery allows; nothing is lost.
+ * A PostgreSQL restart ends every session, so registrations made before it are judged only a grace
+ * period after the server started: by then the live workers have reconnected and registered again
+ * (their LISTEN retry is capped well below it) and only the dead stay unregistered. Should a live worker
+ * still be taken for dead (a long network cut), it loses its leases to another worker and a delivery
+ * may be sent twice, which at-least-once delivery allows; nothing is lost.
  */
 import type pg from 'pg';
 import type { Clock } from '../core/clock.js';
@@ -18,7 +18,7 @@ import { reapDeadWorkers, registerWorkerSession, unregisterWorkerSession } from 
 
 /** How often a worker looks for dead ones. */
 export const REAP_INTERVAL_MS = 2_000;
-/** How long a worker's own session must have lived before it judges others. */
+/** How long after a PostgreSQL start the registrations made before it are judged. */
 export const REAP_GRACE_MS = 10_000;
 
 export interface LivenessOptions {
@@ -32,7 +32,7 @@ export interface LivenessOptions {
 }
 
 export class WorkerLiveness {
-  private session: { client: pg.ClientBase; lockKey: number; since: number } | null = null;
+  private session: { client: pg.ClientBase; lockKey: number } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private reaping = false;
 
@@ -47,7 +47,7 @@ export class WorkerLiveness {
         this.opts.log.warn({ owner: this.opts.owner }, 'worker liveness lock not granted; a crash of this worker is noticed when its leases expire');
         return;
       }
-      this.session = { client, lockKey, since: performance.now() };
+      this.session = { client, lockKey };
     } catch (e) {
       // e.g. a database not migrated yet during a rolling upgrade: leases alone still recover work
       this.opts.log.warn({ err: e }, 'worker liveness registration failed; a crash of this worker is noticed when its leases expire');
@@ -77,10 +77,11 @@ export class WorkerLiveness {
   /** One look for dead workers; answers how many leases it expired. */
   async reap(): Promise<number> {
     const s = this.session;
-    if (this.reaping || !s || performance.now() - s.since < (this.opts.graceMs ?? REAP_GRACE_MS)) return 0;
+    // A worker that is not registered itself may be the one cut off: it judges no one.
+    if (this.reaping || !s) return 0;
     this.reaping = true;
     try {
-      const reaped = await reapDeadWorkers(this.opts.pool, this.opts.clock.now());
+      const reaped = await reapDeadWorkers(this.opts.pool, this.opts.clock.now(), this.opts.graceMs ?? REAP_GRACE_MS);
       if (reaped.owners.length > 0) {
         this.opts.log.info({ workers: reaped.owners, leases: reaped.leases }, 'workers gone: their deliveries in flight are due again');
       }

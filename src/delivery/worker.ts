@@ -64,7 +64,7 @@ export interface WorkerOptions {
   batchSize?: number;
   /** Lease length; renewed every third of it while a request is in flight. */
   leaseMs?: number;
-  /** How often and after how long a session this worker looks for dead workers (liveness.ts). */
+  /** How often this worker looks for dead workers, and the grace after a database restart (liveness.ts). */
   liveness?: { intervalMs?: number; graceMs?: number };
   /** Fallback poll when no notification arrives. */
   pollIntervalMs: number;

@@ -50,12 +50,17 @@ export interface Reaped {
  * Concurrent reapers are safe: a registration is deleted once, and only its deleter expires its leases.
  * Advisory locks are per cluster, so only this database's count: another Herald on the same server
  * holds the same keys for its own workers.
+ *
+ * A restart of PostgreSQL ends every session, the live workers' too, while their registrations stay:
+ * one made before the server started is judged only `restartGraceMs` after the start, time for live
+ * workers to reconnect and register again. One made since the start whose lock is gone is dead for sure.
  */
-export async function reapDeadWorkers(db: Queryable, now: Date): Promise<Reaped> {
+export async function reapDeadWorkers(db: Queryable, now: Date, restartGraceMs: number): Promise<Reaped> {
   const { rows } = await db.query<{ owners: string[]; leases: number }>(
     `with dead as (
        delete from worker_session w
-       where not exists (
+       where (w.registered_at >= pg_postmaster_start_time() or now() >= pg_postmaster_start_time() + make_interval(secs => $3::float8 / 1000))
+         and not exists (
          select 1 from pg_locks k
          where k.locktype = 'advisory' and k.database = (select oid from pg_database where datname = current_database())
            and k.classid = $1::int::oid and k.objid = w.lock_key::oid and k.objsubid = 2 and k.granted)
@@ -66,7 +71,7 @@ export async function reapDeadWorkers(db: Queryable, now: Date): Promise<Reaped>
        returning d.id
      )
      select coalesce((select array_agg(owner) from dead), '{}') as owners, (select count(*) from expired)::int as leases`,
-    [WORKER_LOCK_CLASS, now],
+    [WORKER_LOCK_CLASS, now, restartGraceMs],
   );
   return rows[0] ?? { owners: [], leases: 0 };
 }

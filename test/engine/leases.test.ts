@@ -4,6 +4,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { publish, publishMany } from '../../src/engine/publish.js';
 import { recordOutcomes } from '../../src/store/deliveries.js';
 import { claimFromLanes } from '../../src/store/lanes.js';
+import { reapDeadWorkers } from '../../src/store/worker-sessions.js';
 import { DEFAULT_LEASE_MS } from '../../src/delivery/worker.js';
 import type { Receiver } from '../support/receiver.js';
 import { useHeraldWithReceiver, type TestHerald } from '../support/herald.js';
@@ -98,6 +99,30 @@ describe('leases', () => {
     // A worker that stops on purpose unregisters too.
     const left = await t.herald.pool.query(`select count(*)::int as n from worker_session`);
     expect(left.rows[0].n).toBe(0);
+  });
+
+  it('after a database restart, judges registrations made before it only once the grace has passed', async () => {
+    const pool = t.herald.pool;
+    // Two registrations whose sessions are gone: one made before the server started (its worker may
+    // still be reconnecting after the restart), one made since (its worker is dead for sure).
+    await pool.query(`insert into worker_session (owner, registered_at) values
+      ('before-start', pg_postmaster_start_time() - interval '1 minute'), ('since-start', now())`);
+    const app = await t.makeApp();
+    await t.makeEndpoint(app.id, { url: `${rx.url}/restart-grace` });
+    const msg = await publish(pool, app.id, { eventType: 'x', payload: {} }, { now: t.clock.now() });
+    const future = new Date(t.clock.now().getTime() + 3_600_000);
+    await pool.query(`update delivery set state = 'sending', lease_owner = 'before-start', next_attempt_at = $2 where msg_id = $1`, [msg.id, future]);
+
+    const upSince = Number((await pool.query(`select extract(epoch from now() - pg_postmaster_start_time()) * 1000 as ms`)).rows[0].ms);
+    const first = await reapDeadWorkers(pool, t.clock.now(), upSince + 3_600_000);
+    expect(first).toEqual({ owners: ['since-start'], leases: 0 });
+    const kept = await pool.query(`select next_attempt_at from delivery where msg_id = $1`, [msg.id]);
+    expect(kept.rows[0].next_attempt_at).toEqual(future);
+
+    const second = await reapDeadWorkers(pool, t.clock.now(), 0);
+    expect(second).toEqual({ owners: ['before-start'], leases: 1 });
+    const due = await pool.query(`select next_attempt_at from delivery where msg_id = $1`, [msg.id]);
+    expect(due.rows[0].next_attempt_at).toEqual(t.clock.now());
   });
 
   it('delivers every acknowledged message when a worker is killed with SIGKILL mid-load', async () => {
