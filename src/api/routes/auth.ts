@@ -117,7 +117,7 @@ function whoamiAndPortalRoutes(app: Api, deps: ApiDeps): void {
         'Refused (422) when the application already has HERALD_MAX_PORTAL_TOKENS_PER_APP live portal tokens.',
       params: AppParams,
       body: AppPortalAccessIn,
-      response: { 200: AppPortalAccessOut, ...errorResponses(404, 422) },
+      response: { 200: AppPortalAccessOut, ...errorResponses(404, 421, 422) },
     },
   }, async (req) => {
     if (req.principal.kind === 'portal') throw new HeraldError('forbidden', 'a portal token cannot create portal tokens');
