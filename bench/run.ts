@@ -13,6 +13,8 @@
  *   embedded    the headline figures on the embedded PostgreSQL (with DATABASE_URL) (bench/embedded.ts)
  *   isolation   healthy endpoints' throughput and p99 while others hang or answer 500 (bench/isolation.ts)
  *   memory      worker RSS: one 1 MiB message to 600 slow endpoints; 1,000,000 pending (bench/memory.ts)
+ *   retention   purge rate over an expired log of 1,000,000 attempts, its longest statement and batch;
+ *               library deliveries/s without and while the purge runs                (bench/retention.ts)
  *
  * `--only api,latency` selects; `--quick` shrinks every size so the whole run takes under a minute.
  * Each scenario gets databases of its own: fresh ones on DATABASE_URL's server, or new embedded
@@ -31,6 +33,7 @@ import { runIsolation } from './isolation.js';
 import { runLatency } from './latency.js';
 import { runMemory } from './memory.js';
 import { Report, rewriteSection, type MachineDescription, type RunDescription } from './report.js';
+import { runRetention } from './retention.js';
 import { runScaleOut } from './scale-out.js';
 import { runThroughput } from './throughput.js';
 
@@ -55,6 +58,7 @@ const SCENARIOS: Record<string, Scenario> = {
   },
   isolation: { run: runIsolation },
   memory: { run: runMemory },
+  retention: { run: runRetention },
 };
 
 const USAGE = `usage: npm run bench [-- [--quick] [--no-write] [--only <scenario>[,<scenario>…]]]

@@ -46,11 +46,11 @@ import { SWEEPS, type SweepTimes } from '../store/retention-sweeps.js';
 /** Fixed key of the purge's advisory lock ("HrldPurg" in ASCII). */
 export const RETENTION_LOCK_KEY = '5220354096178229863';
 /** Rows one statement touches at most. */
-const BATCH_SIZE = 500;
+export const BATCH_SIZE = 500;
 /** Applications whose due check is one statement. */
 const APP_PAGE = 100;
 /** Pause between batches: the purge yields to delivery, which shares the database. */
-const PAUSE_MS = 10;
+export const PAUSE_MS = 10;
 /** How long an expired credential or rotated-out secret is kept after it stopped working. */
 export const GRACE_MS = 86_400_000;
 
