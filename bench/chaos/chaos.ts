@@ -301,6 +301,9 @@ async function runSchedule(
   const restartAt = started + opts.durationMs * opts.restartAt;
   const migrateAt = started + opts.durationMs * opts.migrateAt;
   let migrating: Promise<void> | null = null;
+  // A migration that fails is a failed run, reported with the rest, not an unhandled rejection.
+  const migrationFailed = (e: unknown) =>
+    void fleet.crashes.push(`the migration applied while workers delivered failed: ${e instanceof Error ? e.message : String(e)}`);
   const restarts: Promise<void>[] = [];
   for (let k = 1; ; k++) {
     const killAt = started + k * opts.killEveryMs;
@@ -316,7 +319,7 @@ async function runSchedule(
       migrating = applyChaosMigration(db.url).then((m) => {
         migration = m;
         say(`  ${((Date.now() - started) / 1000).toFixed(1)} s: applied ${m.applied.join(', ')} while workers delivered (${m.ms} ms)`);
-      });
+      }, migrationFailed);
     }
     await sleep(killAt - Date.now());
     const { at, restarted } = await fleet.kill(k - 1);
@@ -325,7 +328,7 @@ async function runSchedule(
     say(`  ${((at - started) / 1000).toFixed(1)} s: killed a worker with SIGKILL (${fleet.kills} so far)`);
   }
   if (restartMs < 0) restartMs = await db.restart();
-  if (!migrating) migrating = applyChaosMigration(db.url).then((m) => void (migration = m));
+  if (!migrating) migrating = applyChaosMigration(db.url).then((m) => void (migration = m), migrationFailed);
   await migrating;
   await Promise.all(restarts);
   return { restartMs, migration };
