@@ -11,7 +11,9 @@ export function registerMigrate(program: Command): void {
     const { migrate } = await import('../store/migrate.js');
     const herald = await openHeraldOrExit(config, log, { skipMigrations: true });
     try {
-      const applied = await migrate(herald.pool);
+      const applied = await migrate(herald.pool, {
+        onRetry: (name, tries, e) => process.stderr.write(`${name}: ${e.message}; trying again (${tries})\n`),
+      });
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
     } finally {
       await herald.close();

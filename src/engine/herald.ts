@@ -117,7 +117,9 @@ export async function openHerald(opts: OpenOptions): Promise<Herald> {
   const metrics = new HeraldMetrics({ pool, clock, breakerFailures: config.HERALD_BREAKER_FAILURES, log });
   try {
     if (!opts.skipMigrations) {
-      const applied = await migrate(pool);
+      const applied = await migrate(pool, {
+        onRetry: (name, tries, e) => log.warn({ err: e, migration: name, tries }, 'migration met locks held by running Herald processes; trying again'),
+      });
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
   } catch (e) {
