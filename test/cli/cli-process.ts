@@ -3,11 +3,21 @@
  * or a script would, with a clean environment so the developer's HERALD_* variables never leak in.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** Project root, where `tsx` resolves from. */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = 'src/cli/main.ts';
+
+/** A TCP port on 127.0.0.1 that was free a moment ago, for a `herald serve` child to listen on. */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
 
 /** What a finished command produced. */
 export interface CliResult {

@@ -6,7 +6,6 @@
  * answer, and find its data and its secret key again after the restart.
  */
 import { cp, lstat, mkdtemp, readdir, readlink, rm, stat } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readPostmasterPid } from '../../src/store/embedded/cluster.js';
 import { isAlive, waitForExit } from '../../src/store/embedded/processes.js';
 import { RELOCATION_ROOT } from '../../src/store/embedded/relocate.js';
+import { freePort } from './cli-process.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const isRoot = process.getuid?.() === 0;
@@ -25,13 +25,6 @@ afterEach(async () => {
   for (const undo of cleanups.splice(0).reverse()) await undo();
 });
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** The project as installed in `dir`: sources and config copied, node_modules hard-linked (a copy
  * where links cannot be made). */

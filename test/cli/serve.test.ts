@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
-import { runCli, startCli, type CliProcess } from './cli-process.js';
+import { freePort, runCli, startCli, type CliProcess } from './cli-process.js';
 
 let db: TestDatabase;
 let rx: Receiver;
@@ -21,13 +19,6 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
 });
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 const secretKey = randomBytes(32).toString('base64');
 const baseEnv = () => ({

@@ -15,10 +15,9 @@
  * still a password Herald was given, which is what this test watches for.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli, type CliProcess } from '../cli/cli-process.js';
+import { freePort, runCli, startCli, type CliProcess } from '../cli/cli-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 
@@ -37,13 +36,6 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
 });
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
