@@ -8,6 +8,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
 import { HeraldError, httpStatusOf, type FieldError } from '../core/errors.js';
+import { UNREACHABLE_CODES } from '../store/connection-failure.js';
 import { logServerError } from './request-log.js';
 
 /** One bad value of a 422 (Svix `ValidationError`). */
@@ -106,20 +107,13 @@ const UNAVAILABLE_MESSAGES = [
   'Client was closed and is not queryable',
 ];
 /**
- * Node socket and resolver codes, and SQLSTATEs (PostgreSQL appendix A): 57P01 admin_shutdown, 57P02
- * crash_shutdown, 57P03 cannot_connect_now (starting up, shutting down), 57P05 idle_session_timeout,
- * 53300 too_many_connections; class 08 (connection exception) is matched as a class.
+ * Node socket codes (the start-up diagnosis's list), resolver codes, and SQLSTATEs (PostgreSQL
+ * appendix A): 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up,
+ * shutting down), 57P05 idle_session_timeout, 53300 too_many_connections; class 08 (connection
+ * exception) is matched as a class.
  */
 const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
+  ...UNREACHABLE_CODES,
   'ENOTFOUND',
   'EAI_AGAIN',
   '57P01',

@@ -9,8 +9,21 @@ import { redactConnectionString } from './connection-string.js';
 /** What kind of failure it was, each with its own fix. */
 type FailureKind = 'unreachable' | 'unknown-host' | 'login' | 'no-database' | 'tls' | 'busy';
 
-/** Node socket error codes meaning the server could not be reached at that host and port. */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'EPIPE']);
+/**
+ * Node socket error codes meaning the server could not be reached at that host and port, or the
+ * connection to it broke. The API's 503 mapping (src/api/errors.ts) reads the same list.
+ */
+export const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+]);
 /** Node resolver error codes: the host name does not resolve. */
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME']);
 /**
