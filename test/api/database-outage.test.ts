@@ -43,6 +43,11 @@ async function stopServer(): Promise<void> {
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'herald-outage-'));
   await startServer();
+  // blockMessageTable holds its lock in a prepared transaction, which PostgreSQL allows only when
+  // max_prepared_transactions is above 0; the setting takes effect at the next start.
+  await sql(`alter system set max_prepared_transactions = 4`);
+  await stopServer();
+  await startServer();
   const config = loadConfig({
     DATABASE_URL: server!.url,
     HERALD_SECRET_KEY: randomBytes(32).toString('base64'),
@@ -72,26 +77,51 @@ async function call(method: string, url: string, body?: unknown, headers: Record
   return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined, headers: res.headers };
 }
 
+async function sql(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: server!.url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+const LOCK_GID = 'herald-outage-lock';
+
 /**
  * Holds an exclusive lock on the message table until the server stops, so requests that reach it
  * block there: they are in flight, past their first statements, when the database goes away.
  * Resolves once `waiters` other sessions are waiting for that lock.
+ *
+ * The lock belongs to a prepared transaction, not to a session: a fast shutdown ends every session in
+ * an order of PostgreSQL's choosing, and a session-held lock released first would let a waiter run its
+ * query and answer 200 before its own session ended. A prepared transaction keeps the lock through the
+ * shutdown, so every waiter fails; {@link releaseMessageTable} rolls it back after the restart.
  */
 async function blockMessageTable(waiters: number, start: () => Promise<unknown>[]): Promise<Promise<unknown>[]> {
   const locker = new pg.Client({ connectionString: server!.url });
-  locker.on('error', quiet); // the server stops under it
   await locker.connect();
-  await locker.query('begin');
-  await locker.query('lock table message in access exclusive mode');
-  const inFlight = start();
-  for (;;) {
-    const { rows } = await locker.query<{ n: number }>(
-      `select count(distinct pid)::int as n from pg_locks where relation = 'message'::regclass and not granted`,
-    );
-    if (rows[0]!.n >= waiters) break;
-    await new Promise((r) => setTimeout(r, 20));
+  try {
+    await locker.query('begin');
+    await locker.query('lock table message in access exclusive mode');
+    await locker.query(`prepare transaction '${LOCK_GID}'`);
+    const inFlight = start();
+    for (;;) {
+      const { rows } = await locker.query<{ n: number }>(
+        `select count(distinct pid)::int as n from pg_locks where relation = 'message'::regclass and not granted`,
+      );
+      if (rows[0]!.n >= waiters) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return inFlight;
+  } finally {
+    await locker.end();
   }
-  return inFlight;
+}
+
+async function releaseMessageTable(): Promise<void> {
+  await sql(`rollback prepared '${LOCK_GID}'`);
 }
 
 function expectUnavailable(res: { status: number; body: any; headers: Record<string, unknown> }, what: string): void {
@@ -127,6 +157,7 @@ describe('the API during a PostgreSQL outage', () => {
     for (const [what, res] of Object.entries(down)) expectUnavailable(res, `${what} while down`);
 
     await startServer();
+    await releaseMessageTable();
     const after = await call('GET', `/api/v1/app/${appId}/msg/${msg.id}`);
     expect(after.status).toBe(200);
     // The publish that was in flight was rolled back with its transaction: only the first message exists.
@@ -144,6 +175,7 @@ describe('the API during a PostgreSQL outage', () => {
     expectUnavailable(await call('POST', `/api/v1/app/${appId}/msg`, body, headers), 'retry while down');
 
     await startServer();
+    await releaseMessageTable();
     const retry = await call('POST', `/api/v1/app/${appId}/msg`, body, headers);
     expect(retry.status).toBe(202);
     expect(retry.headers['idempotent-replayed']).toBeUndefined();
